@@ -1,0 +1,389 @@
+//! Running one operation on one image: tiles, on exactly N workers, with progress, cancel and
+//! per-tile timing.
+//!
+//! A job has stages, each a parallel pass over the tiles:
+//! 1. `gray`: RGB(A) to gray (skipped for a gray input unless the op is `gray` itself);
+//! 2. `histogram` (Otsu and triangle only): per-tile histograms summed into one;
+//! 3. the op itself (threshold with the fixed or found level, or adaptive threshold).
+//!
+//! Progress counts tiles over all stages. Cancel is checked before each tile: a cancelled job
+//! skips its remaining tiles and returns [`EngineError::Cancelled`] without an image.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use image::GrayImage;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::error::EngineError;
+use super::ops::adaptive::Adaptive;
+use super::ops::gray::rgb_row_to_gray;
+use super::ops::level::Histogram;
+use super::ops::threshold::Thresholder;
+use super::ops::{Op, ThresholdType};
+use super::pool::WorkerPool;
+use super::source::{Pixels, SourceImage};
+use super::tile::{GrayView, Rect, TileMut, TileShape, TileSize, split_output, tiles};
+
+/// How a job runs: worker count and tile size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct JobConfig {
+    pub workers: usize,
+    pub tile: TileSize,
+}
+
+impl Default for JobConfig {
+    fn default() -> Self {
+        JobConfig {
+            workers: super::pool::available_cores(),
+            tile: TileSize::Auto,
+        }
+    }
+}
+
+type Notify = Box<dyn Fn() + Send + Sync>;
+
+/// Shared between a running job and whoever watches it: cancel flag and progress counters.
+/// An optional `notify` callback runs after each tile (the window uses it to repaint).
+#[derive(Default)]
+pub struct JobControl {
+    cancel: AtomicBool,
+    done: AtomicUsize,
+    total: AtomicUsize,
+    notify: Option<Notify>,
+}
+
+impl std::fmt::Debug for JobControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (done, total) = self.progress();
+        f.debug_struct("JobControl")
+            .field("cancelled", &self.is_cancelled())
+            .field("done", &done)
+            .field("total", &total)
+            .finish()
+    }
+}
+
+impl JobControl {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A control that calls `notify` after every finished tile.
+    pub fn with_notify(notify: impl Fn() + Send + Sync + 'static) -> Self {
+        JobControl {
+            notify: Some(Box::new(notify)),
+            ..Self::default()
+        }
+    }
+
+    /// Asks the job to stop before its next tile.
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// Tiles done and tiles in all (0 / 0 before the job has planned its tiles).
+    pub fn progress(&self) -> (usize, usize) {
+        (
+            self.done.load(Ordering::Relaxed),
+            self.total.load(Ordering::Relaxed),
+        )
+    }
+
+    fn start(&self, total: usize) {
+        self.done.store(0, Ordering::Relaxed);
+        self.total.store(total, Ordering::Relaxed);
+    }
+
+    fn tick(&self) {
+        self.done.fetch_add(1, Ordering::Relaxed);
+        if let Some(n) = &self.notify {
+            n();
+        }
+    }
+}
+
+/// The stages of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    Gray,
+    Histogram,
+    Op,
+}
+
+/// One tile's execution: which worker ran it and when (relative to the job's start).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TileRecord {
+    pub stage: Stage,
+    pub index: usize,
+    pub rect: Rect,
+    /// Index of the worker thread in the pool, 0..workers.
+    pub worker: usize,
+    pub start: Duration,
+    pub end: Duration,
+}
+
+/// Timing of a finished job.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JobStats {
+    pub workers: usize,
+    pub tile: TileShape,
+    /// Tiles per stage.
+    pub tiles: usize,
+    /// Wall time of the whole job (all stages).
+    pub compute: Duration,
+    pub records: Vec<TileRecord>,
+}
+
+impl JobStats {
+    /// Sum of the time workers spent inside tiles.
+    pub fn busy(&self) -> Duration {
+        self.records.iter().map(|r| r.end - r.start).sum()
+    }
+}
+
+/// The result of a job.
+#[derive(Debug, Clone)]
+pub struct JobOutput {
+    pub image: GrayImage,
+    /// The level Otsu or triangle found (`None` for the other ops).
+    pub level: Option<u8>,
+    pub stats: JobStats,
+}
+
+/// Runs `op` on `src` as `cfg` says, on the shared pool for that worker count.
+pub fn run(
+    src: &SourceImage,
+    op: &Op,
+    cfg: &JobConfig,
+    ctl: &JobControl,
+) -> Result<JobOutput, EngineError> {
+    let pool = WorkerPool::shared(cfg.workers)?;
+    run_on(&pool, src, op, cfg.tile, ctl)
+}
+
+/// Runs `op` on `src` on a given pool.
+pub fn run_on(
+    pool: &WorkerPool,
+    src: &SourceImage,
+    op: &Op,
+    tile: TileSize,
+    ctl: &JobControl,
+) -> Result<JobOutput, EngineError> {
+    let (width, height) = (src.width(), src.height());
+    let shape = tile.resolve(width, height, pool.workers(), op.halo());
+    let n_tiles = tiles(width, height, shape).len();
+    let needs_gray_stage = !matches!(src.pixels, Pixels::Gray(_)) || matches!(op, Op::Gray);
+    let stages = needs_gray_stage as usize
+        + matches!(op, Op::Otsu { .. } | Op::Triangle { .. }) as usize
+        + !matches!(op, Op::Gray) as usize;
+    ctl.start(stages * n_tiles);
+    let mut run = Runner {
+        pool,
+        ctl,
+        shape,
+        width,
+        height,
+        t0: Instant::now(),
+        records: Mutex::new(Vec::with_capacity(stages * n_tiles)),
+    };
+
+    let gray_buf: Option<Vec<u8>> = if needs_gray_stage {
+        let mut buf = vec![0u8; width * height];
+        run.gray_stage(src, &mut buf)?;
+        Some(buf)
+    } else {
+        None
+    };
+    let gray = GrayView::new(
+        gray_buf.as_deref().unwrap_or_else(|| src.raw()),
+        width,
+        height,
+    );
+
+    let (out, level) = match *op {
+        Op::Gray => (gray_buf.unwrap_or_default(), None),
+        Op::Threshold {
+            kind,
+            thresh,
+            max_value,
+        } => (run.threshold_stage(&gray, kind, thresh, max_value)?, None),
+        Op::Otsu { kind, max_value } | Op::Triangle { kind, max_value } => {
+            let hist = run.histogram_stage(&gray)?;
+            let level = if matches!(op, Op::Otsu { .. }) {
+                hist.otsu_level()
+            } else {
+                hist.triangle_level()
+            };
+            let out = run.threshold_stage(&gray, kind, level as f64, max_value)?;
+            (out, Some(level))
+        }
+        Op::Adaptive {
+            method,
+            kind,
+            block_size,
+            c,
+            max_value,
+        } => {
+            let a = Adaptive::new(method, kind, block_size, c, max_value);
+            let mut out = vec![0u8; width * height];
+            run.stage(Stage::Op, &mut out, |rect, rows| a.run_tile(&gray, rect, rows))?;
+            (out, None)
+        }
+    };
+    let compute = run.t0.elapsed();
+    let mut records = std::mem::take(run.records.get_mut().unwrap_or_else(|p| p.into_inner()));
+    records.sort_by_key(|r| (r.start, r.worker));
+    let image = GrayImage::from_raw(width as u32, height as u32, out)
+        .ok_or_else(|| EngineError::Panic("output buffer has the wrong size".into()))?;
+    Ok(JobOutput {
+        image,
+        level,
+        stats: JobStats {
+            workers: pool.workers(),
+            tile: shape,
+            tiles: n_tiles,
+            compute,
+            records,
+        },
+    })
+}
+
+struct Runner<'a> {
+    pool: &'a WorkerPool,
+    ctl: &'a JobControl,
+    shape: TileShape,
+    width: usize,
+    height: usize,
+    t0: Instant,
+    records: Mutex<Vec<TileRecord>>,
+}
+
+impl Runner<'_> {
+    /// Runs `f` on every tile of `out` in parallel, recording each tile.
+    fn stage<F>(&self, stage: Stage, out: &mut [u8], f: F) -> Result<(), EngineError>
+    where
+        F: Fn(Rect, &mut [&mut [u8]]) + Sync,
+    {
+        let parts = split_output(out, self.width, self.height, self.shape);
+        let result: Result<(), EngineError> = self.pool.install(|| {
+            parts.into_par_iter().try_for_each(|mut part: TileMut<'_>| {
+                self.guarded(stage, part.index, part.rect, || {
+                    f(part.rect, &mut part.rows);
+                })
+            })
+        });
+        result?;
+        self.check_cancel()
+    }
+
+    fn check_cancel(&self) -> Result<(), EngineError> {
+        if self.ctl.is_cancelled() {
+            Err(EngineError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Runs one tile: skipped when cancelled, timed, a panic turned into an error.
+    fn guarded<R>(
+        &self,
+        stage: Stage,
+        index: usize,
+        rect: Rect,
+        f: impl FnOnce() -> R,
+    ) -> Result<R, EngineError> {
+        self.check_cancel()?;
+        let start = self.t0.elapsed();
+        let r = std::panic::catch_unwind(AssertUnwindSafe(f)).map_err(|p| {
+            let msg = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".into());
+            EngineError::Panic(msg)
+        })?;
+        let end = self.t0.elapsed();
+        let rec = TileRecord {
+            stage,
+            index,
+            rect,
+            worker: rayon::current_thread_index().unwrap_or(0),
+            start,
+            end,
+        };
+        self.records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(rec);
+        self.ctl.tick();
+        Ok(r)
+    }
+
+    fn gray_stage(&self, src: &SourceImage, out: &mut [u8]) -> Result<(), EngineError> {
+        let cn = src.channels();
+        let raw = src.raw();
+        let stride = self.width * cn;
+        self.stage(Stage::Gray, out, |rect, rows| {
+            for (i, row) in rows.iter_mut().enumerate() {
+                let y = rect.y + i;
+                let s = &raw[y * stride + rect.x * cn..y * stride + (rect.x + rect.w) * cn];
+                if cn == 1 {
+                    row.copy_from_slice(s);
+                } else {
+                    rgb_row_to_gray(s, cn, row);
+                }
+            }
+        })
+    }
+
+    fn threshold_stage(
+        &self,
+        gray: &GrayView<'_>,
+        kind: ThresholdType,
+        thresh: f64,
+        max_value: f64,
+    ) -> Result<Vec<u8>, EngineError> {
+        let t = Thresholder::new(kind, thresh, max_value);
+        let mut out = vec![0u8; self.width * self.height];
+        self.stage(Stage::Op, &mut out, |rect, rows| {
+            for (i, row) in rows.iter_mut().enumerate() {
+                let s = &gray.row(rect.y + i)[rect.x..rect.x + rect.w];
+                t.apply_row(s, row);
+            }
+        })?;
+        Ok(out)
+    }
+
+    fn histogram_stage(&self, gray: &GrayView<'_>) -> Result<Histogram, EngineError> {
+        let rects = tiles(self.width, self.height, self.shape);
+        let hist = self.pool.install(|| {
+            rects
+                .par_iter()
+                .enumerate()
+                .map(|(index, &rect)| {
+                    self.guarded(Stage::Histogram, index, rect, || {
+                        let mut h = Histogram::default();
+                        for y in rect.y..rect.y + rect.h {
+                            h.add_row(&gray.row(y)[rect.x..rect.x + rect.w]);
+                        }
+                        h
+                    })
+                })
+                .try_reduce(Histogram::default, |mut a, b| {
+                    a.merge(&b);
+                    Ok(a)
+                })
+        })?;
+        self.check_cancel()?;
+        Ok(hist)
+    }
+}

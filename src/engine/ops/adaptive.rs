@@ -1,0 +1,466 @@
+//! `cv::adaptiveThreshold` with `ADAPTIVE_THRESH_MEAN_C` and `ADAPTIVE_THRESH_GAUSSIAN_C`,
+//! computed one tile at a time from the whole gray image (so a tile reads its halo directly).
+//!
+//! OpenCV's definition, with `v` the pixel and `m` the 8-bit local mean:
+//! `imaxval = saturate(round(maxValue))`, `idelta = ceil(C)` for binary and `floor(C)` for
+//! binary-inv; binary gives `imaxval` where `v - m > -idelta`, binary-inv where
+//! `v - m <= -idelta`. Both reduce to the one test `m < v + idelta`, negated for binary-inv.
+//!
+//! **Mean** (`boxFilter`, replicated border, `m = round(sum / A)`, `A = block²` odd): since
+//! `m` is an integer, `m < k  ⇔  sum / A < k - 1/2  ⇔  2·sum < (2k - 1)·A` — an exact
+//! integer test with no division (ties are impossible with an odd area). Sums come from
+//! running column sums and a row prefix, so the cost per pixel does not depend on the block.
+//!
+//! **Gaussian**: the gray image as f32, blurred separably (rows then columns) with OpenCV's
+//! kernel for that block size and sigma 0, replicated border, rounded half to even.
+//! Symmetric taps add the mirrored pair before multiplying, in tap order from the centre.
+
+use multiversion::multiversion;
+
+use super::{AdaptiveMethod, ThresholdType, saturate_round_u8};
+use crate::engine::tile::{GrayView, Rect};
+
+/// The per-pixel decision shared by both methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Decider {
+    /// binary-inv
+    inverse: bool,
+    idelta: i32,
+    imaxval: u8,
+}
+
+impl Decider {
+    /// The level `k = clamp(v + idelta, 0, 256)` such that the pixel is "above" iff `m < k`.
+    #[inline(always)]
+    fn k(&self, v: u8) -> i32 {
+        (v as i32 + self.idelta).clamp(0, 256)
+    }
+
+    #[inline(always)]
+    fn out(&self, above: bool) -> u8 {
+        if above != self.inverse {
+            self.imaxval
+        } else {
+            0
+        }
+    }
+}
+
+/// A ready-to-run adaptive threshold.
+#[derive(Debug, Clone)]
+pub struct Adaptive {
+    method: AdaptiveMethod,
+    block: usize,
+    decider: Decider,
+    /// `maxValue < 0`: OpenCV returns an all-zero image.
+    all_zero: bool,
+    /// Gaussian weights from the centre outwards: `kernel[0]` is the centre tap.
+    half_kernel: Vec<f32>,
+}
+
+impl Adaptive {
+    /// `kind` must be binary or binary-inv and `block_size` odd and at least 3 (checked by
+    /// [`super::OpSettings::to_op`]).
+    pub fn new(
+        method: AdaptiveMethod,
+        kind: ThresholdType,
+        block_size: u32,
+        c: f64,
+        max_value: f64,
+    ) -> Self {
+        let inverse = kind == ThresholdType::BinaryInv;
+        let idelta = if inverse { c.floor() } else { c.ceil() };
+        // Beyond ±512 every pixel compares the same way; clamping keeps the integer maths safe.
+        let idelta = idelta.clamp(-512.0, 512.0) as i32;
+        let block = block_size as usize;
+        let half_kernel = match method {
+            AdaptiveMethod::Gaussian => {
+                let k = gaussian_kernel(block);
+                k[block / 2..].to_vec()
+            }
+            AdaptiveMethod::Mean => Vec::new(),
+        };
+        Adaptive {
+            method,
+            block,
+            decider: Decider {
+                inverse,
+                idelta,
+                imaxval: saturate_round_u8(max_value),
+            },
+            all_zero: max_value < 0.0,
+            half_kernel,
+        }
+    }
+
+    /// The halo (pixels read around a tile on each side).
+    pub fn halo(&self) -> usize {
+        self.block / 2
+    }
+
+    /// Computes the output pixels of `rect` into `out` (one slice of `rect.w` per row).
+    pub fn run_tile(&self, src: &GrayView<'_>, rect: Rect, out: &mut [&mut [u8]]) {
+        debug_assert_eq!(out.len(), rect.h);
+        if self.all_zero {
+            for row in out.iter_mut() {
+                row.fill(0);
+            }
+            return;
+        }
+        match self.method {
+            AdaptiveMethod::Mean => self.mean_tile(src, rect, out),
+            AdaptiveMethod::Gaussian => self.gaussian_tile(src, rect, out),
+        }
+    }
+
+    fn mean_tile(&self, src: &GrayView<'_>, rect: Rect, out: &mut [&mut [u8]]) {
+        let (w_img, h_img) = (src.width, src.height);
+        let r = self.block / 2;
+        let area = (self.block * self.block) as u64;
+        // Columns whose vertical sums the tile needs: the tile's plus the halo, inside the image.
+        let ca = rect.x.saturating_sub(r);
+        let cb = (rect.x + rect.w - 1 + r).min(w_img - 1);
+        let nc = cb - ca + 1;
+        let mut colsum = vec![0u32; nc];
+
+        // Vertical sums for the first row: rows y0-r ..= y0+r, replicated at the borders.
+        let y0 = rect.y as isize;
+        let lo = y0 - r as isize;
+        let hi = y0 + r as isize;
+        let first = lo.max(0) as usize;
+        let last = hi.min(h_img as isize - 1) as usize;
+        for yy in first..=last {
+            add_row(&mut colsum, &src.row(yy)[ca..=cb]);
+        }
+        if lo < 0 {
+            add_row_times(&mut colsum, &src.row(0)[ca..=cb], (-lo) as u32);
+        }
+        if hi > h_img as isize - 1 {
+            add_row_times(
+                &mut colsum,
+                &src.row(h_img - 1)[ca..=cb],
+                (hi - (h_img as isize - 1)) as u32,
+            );
+        }
+
+        let mut prefix = vec![0u32; nc + 1];
+        let mut sums = vec![0u32; rect.w];
+        let clamp_row = |y: isize| y.clamp(0, h_img as isize - 1) as usize;
+        for (i, out_row) in out.iter_mut().enumerate() {
+            let y = rect.y + i;
+            if i > 0 {
+                let add = clamp_row(y as isize + r as isize);
+                let sub = clamp_row(y as isize - r as isize - 1);
+                if add != sub {
+                    add_sub_rows(
+                        &mut colsum,
+                        &src.row(add)[ca..=cb],
+                        &src.row(sub)[ca..=cb],
+                    );
+                }
+            }
+            prefix_sums(&colsum, &mut prefix);
+            window_sums(&prefix, &colsum, ca, w_img, r, rect.x, &mut sums);
+            let row = &src.row(y)[rect.x..rect.x + rect.w];
+            decide_mean(row, &sums, area, self.decider, out_row);
+        }
+    }
+
+    fn gaussian_tile(&self, src: &GrayView<'_>, rect: Rect, out: &mut [&mut [u8]]) {
+        let h_img = src.height;
+        let r = self.block / 2;
+        let w = rect.w;
+        // Source rows the tile needs (inside the image); virtual rows outside replicate.
+        let ra = rect.y.saturating_sub(r);
+        let rb = (rect.y + rect.h - 1 + r).min(h_img - 1);
+        let nrows = rb - ra + 1;
+        let mut hbuf = vec![0f32; nrows * w];
+        let mut pad = vec![0f32; w + 2 * r];
+        for (j, yy) in (ra..=rb).enumerate() {
+            fill_padded(src.row(yy), rect.x, r, &mut pad);
+            row_filter(&pad, &self.half_kernel, &mut hbuf[j * w..(j + 1) * w]);
+        }
+        let hrow = |y: isize| -> &[f32] {
+            let yy = y.clamp(ra as isize, rb as isize) as usize - ra;
+            &hbuf[yy * w..(yy + 1) * w]
+        };
+        let mut acc = vec![0f32; w];
+        for (i, out_row) in out.iter_mut().enumerate() {
+            let y = (rect.y + i) as isize;
+            scale_row(hrow(y), self.half_kernel[0], &mut acc);
+            for (j, &kj) in self.half_kernel.iter().enumerate().skip(1) {
+                let j = j as isize;
+                add_pair_scaled(hrow(y - j), hrow(y + j), kj, &mut acc);
+            }
+            let row = &src.row(rect.y + i)[rect.x..rect.x + w];
+            decide_gaussian(row, &acc, self.decider, out_row);
+        }
+    }
+}
+
+/// OpenCV's Gaussian kernel for `ksize` and sigma 0, as `getGaussianKernel(ksize, 0, CV_32F)`:
+/// fixed tables for 3, 5, 7, 9; otherwise `exp(x²·(-0.125/σ²))` over doubled offsets with
+/// `σ = 0.15·ksize + 0.35` (one fused multiply-add), normalised in double, cast to f32.
+pub fn gaussian_kernel(ksize: usize) -> Vec<f32> {
+    let fixed: Option<&[f64]> = match ksize {
+        1 => Some(&[1.0]),
+        3 => Some(&[0.25, 0.5, 0.25]),
+        5 => Some(&[0.0625, 0.25, 0.375, 0.25, 0.0625]),
+        7 => Some(&[0.03125, 0.109375, 0.21875, 0.28125, 0.21875, 0.109375, 0.03125]),
+        9 => Some(&[
+            0.015625, 0.05078125, 0.1171875, 0.19921875, 0.234375, 0.19921875, 0.1171875,
+            0.05078125, 0.015625,
+        ]),
+        _ => None,
+    };
+    if let Some(k) = fixed {
+        return k.iter().map(|&v| v as f32).collect();
+    }
+    let n = ksize;
+    let sigma = (n as f64).mul_add(0.15, 0.35);
+    let scale2x = -0.125 / (sigma * sigma);
+    let half = (n - 1) / 2;
+    let mut values = Vec::with_capacity(half);
+    let mut sum = 0.0f64;
+    let mut x = 1 - n as i64;
+    for _ in 0..half {
+        let t = ((x * x) as f64 * scale2x).exp();
+        values.push(t);
+        sum += t;
+        x += 2;
+    }
+    sum *= 2.0;
+    sum += 1.0;
+    if n % 2 == 0 {
+        sum += 1.0;
+    }
+    let mul1 = 1.0 / sum;
+    let mut k = vec![0f64; n];
+    for (i, &v) in values.iter().enumerate() {
+        let t = v * mul1;
+        k[i] = t;
+        k[n - 1 - i] = t;
+    }
+    k[half] = mul1;
+    if n % 2 == 0 {
+        k[half + 1] = mul1;
+    }
+    k.into_iter().map(|v| v as f32).collect()
+}
+
+#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+fn add_row(sums: &mut [u32], row: &[u8]) {
+    for (s, &v) in sums.iter_mut().zip(row) {
+        *s = s.wrapping_add(v as u32);
+    }
+}
+
+#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+fn add_row_times(sums: &mut [u32], row: &[u8], times: u32) {
+    for (s, &v) in sums.iter_mut().zip(row) {
+        *s = s.wrapping_add(v as u32 * times);
+    }
+}
+
+#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+fn add_sub_rows(sums: &mut [u32], add: &[u8], sub: &[u8]) {
+    for ((s, &a), &b) in sums.iter_mut().zip(add).zip(sub) {
+        *s = s.wrapping_add(a as u32).wrapping_sub(b as u32);
+    }
+}
+
+/// `prefix[0] = 0`, `prefix[j + 1] = prefix[j] + sums[j]` (wrapping: differences stay exact
+/// because every window sum fits in u32).
+fn prefix_sums(sums: &[u32], prefix: &mut [u32]) {
+    let mut acc = 0u32;
+    prefix[0] = 0;
+    for (p, &s) in prefix[1..].iter_mut().zip(sums) {
+        acc = acc.wrapping_add(s);
+        *p = acc;
+    }
+}
+
+/// Horizontal window sums for the tile's columns `x0 .. x0 + out.len()`, from the prefix of the
+/// column sums over image columns `ca ..`, with the border replicated.
+fn window_sums(
+    prefix: &[u32],
+    colsum: &[u32],
+    ca: usize,
+    w_img: usize,
+    r: usize,
+    x0: usize,
+    out: &mut [u32],
+) {
+    let n = out.len();
+    // Interior: the whole window lies inside the image.
+    let xs = r.max(x0).min(x0 + n);
+    let xe = (w_img.saturating_sub(r)).min(x0 + n).max(xs);
+    if xe > xs {
+        let hi = &prefix[xs + r + 1 - ca..xe + r + 1 - ca];
+        let lo = &prefix[xs - r - ca..xe - r - ca];
+        sub_slices(hi, lo, &mut out[xs - x0..xe - x0]);
+    }
+    // Borders: replicated columns counted explicitly.
+    for x in (x0..xs).chain(xe..x0 + n) {
+        let a = x as isize - r as isize;
+        let b = x + r;
+        let lo = a.max(0) as usize;
+        let hi = b.min(w_img - 1);
+        let mut s = prefix[hi + 1 - ca].wrapping_sub(prefix[lo - ca]);
+        if a < 0 {
+            s = s.wrapping_add(colsum[0].wrapping_mul((-a) as u32));
+        }
+        if b > w_img - 1 {
+            s = s.wrapping_add(colsum[w_img - 1 - ca].wrapping_mul((b - (w_img - 1)) as u32));
+        }
+        out[x - x0] = s;
+    }
+}
+
+#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+fn sub_slices(hi: &[u32], lo: &[u32], out: &mut [u32]) {
+    for ((o, &h), &l) in out.iter_mut().zip(hi).zip(lo) {
+        *o = h.wrapping_sub(l);
+    }
+}
+
+fn decide_mean(row: &[u8], sums: &[u32], area: u64, d: Decider, out: &mut [u8]) {
+    // 2·sum and (2k - 1)·A are at most 511·A: i32 lanes when that fits, i64 otherwise.
+    if 511 * area < i32::MAX as u64 {
+        decide_mean_i32(row, sums, area as i32, d.idelta, d.inverse, d.imaxval, out);
+    } else {
+        for ((o, &v), &s) in out.iter_mut().zip(row).zip(sums) {
+            let k = d.k(v) as i64;
+            *o = d.out(2 * (s as i64) < (2 * k - 1) * area as i64);
+        }
+    }
+}
+
+#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+fn decide_mean_i32(
+    row: &[u8],
+    sums: &[u32],
+    area: i32,
+    idelta: i32,
+    inverse: bool,
+    imaxval: u8,
+    out: &mut [u8],
+) {
+    let (yes, no) = if inverse { (0, imaxval) } else { (imaxval, 0) };
+    for ((o, &v), &s) in out.iter_mut().zip(row).zip(sums) {
+        let k = (v as i32 + idelta).clamp(0, 256);
+        *o = if 2 * (s as i32) < (2 * k - 1) * area {
+            yes
+        } else {
+            no
+        };
+    }
+}
+
+/// `pad[j] = src[clamp(x0 - r + j)]` as f32: the tile's columns with `r` replicated on each side.
+fn fill_padded(src: &[u8], x0: usize, r: usize, pad: &mut [f32]) {
+    let w_img = src.len();
+    let start = x0 as isize - r as isize;
+    // Inside part copied in one vectorisable loop; the border parts repeat the end pixels.
+    let inner_lo = (-start).max(0) as usize;
+    let inner_hi = ((w_img as isize - start) as usize).min(pad.len());
+    pad[..inner_lo].fill(src[0] as f32);
+    if inner_hi > inner_lo {
+        let s0 = (start + inner_lo as isize) as usize;
+        u8_to_f32(
+            &src[s0..s0 + inner_hi - inner_lo],
+            &mut pad[inner_lo..inner_hi],
+        );
+    }
+    pad[inner_hi.max(inner_lo)..].fill(src[w_img - 1] as f32);
+}
+
+#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+fn u8_to_f32(src: &[u8], dst: &mut [f32]) {
+    for (d, &s) in dst.iter_mut().zip(src) {
+        *d = s as f32;
+    }
+}
+
+/// `out[i] = k0·pad[i+r] + Σ_j kj·(pad[i+r-j] + pad[i+r+j])`, accumulated in tap order.
+fn row_filter(pad: &[f32], half: &[f32], out: &mut [f32]) {
+    let r = half.len() - 1;
+    let w = out.len();
+    scale_row(&pad[r..r + w], half[0], out);
+    for (j, &kj) in half.iter().enumerate().skip(1) {
+        add_pair_scaled(&pad[r - j..r - j + w], &pad[r + j..r + j + w], kj, out);
+    }
+}
+
+#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+fn scale_row(src: &[f32], k: f32, out: &mut [f32]) {
+    for (o, &s) in out.iter_mut().zip(src) {
+        *o = k * s;
+    }
+}
+
+#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+fn add_pair_scaled(a: &[f32], b: &[f32], k: f32, out: &mut [f32]) {
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        *o += k * (x + y);
+    }
+}
+
+#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+fn decide_gaussian(row: &[u8], blurred: &[f32], d: Decider, out: &mut [u8]) {
+    let (yes, no) = if d.inverse {
+        (0, d.imaxval)
+    } else {
+        (d.imaxval, 0)
+    };
+    for ((o, &v), &g) in out.iter_mut().zip(row).zip(blurred) {
+        // round half to even, as cvRound; the blurred value lies in 0..=255 (+ rounding error).
+        let m = g.round_ties_even() as i32;
+        let k = (v as i32 + d.idelta).clamp(0, 256);
+        *o = if m < k { yes } else { no };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gaussian_kernels_sum_to_one_and_are_symmetric() {
+        for n in (3..=101).step_by(2) {
+            let k = gaussian_kernel(n);
+            assert_eq!(k.len(), n);
+            let s: f64 = k.iter().map(|&v| v as f64).sum();
+            assert!((s - 1.0).abs() < 1e-5, "{n}: {s}");
+            for i in 0..n / 2 {
+                assert_eq!(k[i], k[n - 1 - i]);
+            }
+            for i in 0..n / 2 {
+                assert!(k[i] <= k[i + 1], "kernel {n} not increasing to the centre");
+            }
+        }
+    }
+
+    #[test]
+    fn fixed_tables_for_small_kernels() {
+        assert_eq!(gaussian_kernel(3), vec![0.25, 0.5, 0.25]);
+        let k9: Vec<f32> = [4., 13., 30., 51., 60., 51., 30., 13., 4.]
+            .iter()
+            .map(|v| v / 256.0)
+            .collect();
+        assert_eq!(gaussian_kernel(9), k9);
+    }
+
+    #[test]
+    fn padded_rows_replicate_the_border() {
+        let src = [10u8, 20, 30, 40];
+        let mut pad = vec![0f32; 2 + 2 * 3];
+        fill_padded(&src, 1, 3, &mut pad);
+        assert_eq!(pad, vec![10., 10., 10., 20., 30., 40., 40., 40.]);
+        let mut pad = vec![0f32; 4 + 2 * 10];
+        fill_padded(&src, 0, 10, &mut pad);
+        assert_eq!(&pad[..11], &[10.0; 11]);
+        assert_eq!(&pad[11..14], &[20., 30., 40.]);
+        assert_eq!(&pad[14..], &[40.0; 10]);
+    }
+}

@@ -1,0 +1,167 @@
+//! Decoded input pixels, normalised to 8 bits per sample, in the layouts the kernels read.
+//!
+//! * 8-bit gray, RGB and RGBA are kept as they are (alpha is ignored by the gray conversion).
+//! * Gray + alpha keeps its gray channel.
+//! * 16-bit samples become 8-bit by keeping the high byte (`v >> 8`), as OpenCV's `imread`
+//!   does for 16-bit files when it reads them as 8-bit (libpng's strip-16): 16-bit white
+//!   (65535) is 255 and 16-bit 0x80FF is 128.
+//! * 32-bit float images become 8-bit as the `image` crate converts them (clamped to
+//!   0..=1, times 255, rounded).
+
+use image::{DynamicImage, GrayImage, RgbImage, RgbaImage};
+
+/// The pixels of a decoded image.
+#[derive(Debug, Clone)]
+pub enum Pixels {
+    Gray(GrayImage),
+    Rgb(RgbImage),
+    /// RGBA: alpha is ignored.
+    Rgba(RgbaImage),
+}
+
+/// A decoded input: its 8-bit pixels and a word on what it was.
+#[derive(Debug, Clone)]
+pub struct SourceImage {
+    pub pixels: Pixels,
+    /// What the file held, such as "RGB 8-bit" or "gray 16-bit (high byte kept)".
+    pub color: String,
+}
+
+impl SourceImage {
+    pub fn width(&self) -> usize {
+        match &self.pixels {
+            Pixels::Gray(i) => i.width() as usize,
+            Pixels::Rgb(i) => i.width() as usize,
+            Pixels::Rgba(i) => i.width() as usize,
+        }
+    }
+
+    pub fn height(&self) -> usize {
+        match &self.pixels {
+            Pixels::Gray(i) => i.height() as usize,
+            Pixels::Rgb(i) => i.height() as usize,
+            Pixels::Rgba(i) => i.height() as usize,
+        }
+    }
+
+    pub fn megapixels(&self) -> f64 {
+        (self.width() * self.height()) as f64 / 1e6
+    }
+
+    /// Bytes per pixel of the stored layout (1, 3 or 4).
+    pub fn channels(&self) -> usize {
+        match &self.pixels {
+            Pixels::Gray(_) => 1,
+            Pixels::Rgb(_) => 3,
+            Pixels::Rgba(_) => 4,
+        }
+    }
+
+    /// The raw interleaved bytes.
+    pub fn raw(&self) -> &[u8] {
+        match &self.pixels {
+            Pixels::Gray(i) => i.as_raw(),
+            Pixels::Rgb(i) => i.as_raw(),
+            Pixels::Rgba(i) => i.as_raw(),
+        }
+    }
+
+    pub fn gray(img: GrayImage) -> Self {
+        SourceImage {
+            pixels: Pixels::Gray(img),
+            color: "gray 8-bit".into(),
+        }
+    }
+
+    pub fn rgb(img: RgbImage) -> Self {
+        SourceImage {
+            pixels: Pixels::Rgb(img),
+            color: "RGB 8-bit".into(),
+        }
+    }
+
+    /// Normalises any decoded image (see the module documentation).
+    pub fn from_dynamic(img: DynamicImage) -> Self {
+        fn high_bytes(v: &[u16]) -> Vec<u8> {
+            v.iter().map(|&s| (s >> 8) as u8).collect()
+        }
+        let (w, h) = (img.width(), img.height());
+        let (pixels, color) = match img {
+            DynamicImage::ImageLuma8(i) => (Pixels::Gray(i), "gray 8-bit"),
+            DynamicImage::ImageRgb8(i) => (Pixels::Rgb(i), "RGB 8-bit"),
+            DynamicImage::ImageRgba8(i) => (Pixels::Rgba(i), "RGBA 8-bit (alpha ignored)"),
+            DynamicImage::ImageLumaA8(i) => {
+                let g: Vec<u8> = i.as_raw().chunks_exact(2).map(|p| p[0]).collect();
+                (gray_from(w, h, g), "gray+alpha 8-bit (alpha ignored)")
+            }
+            DynamicImage::ImageLuma16(i) => (
+                gray_from(w, h, high_bytes(i.as_raw())),
+                "gray 16-bit (high byte kept)",
+            ),
+            DynamicImage::ImageLumaA16(i) => {
+                let g: Vec<u8> = i
+                    .as_raw()
+                    .chunks_exact(2)
+                    .map(|p| (p[0] >> 8) as u8)
+                    .collect();
+                (
+                    gray_from(w, h, g),
+                    "gray+alpha 16-bit (high byte kept, alpha ignored)",
+                )
+            }
+            DynamicImage::ImageRgb16(i) => (
+                Pixels::Rgb(
+                    RgbImage::from_raw(w, h, high_bytes(i.as_raw())).expect("size of RGB buffer"),
+                ),
+                "RGB 16-bit (high byte kept)",
+            ),
+            DynamicImage::ImageRgba16(i) => (
+                Pixels::Rgba(
+                    RgbaImage::from_raw(w, h, high_bytes(i.as_raw()))
+                        .expect("size of RGBA buffer"),
+                ),
+                "RGBA 16-bit (high byte kept, alpha ignored)",
+            ),
+            other => (
+                Pixels::Rgb(other.to_rgb8()),
+                "floating-point (scaled to 8-bit)",
+            ),
+        };
+        SourceImage {
+            pixels,
+            color: color.into(),
+        }
+    }
+}
+
+fn gray_from(w: u32, h: u32, data: Vec<u8>) -> Pixels {
+    Pixels::Gray(GrayImage::from_raw(w, h, data).expect("size of gray buffer"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{ImageBuffer, Luma, LumaA, Rgb};
+
+    #[test]
+    fn sixteen_bit_keeps_the_high_byte() {
+        let img: ImageBuffer<Luma<u16>, Vec<u16>> =
+            ImageBuffer::from_raw(3, 1, vec![65535, 0x80FF, 255]).unwrap();
+        let s = SourceImage::from_dynamic(DynamicImage::ImageLuma16(img));
+        assert_eq!(s.raw(), &[255, 128, 0]);
+        assert_eq!(s.channels(), 1);
+        let img: ImageBuffer<Rgb<u16>, Vec<u16>> =
+            ImageBuffer::from_raw(1, 1, vec![0x1234, 0xABCD, 0xFF00]).unwrap();
+        let s = SourceImage::from_dynamic(DynamicImage::ImageRgb16(img));
+        assert_eq!(s.raw(), &[0x12, 0xAB, 0xFF]);
+    }
+
+    #[test]
+    fn gray_alpha_keeps_gray() {
+        let img: ImageBuffer<LumaA<u8>, Vec<u8>> =
+            ImageBuffer::from_raw(2, 1, vec![10, 0, 200, 255]).unwrap();
+        let s = SourceImage::from_dynamic(DynamicImage::ImageLumaA8(img));
+        assert_eq!(s.raw(), &[10, 200]);
+        assert_eq!((s.width(), s.height()), (2, 1));
+    }
+}
