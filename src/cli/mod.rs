@@ -2,6 +2,8 @@
 //!
 //! Exit codes: 0 success, 1 failure (some input or output failed), 2 usage error.
 
+pub mod batch;
+pub mod bench;
 pub mod run;
 
 use std::path::PathBuf;
@@ -41,6 +43,10 @@ pub struct Cli {
 pub enum Command {
     /// Process one image and write the result.
     Run(run::RunArgs),
+    /// Process every image of a folder into another folder.
+    Batch(batch::BatchArgs),
+    /// Time an operation across worker counts and tile sizes.
+    Bench(bench::BenchArgs),
 }
 
 /// The operation options shared by `run`, `batch` and `bench`.
@@ -156,5 +162,7 @@ pub fn report_error(e: &EngineError) -> ExitCode {
 pub fn execute(cmd: Command) -> ExitCode {
     match cmd {
         Command::Run(args) => run::execute(&args),
+        Command::Batch(args) => batch::execute(&args),
+        Command::Bench(args) => bench::execute(&args),
     }
 }

@@ -178,8 +178,30 @@ pub fn run_on(
     tile: TileSize,
     ctl: &JobControl,
 ) -> Result<JobOutput, EngineError> {
+    run_impl(Some(pool), src, op, tile, ctl)
+}
+
+/// Runs `op` on `src` entirely on the calling thread, tile after tile (no pool). The batch
+/// pipeline uses this inside its own workers, one image per worker.
+pub fn run_here(
+    src: &SourceImage,
+    op: &Op,
+    tile: TileSize,
+    ctl: &JobControl,
+) -> Result<JobOutput, EngineError> {
+    run_impl(None, src, op, tile, ctl)
+}
+
+fn run_impl(
+    pool: Option<&WorkerPool>,
+    src: &SourceImage,
+    op: &Op,
+    tile: TileSize,
+    ctl: &JobControl,
+) -> Result<JobOutput, EngineError> {
+    let workers = pool.map_or(1, WorkerPool::workers);
     let (width, height) = (src.width(), src.height());
-    let shape = tile.resolve(width, height, pool.workers(), op.halo());
+    let shape = tile.resolve(width, height, workers, op.halo());
     let n_tiles = tiles(width, height, shape).len();
     let needs_gray_stage = !matches!(src.pixels, Pixels::Gray(_)) || matches!(op, Op::Gray);
     let stages = needs_gray_stage as usize
@@ -248,7 +270,7 @@ pub fn run_on(
         image,
         level,
         stats: JobStats {
-            workers: pool.workers(),
+            workers,
             tile: shape,
             tiles: n_tiles,
             compute,
@@ -258,7 +280,8 @@ pub fn run_on(
 }
 
 struct Runner<'a> {
-    pool: &'a WorkerPool,
+    /// `None`: every tile on the calling thread.
+    pool: Option<&'a WorkerPool>,
     ctl: &'a JobControl,
     shape: TileShape,
     width: usize,
@@ -274,14 +297,15 @@ impl Runner<'_> {
         F: Fn(Rect, &mut [&mut [u8]]) + Sync,
     {
         let parts = split_output(out, self.width, self.height, self.shape);
-        let result: Result<(), EngineError> = self.pool.install(|| {
-            parts.into_par_iter().try_for_each(|mut part: TileMut<'_>| {
-                self.guarded(stage, part.index, part.rect, || {
-                    f(part.rect, &mut part.rows);
-                })
+        let one = |mut part: TileMut<'_>| {
+            self.guarded(stage, part.index, part.rect, || {
+                f(part.rect, &mut part.rows);
             })
-        });
-        result?;
+        };
+        match self.pool {
+            Some(pool) => pool.install(|| parts.into_par_iter().try_for_each(one))?,
+            None => parts.into_iter().try_for_each(one)?,
+        }
         self.check_cancel()
     }
 
@@ -365,24 +389,33 @@ impl Runner<'_> {
 
     fn histogram_stage(&self, gray: &GrayView<'_>) -> Result<Histogram, EngineError> {
         let rects = tiles(self.width, self.height, self.shape);
-        let hist = self.pool.install(|| {
-            rects
-                .par_iter()
+        let one = |(index, &rect): (usize, &Rect)| {
+            self.guarded(Stage::Histogram, index, rect, || {
+                let mut h = Histogram::default();
+                for y in rect.y..rect.y + rect.h {
+                    h.add_row(&gray.row(y)[rect.x..rect.x + rect.w]);
+                }
+                h
+            })
+        };
+        let merge = |mut a: Histogram, b: Histogram| {
+            a.merge(&b);
+            a
+        };
+        let hist = match self.pool {
+            Some(pool) => pool.install(|| {
+                rects
+                    .par_iter()
+                    .enumerate()
+                    .map(one)
+                    .try_reduce(Histogram::default, |a, b| Ok(merge(a, b)))
+            })?,
+            None => rects
+                .iter()
                 .enumerate()
-                .map(|(index, &rect)| {
-                    self.guarded(Stage::Histogram, index, rect, || {
-                        let mut h = Histogram::default();
-                        for y in rect.y..rect.y + rect.h {
-                            h.add_row(&gray.row(y)[rect.x..rect.x + rect.w]);
-                        }
-                        h
-                    })
-                })
-                .try_reduce(Histogram::default, |mut a, b| {
-                    a.merge(&b);
-                    Ok(a)
-                })
-        })?;
+                .map(one)
+                .try_fold(Histogram::default(), |a, b| b.map(|b| merge(a, b)))?,
+        };
         self.check_cancel()?;
         Ok(hist)
     }

@@ -10,6 +10,7 @@
 //! assert_eq!(out.image.dimensions(), (64, 48));
 //! ```
 
+pub mod batch;
 pub mod error;
 pub mod io;
 pub mod job;
@@ -17,6 +18,7 @@ pub mod ops;
 pub mod pool;
 pub mod reference;
 pub mod source;
+pub mod sweep;
 pub mod tile;
 
 pub use error::EngineError;
