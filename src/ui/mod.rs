@@ -1,5 +1,8 @@
 //! The workbench window (eframe/egui). Being written: see issue 3.
 
+pub mod batch_panel;
+pub mod lab;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
