@@ -11,7 +11,9 @@ fn tessera(args: &[&str]) -> Output {
 }
 
 fn data(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/golden").join(p)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/golden")
+        .join(p)
 }
 
 fn s(p: &Path) -> &str {
@@ -59,14 +61,25 @@ fn json_report_has_the_documented_keys_and_the_otsu_level() {
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
     for key in [
-        "op", "width", "height", "workers", "tile", "level", "decode_ms", "compute_ms", "encode_ms",
+        "op",
+        "width",
+        "height",
+        "workers",
+        "tile",
+        "level",
+        "decode_ms",
+        "compute_ms",
+        "encode_ms",
     ] {
         assert!(v.get(key).is_some(), "missing {key} in {v}");
     }
     assert_eq!(v["op"], "otsu");
     assert_eq!(v["workers"], 3);
     assert_eq!(v["tile"], "64x64");
-    assert_eq!((v["width"].as_u64(), v["height"].as_u64()), (Some(451), Some(300)));
+    assert_eq!(
+        (v["width"].as_u64(), v["height"].as_u64()),
+        (Some(451), Some(300))
+    );
     // The level OpenCV found for this case, from the manifest.
     let manifest: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(data("manifest.json")).unwrap()).unwrap();
@@ -75,7 +88,10 @@ fn json_report_has_the_documented_keys_and_the_otsu_level() {
         .find(|c| c["expected"] == "chelsea/otsu_binary_thresh0_max_value255.png")
         .unwrap();
     assert_eq!(v["level"].as_f64(), case["level"].as_f64());
-    assert_eq!(gray(&out), gray(&data("chelsea/otsu_binary_thresh0_max_value255.png")));
+    assert_eq!(
+        gray(&out),
+        gray(&data("chelsea/otsu_binary_thresh0_max_value255.png"))
+    );
 }
 
 #[test]
@@ -104,7 +120,9 @@ fn threshold_null_level_and_other_output_formats() {
         if ext != "jpg" && ext != "webp" {
             assert_eq!(
                 back.into_raw(),
-                gray(&data("coins/threshold_tozero-inv_threshneg3_max_value255.png"))
+                gray(&data(
+                    "coins/threshold_tozero-inv_threshneg3_max_value255.png"
+                ))
             );
         }
     }
@@ -157,12 +175,22 @@ fn usage_errors_exit_2_before_any_work() {
     };
     assert_fails(&run(&["--block-size", "10"]), 2, "odd", d, 0);
     assert_fails(&run(&["--block-size", "1"]), 2, "at least 3", d, 0);
-    assert_fails(&run(&["--op", "adaptive-mean", "--type", "trunc"]), 2, "binary-inv", d, 0);
+    assert_fails(
+        &run(&["--op", "adaptive-mean", "--type", "trunc"]),
+        2,
+        "binary-inv",
+        d,
+        0,
+    );
     assert_fails(&run(&["--workers", "0"]), 2, "workers", d, 0);
     // Parse errors are clap's: the error line, then a hint to try --help.
     let o = run(&["--tile", "0"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("positive number of pixels"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("positive number of pixels"),
+        "{}",
+        stderr(&o)
+    );
     let o = run(&["--op", "sharpen"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("unknown op"), "{}", stderr(&o));

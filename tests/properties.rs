@@ -107,9 +107,19 @@ fn every_worker_count_and_tile_size_gives_the_same_bytes_on_a_larger_image() {
         let op = s.to_op().unwrap();
         let (expected, _) = reference::run(&src, &op);
         for workers in [1, 2, 3, 8] {
-            for tile in [TileSize::Auto, TileSize::Square(1), TileSize::Square(16), TileSize::Square(1000)] {
-                let out = job::run(&src, &op, &JobConfig { workers, tile }, &JobControl::new()).unwrap();
-                assert_eq!(out.image.as_raw(), &expected, "{opk} workers {workers} tile {tile:?}");
+            for tile in [
+                TileSize::Auto,
+                TileSize::Square(1),
+                TileSize::Square(16),
+                TileSize::Square(1000),
+            ] {
+                let out =
+                    job::run(&src, &op, &JobConfig { workers, tile }, &JobControl::new()).unwrap();
+                assert_eq!(
+                    out.image.as_raw(),
+                    &expected,
+                    "{opk} workers {workers} tile {tile:?}"
+                );
             }
         }
     }
@@ -117,23 +127,51 @@ fn every_worker_count_and_tile_size_gives_the_same_bytes_on_a_larger_image() {
 
 #[test]
 fn progress_counts_every_tile_and_records_every_worker() {
-    let src = SourceImage::gray(GrayImage::from_fn(200, 100, |x, y| image::Luma([(x ^ y) as u8])));
-    let op = OpSettings { op: OpKind::Otsu, ..OpSettings::default() }.to_op().unwrap();
+    let src = SourceImage::gray(GrayImage::from_fn(200, 100, |x, y| {
+        image::Luma([(x ^ y) as u8])
+    }));
+    let op = OpSettings {
+        op: OpKind::Otsu,
+        ..OpSettings::default()
+    }
+    .to_op()
+    .unwrap();
     let ctl = JobControl::new();
-    let out = job::run(&src, &op, &JobConfig { workers: 2, tile: TileSize::Square(20) }, &ctl).unwrap();
+    let out = job::run(
+        &src,
+        &op,
+        &JobConfig {
+            workers: 2,
+            tile: TileSize::Square(20),
+        },
+        &ctl,
+    )
+    .unwrap();
     let (done, total) = ctl.progress();
     // Otsu on gray: a histogram stage and a threshold stage over 10×5 tiles.
     assert_eq!(out.stats.tiles, 50);
     assert_eq!((done, total), (100, 100));
     assert_eq!(out.stats.records.len(), 100);
-    assert!(out.stats.records.iter().all(|r| r.worker < 2 && r.end >= r.start));
+    assert!(
+        out.stats
+            .records
+            .iter()
+            .all(|r| r.worker < 2 && r.end >= r.start)
+    );
     assert!(out.stats.busy() <= out.stats.compute * 2);
 }
 
 #[test]
 fn a_cancelled_job_stops_and_returns_no_image() {
-    let src = SourceImage::gray(GrayImage::from_fn(512, 512, |x, y| image::Luma([(x + y) as u8])));
-    let op = OpSettings { block_size: 51, ..OpSettings::default() }.to_op().unwrap();
+    let src = SourceImage::gray(GrayImage::from_fn(512, 512, |x, y| {
+        image::Luma([(x + y) as u8])
+    }));
+    let op = OpSettings {
+        block_size: 51,
+        ..OpSettings::default()
+    }
+    .to_op()
+    .unwrap();
     // Cancel from inside the job, after the first tile finishes.
     let ctl = std::sync::Arc::new(std::sync::OnceLock::<std::sync::Weak<JobControl>>::new());
     let ctl2 = ctl.clone();
@@ -143,9 +181,46 @@ fn a_cancelled_job_stops_and_returns_no_image() {
         }
     }));
     ctl.set(std::sync::Arc::downgrade(&control)).unwrap();
-    let r = job::run(&src, &op, &JobConfig { workers: 1, tile: TileSize::Square(16) }, &control);
-    assert!(matches!(r, Err(tessera::engine::EngineError::Cancelled)), "{r:?}");
+    let r = job::run(
+        &src,
+        &op,
+        &JobConfig {
+            workers: 1,
+            tile: TileSize::Square(16),
+        },
+        &control,
+    );
+    assert!(
+        matches!(r, Err(tessera::engine::EngineError::Cancelled)),
+        "{r:?}"
+    );
     let (done, total) = control.progress();
     assert_eq!(total, 32 * 32);
     assert!(done < 4, "{done} tiles ran after cancel");
+}
+
+#[test]
+fn wide_gaussian_tiles_split_into_column_chunks_give_the_same_bytes() {
+    // Block 101 makes the column pass work in chunks of ~486 columns: cover several.
+    let img = GrayImage::from_fn(1100, 120, |x, y| {
+        image::Luma([((x * 7 + y * 3 + x * y) % 253) as u8])
+    });
+    let src = SourceImage::gray(img);
+    let op = OpSettings {
+        block_size: 101,
+        ..OpSettings::default()
+    }
+    .to_op()
+    .unwrap();
+    let (expected, _) = reference::run(&src, &op);
+    for tile in [TileSize::Auto, TileSize::Square(700)] {
+        let out = job::run(
+            &src,
+            &op,
+            &JobConfig { workers: 2, tile },
+            &JobControl::new(),
+        )
+        .unwrap();
+        assert_eq!(out.image.as_raw(), &expected, "tile {tile:?}");
+    }
 }

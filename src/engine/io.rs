@@ -88,7 +88,9 @@ fn decode<R: std::io::BufRead + std::io::Seek>(
     limits: DecodeLimits,
 ) -> Result<SourceImage, String> {
     if reader.format().is_none() {
-        return Err("not an image in a supported format (PNG, JPEG, TIFF, BMP, WebP, GIF, PNM)".into());
+        return Err(
+            "not an image in a supported format (PNG, JPEG, TIFF, BMP, WebP, GIF, PNM)".into(),
+        );
     }
     reader.limits(limits.to_image_limits());
     let img = reader.decode().map_err(|e| decode_reason(&e, limits))?;
@@ -189,7 +191,13 @@ pub fn write_gray_atomic(img: &GrayImage, path: &Path) -> Result<(), EngineError
         .prefix(".tessera-")
         .suffix(".part")
         .tempfile_in(&dir)
-        .map_err(|e| out_err(format!("cannot create a file in {}: {}", dir.display(), io_reason(&e))))?;
+        .map_err(|e| {
+            out_err(format!(
+                "cannot create a file in {}: {}",
+                dir.display(),
+                io_reason(&e)
+            ))
+        })?;
     let mut writer = BufWriter::with_capacity(1 << 20, tmp);
     encode_gray(img, format, &mut writer).map_err(|e| out_err(e.to_string()))?;
     let tmp = writer
@@ -210,7 +218,10 @@ mod tests {
     #[test]
     fn output_format_from_extension() {
         assert_eq!(output_format(Path::new("a.PNG")).unwrap(), ImageFormat::Png);
-        assert_eq!(output_format(Path::new("a.jpg")).unwrap(), ImageFormat::Jpeg);
+        assert_eq!(
+            output_format(Path::new("a.jpg")).unwrap(),
+            ImageFormat::Jpeg
+        );
         assert!(output_format(Path::new("a.xyz")).unwrap_err().is_usage());
         assert!(output_format(Path::new("noext")).is_err());
     }
@@ -242,11 +253,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let empty = dir.path().join("empty.png");
         std::fs::write(&empty, b"").unwrap();
-        let e = read_image(&empty, DecodeLimits::default()).unwrap_err().to_string();
+        let e = read_image(&empty, DecodeLimits::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("empty file"), "{e}");
         let text = dir.path().join("notes.png");
         std::fs::write(&text, b"hello, this is not an image at all").unwrap();
-        let e = read_image(&text, DecodeLimits::default()).unwrap_err().to_string();
+        let e = read_image(&text, DecodeLimits::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("not an image"), "{e}");
         let e = read_image(&dir.path().join("nope.png"), DecodeLimits::default())
             .unwrap_err()

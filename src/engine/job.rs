@@ -257,7 +257,9 @@ fn run_impl(
         } => {
             let a = Adaptive::new(method, kind, block_size, c, max_value);
             let mut out = vec![0u8; width * height];
-            run.stage(Stage::Op, &mut out, |rect, rows| a.run_tile(&gray, rect, rows))?;
+            run.stage(Stage::Op, &mut out, |rect, rows| {
+                a.run_tile(&gray, rect, rows)
+            })?;
             (out, None)
         }
     };

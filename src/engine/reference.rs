@@ -12,7 +12,13 @@ pub fn gray(src: &SourceImage) -> Vec<u8> {
     let cn = src.channels();
     src.raw()
         .chunks_exact(cn)
-        .map(|p| if cn == 1 { p[0] } else { gray_of(p[0], p[1], p[2]) })
+        .map(|p| {
+            if cn == 1 {
+                p[0]
+            } else {
+                gray_of(p[0], p[1], p[2])
+            }
+        })
         .collect()
 }
 
@@ -20,11 +26,41 @@ pub fn gray(src: &SourceImage) -> Vec<u8> {
 fn threshold_value(v: u8, kind: ThresholdType, t: f64, maxval: u8) -> u8 {
     let above = (v as f64) > t;
     match kind {
-        ThresholdType::Binary => if above { maxval } else { 0 },
-        ThresholdType::BinaryInv => if above { 0 } else { maxval },
-        ThresholdType::Trunc => if above { t.clamp(0.0, 255.0) as u8 } else { v },
-        ThresholdType::ToZero => if above { v } else { 0 },
-        ThresholdType::ToZeroInv => if above { 0 } else { v },
+        ThresholdType::Binary => {
+            if above {
+                maxval
+            } else {
+                0
+            }
+        }
+        ThresholdType::BinaryInv => {
+            if above {
+                0
+            } else {
+                maxval
+            }
+        }
+        ThresholdType::Trunc => {
+            if above {
+                t.clamp(0.0, 255.0) as u8
+            } else {
+                v
+            }
+        }
+        ThresholdType::ToZero => {
+            if above {
+                v
+            } else {
+                0
+            }
+        }
+        ThresholdType::ToZeroInv => {
+            if above {
+                0
+            } else {
+                v
+            }
+        }
     }
 }
 
@@ -34,10 +70,17 @@ pub fn run(src: &SourceImage, op: &Op) -> (Vec<u8>, Option<u8>) {
     let g = gray(src);
     match *op {
         Op::Gray => (g, None),
-        Op::Threshold { kind, thresh, max_value } => {
+        Op::Threshold {
+            kind,
+            thresh,
+            max_value,
+        } => {
             let m = saturate_round_u8(max_value);
             let t = thresh.floor();
-            (g.iter().map(|&v| threshold_value(v, kind, t, m)).collect(), None)
+            (
+                g.iter().map(|&v| threshold_value(v, kind, t, m)).collect(),
+                None,
+            )
         }
         Op::Otsu { kind, max_value } | Op::Triangle { kind, max_value } => {
             let hist = Histogram::from_pixels(&g);
@@ -47,10 +90,19 @@ pub fn run(src: &SourceImage, op: &Op) -> (Vec<u8>, Option<u8>) {
                 hist.triangle_level()
             };
             let m = saturate_round_u8(max_value);
-            let out = g.iter().map(|&v| threshold_value(v, kind, level as f64, m)).collect();
+            let out = g
+                .iter()
+                .map(|&v| threshold_value(v, kind, level as f64, m))
+                .collect();
             (out, Some(level))
         }
-        Op::Adaptive { method, kind, block_size, c, max_value } => {
+        Op::Adaptive {
+            method,
+            kind,
+            block_size,
+            c,
+            max_value,
+        } => {
             if max_value < 0.0 {
                 return (vec![0; w * h], None);
             }
@@ -60,13 +112,21 @@ pub fn run(src: &SourceImage, op: &Op) -> (Vec<u8>, Option<u8>) {
                 AdaptiveMethod::Gaussian => gaussian_mean(&g, w, h, b),
             };
             let imaxval = saturate_round_u8(max_value);
-            let idelta = if kind == ThresholdType::Binary { c.ceil() } else { c.floor() };
+            let idelta = if kind == ThresholdType::Binary {
+                c.ceil()
+            } else {
+                c.floor()
+            };
             let out = g
                 .iter()
                 .zip(&mean)
                 .map(|(&v, &m)| {
                     let d = v as f64 - m as f64;
-                    let on = if kind == ThresholdType::Binary { d > -idelta } else { d <= -idelta };
+                    let on = if kind == ThresholdType::Binary {
+                        d > -idelta
+                    } else {
+                        d <= -idelta
+                    };
                     if on { imaxval } else { 0 }
                 })
                 .collect();

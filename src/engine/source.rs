@@ -117,8 +117,7 @@ impl SourceImage {
             ),
             DynamicImage::ImageRgba16(i) => (
                 Pixels::Rgba(
-                    RgbaImage::from_raw(w, h, high_bytes(i.as_raw()))
-                        .expect("size of RGBA buffer"),
+                    RgbaImage::from_raw(w, h, high_bytes(i.as_raw())).expect("size of RGBA buffer"),
                 ),
                 "RGBA 16-bit (high byte kept, alpha ignored)",
             ),

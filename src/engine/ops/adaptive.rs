@@ -152,11 +152,7 @@ impl Adaptive {
                 let add = clamp_row(y as isize + r as isize);
                 let sub = clamp_row(y as isize - r as isize - 1);
                 if add != sub {
-                    add_sub_rows(
-                        &mut colsum,
-                        &src.row(add)[ca..=cb],
-                        &src.row(sub)[ca..=cb],
-                    );
+                    add_sub_rows(&mut colsum, &src.row(add)[ca..=cb], &src.row(sub)[ca..=cb]);
                 }
             }
             prefix_sums(&colsum, &mut prefix);
@@ -184,19 +180,29 @@ impl Adaptive {
             let yy = y.clamp(ra as isize, rb as isize) as usize - ra;
             &hbuf[yy * w..(yy + 1) * w]
         };
-        let mut acc = vec![0f32; w];
-        for (i, out_row) in out.iter_mut().enumerate() {
-            let y = (rect.y + i) as isize;
-            scale_row(hrow(y), self.half_kernel[0], &mut acc);
-            for (j, &kj) in self.half_kernel.iter().enumerate().skip(1) {
-                let j = j as isize;
-                add_pair_scaled(hrow(y - j), hrow(y + j), kj, &mut acc);
+        // The column pass reads 2r+1 buffered rows per output row: done in column chunks so
+        // those rows stay in L2 however wide the tile.
+        let chunk = (COLUMN_PASS_BYTES / (4 * (2 * r + 1))).clamp(64, w.max(64));
+        let mut acc = vec![0f32; chunk.min(w)];
+        for c0 in (0..w).step_by(chunk) {
+            let c1 = (c0 + chunk).min(w);
+            let acc = &mut acc[..c1 - c0];
+            for (i, out_row) in out.iter_mut().enumerate() {
+                let y = (rect.y + i) as isize;
+                scale_row(&hrow(y)[c0..c1], self.half_kernel[0], acc);
+                for (j, &kj) in self.half_kernel.iter().enumerate().skip(1) {
+                    let j = j as isize;
+                    add_pair_scaled(&hrow(y - j)[c0..c1], &hrow(y + j)[c0..c1], kj, acc);
+                }
+                let row = &src.row(rect.y + i)[rect.x + c0..rect.x + c1];
+                decide_gaussian(row, acc, self.decider, &mut out_row[c0..c1]);
             }
-            let row = &src.row(rect.y + i)[rect.x..rect.x + w];
-            decide_gaussian(row, &acc, self.decider, out_row);
         }
     }
 }
+
+/// Bytes of buffered rows the Gaussian column pass keeps hot at once (well inside L2).
+const COLUMN_PASS_BYTES: usize = 192 * 1024;
 
 /// OpenCV's Gaussian kernel for `ksize` and sigma 0, as `getGaussianKernel(ksize, 0, CV_32F)`:
 /// fixed tables for 3, 5, 7, 9; otherwise `exp(x²·(-0.125/σ²))` over doubled offsets with
@@ -206,7 +212,9 @@ pub fn gaussian_kernel(ksize: usize) -> Vec<f32> {
         1 => Some(&[1.0]),
         3 => Some(&[0.25, 0.5, 0.25]),
         5 => Some(&[0.0625, 0.25, 0.375, 0.25, 0.0625]),
-        7 => Some(&[0.03125, 0.109375, 0.21875, 0.28125, 0.21875, 0.109375, 0.03125]),
+        7 => Some(&[
+            0.03125, 0.109375, 0.21875, 0.28125, 0.21875, 0.109375, 0.03125,
+        ]),
         9 => Some(&[
             0.015625, 0.05078125, 0.1171875, 0.19921875, 0.234375, 0.19921875, 0.1171875,
             0.05078125, 0.015625,

@@ -139,7 +139,9 @@ mod tests {
     fn row_kernels_match_the_table_for_all_levels_and_types() {
         let src: Vec<u8> = (0..=255u8).chain(0..=255u8).collect();
         for kind in ThresholdType::ALL {
-            for thresh in [-300.0, -3.0, -0.5, 0.0, 0.7, 100.5, 127.0, 254.0, 254.5, 255.0, 1e6] {
+            for thresh in [
+                -300.0, -3.0, -0.5, 0.0, 0.7, 100.5, 127.0, 254.0, 254.5, 255.0, 1e6,
+            ] {
                 for max in [255.0, 200.0, 0.0, -5.0, 300.0, 127.5] {
                     let t = Thresholder::new(kind, thresh, max);
                     let lut = t.lut();

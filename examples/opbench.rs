@@ -1,0 +1,149 @@
+//! Median compute time of each op on one image, printed in the same layout as
+//! `../shared/peers/opencv_bench.py` so the two can be compared line by line in one run.
+//!
+//! usage: cargo run --release --example opbench -- IMAGE [--workers 1,2] [--repeats 9]
+
+use std::time::Instant;
+
+use tessera::engine::io::{DecodeLimits, read_image};
+use tessera::engine::job::{self, JobConfig, JobControl};
+use tessera::engine::ops::{OpKind, OpSettings};
+use tessera::engine::source::SourceImage;
+use tessera::engine::tile::TileSize;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut path = None;
+    let mut workers = vec![1usize, 2];
+    let mut repeats = 9;
+    let mut tile = TileSize::Auto;
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--workers" => {
+                i += 1;
+                workers = args[i]
+                    .split(',')
+                    .map(|w| w.parse().expect("worker count"))
+                    .collect();
+            }
+            "--repeats" => {
+                i += 1;
+                repeats = args[i].parse().expect("repeats");
+            }
+            "--tile" => {
+                i += 1;
+                tile = tessera::cli::parse_tile(&args[i]).expect("tile");
+            }
+            p => path = Some(p.to_string()),
+        }
+        i += 1;
+    }
+    let path = path.expect("usage: opbench IMAGE [--workers 1,2] [--repeats 9] [--tile auto]");
+    let rgb = read_image(path.as_ref(), DecodeLimits::default()).expect("read image");
+    let gray_op = OpSettings {
+        op: OpKind::Gray,
+        ..OpSettings::default()
+    }
+    .to_op()
+    .unwrap();
+    let cfg1 = JobConfig { workers: 1, tile };
+    let gray = SourceImage::gray(
+        job::run(&rgb, &gray_op, &cfg1, &JobControl::new())
+            .unwrap()
+            .image,
+    );
+    let mp = rgb.megapixels();
+    println!(
+        "tessera, {path}: {}x{} ({mp:.1} MP)",
+        rgb.width(),
+        rgb.height()
+    );
+    let base = OpSettings::default();
+    let ops: Vec<(&str, OpSettings)> = vec![
+        (
+            "gray",
+            OpSettings {
+                op: OpKind::Gray,
+                ..base
+            },
+        ),
+        (
+            "threshold",
+            OpSettings {
+                op: OpKind::Threshold,
+                ..base
+            },
+        ),
+        (
+            "otsu",
+            OpSettings {
+                op: OpKind::Otsu,
+                ..base
+            },
+        ),
+        (
+            "triangle",
+            OpSettings {
+                op: OpKind::Triangle,
+                ..base
+            },
+        ),
+        (
+            "adaptive-mean-11",
+            OpSettings {
+                op: OpKind::AdaptiveMean,
+                block_size: 11,
+                ..base
+            },
+        ),
+        (
+            "adaptive-mean-51",
+            OpSettings {
+                op: OpKind::AdaptiveMean,
+                block_size: 51,
+                ..base
+            },
+        ),
+        (
+            "adaptive-gaussian-11",
+            OpSettings {
+                op: OpKind::AdaptiveGaussian,
+                block_size: 11,
+                ..base
+            },
+        ),
+        (
+            "adaptive-gaussian-51",
+            OpSettings {
+                op: OpKind::AdaptiveGaussian,
+                block_size: 51,
+                ..base
+            },
+        ),
+    ];
+    for &w in &workers {
+        let cfg = JobConfig { workers: w, tile };
+        for (name, s) in &ops {
+            let op = s.to_op().unwrap();
+            let src = if s.op == OpKind::Gray { &rgb } else { &gray };
+            job::run(src, &op, &cfg, &JobControl::new()).unwrap();
+            let mut ts: Vec<f64> = (0..repeats)
+                .map(|_| {
+                    let t0 = Instant::now();
+                    let out = job::run(src, &op, &cfg, &JobControl::new()).unwrap();
+                    let dt = t0.elapsed().as_secs_f64();
+                    drop(out);
+                    dt
+                })
+                .collect();
+            ts.sort_by(f64::total_cmp);
+            let ms = ts[ts.len() / 2] * 1e3;
+            let min = ts[0] * 1e3;
+            println!(
+                "workers={w:<2} {name:<22} {ms:9.2} ms {:9.1} MP/s   (min {min:.2} ms)",
+                mp / (ms / 1e3)
+            );
+        }
+    }
+}
