@@ -83,7 +83,13 @@ pub fn run(args: &RunArgs) -> Result<RunReport, EngineError> {
     let src = read_image(&args.input, DecodeLimits::default())?;
     let decode = t0.elapsed();
 
-    let out = job::run(&src, &op, &cfg, &JobControl::new())?;
+    let (width, height, color, megapixels) = (
+        src.width(),
+        src.height(),
+        src.color.clone(),
+        src.megapixels(),
+    );
+    let out = job::run_owned(src, &op, &cfg, &JobControl::new())?;
 
     let t1 = Instant::now();
     write_gray_atomic(&out.image, &args.output)?;
@@ -95,9 +101,9 @@ pub fn run(args: &RunArgs) -> Result<RunReport, EngineError> {
         output: args.output.clone(),
         op: op.kind().name().to_string(),
         params: op.describe(),
-        width: src.width(),
-        height: src.height(),
-        color: src.color.clone(),
+        width,
+        height,
+        color,
         workers: out.stats.workers,
         tile: out.stats.tile.to_string(),
         tiles: out.stats.tiles,
@@ -106,7 +112,7 @@ pub fn run(args: &RunArgs) -> Result<RunReport, EngineError> {
         compute_ms: compute_s * 1e3,
         encode_ms: encode.as_secs_f64() * 1e3,
         mp_per_s: if compute_s > 0.0 {
-            src.megapixels() / compute_s
+            megapixels / compute_s
         } else {
             0.0
         },
@@ -133,10 +139,14 @@ fn print_report(r: &RunReport) {
     if let Some(level) = r.level {
         println!("{} level: {level}", r.op);
     }
-    println!(
-        "{} workers, tiles {} ({} per stage)",
-        r.workers, r.tile, r.tiles
-    );
+    if r.tiles == 0 {
+        println!("input already 8-bit gray: passed through unchanged");
+    } else {
+        println!(
+            "{} workers, tiles {} ({} per stage)",
+            r.workers, r.tile, r.tiles
+        );
+    }
     println!(
         "decode {:.1} ms, compute {:.1} ms ({:.0} MP/s), encode {:.1} ms",
         r.decode_ms, r.compute_ms, r.mp_per_s, r.encode_ms

@@ -8,7 +8,6 @@ use std::io::{BufReader, BufWriter, Cursor, Write};
 use std::path::{Path, PathBuf};
 
 use image::codecs::jpeg::JpegEncoder;
-use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{GrayImage, ImageError, ImageFormat, ImageReader, Limits};
 
 use super::error::EngineError;
@@ -155,21 +154,34 @@ pub fn output_format(path: &Path) -> Result<ImageFormat, EngineError> {
 /// JPEG quality used when writing JPEG (OpenCV's `imwrite` default).
 pub const JPEG_QUALITY: u8 = 95;
 
-/// Encodes a gray image in `format` into `w`. PNG uses fast compression with adaptive filters.
+/// Encodes a gray image in `format` into `w`. PNG is streamed row by row (fast compression,
+/// adaptive filters), so no second copy of the image is held while writing.
 pub fn encode_gray<W: Write + std::io::Seek>(
     img: &GrayImage,
     format: ImageFormat,
     w: &mut W,
 ) -> Result<(), ImageError> {
     match format {
-        ImageFormat::Png => img.write_with_encoder(PngEncoder::new_with_quality(
-            w,
-            CompressionType::Fast,
-            FilterType::Adaptive,
-        )),
+        ImageFormat::Png => write_png_stream(img, w).map_err(|e| match e {
+            png::EncodingError::IoError(io) => ImageError::IoError(io),
+            other => ImageError::IoError(std::io::Error::other(other.to_string())),
+        }),
         ImageFormat::Jpeg => img.write_with_encoder(JpegEncoder::new_with_quality(w, JPEG_QUALITY)),
         other => img.write_to(w, other),
     }
+}
+
+fn write_png_stream<W: Write>(img: &GrayImage, w: W) -> Result<(), png::EncodingError> {
+    let mut enc = png::Encoder::new(w, img.width(), img.height());
+    enc.set_color(png::ColorType::Grayscale);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::Fast);
+    enc.set_filter(png::Filter::Adaptive);
+    let mut writer = enc.write_header()?;
+    let mut stream = writer.stream_writer_with_size(1 << 16)?;
+    stream.write_all(img.as_raw())?;
+    stream.finish()?;
+    writer.finish()
 }
 
 /// Writes a gray image to `path` atomically: encoded into a temporary file beside it, then
@@ -187,17 +199,21 @@ pub fn write_gray_atomic(img: &GrayImage, path: &Path) -> Result<(), EngineError
     if path.is_dir() {
         return Err(out_err("is a folder".into()));
     }
-    let tmp = tempfile::Builder::new()
-        .prefix(".tessera-")
-        .suffix(".part")
-        .tempfile_in(&dir)
-        .map_err(|e| {
-            out_err(format!(
-                "cannot create a file in {}: {}",
-                dir.display(),
-                io_reason(&e)
-            ))
-        })?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".tessera-").suffix(".part");
+    // Like any new file (0666 less the umask), not tempfile's private 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let tmp = builder.tempfile_in(&dir).map_err(|e| {
+        out_err(format!(
+            "cannot create a file in {}: {}",
+            dir.display(),
+            io_reason(&e)
+        ))
+    })?;
     let mut writer = BufWriter::with_capacity(1 << 20, tmp);
     encode_gray(img, format, &mut writer).map_err(|e| out_err(e.to_string()))?;
     let tmp = writer
@@ -234,6 +250,12 @@ mod tests {
         write_gray_atomic(&img, &p).unwrap();
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+            assert_ne!(mode & 0o044, 0, "result not readable by others: {mode:o}");
+        }
         let back = read_image(&p, DecodeLimits::default()).unwrap();
         assert_eq!(back.raw(), img.as_raw());
     }

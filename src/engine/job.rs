@@ -170,6 +170,36 @@ pub fn run(
     run_on(&pool, src, op, cfg.tile, ctl)
 }
 
+/// Like [`run`], but consumes the source: `gray` on a gray image then returns the decoded
+/// buffer itself instead of a copy (the CLI uses this to keep peak memory low).
+pub fn run_owned(
+    src: SourceImage,
+    op: &Op,
+    cfg: &JobConfig,
+    ctl: &JobControl,
+) -> Result<JobOutput, EngineError> {
+    if let (Op::Gray, Pixels::Gray(_)) = (op, &src.pixels) {
+        let (width, height) = (src.width(), src.height());
+        let shape = cfg.tile.resolve(width, height, cfg.workers, 0);
+        ctl.start(0);
+        let Pixels::Gray(image) = src.pixels else {
+            unreachable!()
+        };
+        return Ok(JobOutput {
+            image,
+            level: None,
+            stats: JobStats {
+                workers: cfg.workers,
+                tile: shape,
+                tiles: 0,
+                compute: Duration::ZERO,
+                records: Vec::new(),
+            },
+        });
+    }
+    run(&src, op, cfg, ctl)
+}
+
 /// Runs `op` on `src` on a given pool.
 pub fn run_on(
     pool: &WorkerPool,
