@@ -184,16 +184,15 @@ impl Adaptive {
         // those rows stay in L2 however wide the tile.
         let chunk = (COLUMN_PASS_BYTES / (4 * (2 * r + 1))).clamp(64, w.max(64));
         let mut acc = vec![0f32; chunk.min(w)];
+        let mut taps: Vec<&[f32]> = Vec::with_capacity(2 * r + 1);
         for c0 in (0..w).step_by(chunk) {
             let c1 = (c0 + chunk).min(w);
             let acc = &mut acc[..c1 - c0];
             for (i, out_row) in out.iter_mut().enumerate() {
                 let y = (rect.y + i) as isize;
-                scale_row(&hrow(y)[c0..c1], self.half_kernel[0], acc);
-                for (j, &kj) in self.half_kernel.iter().enumerate().skip(1) {
-                    let j = j as isize;
-                    add_pair_scaled(&hrow(y - j)[c0..c1], &hrow(y + j)[c0..c1], kj, acc);
-                }
+                taps.clear();
+                taps.extend((-(r as isize)..=r as isize).map(|d| &hrow(y + d)[c0..c1]));
+                symmetric_filter(&taps, &self.half_kernel, acc);
                 let row = &src.row(rect.y + i)[rect.x + c0..rect.x + c1];
                 decide_gaussian(row, acc, self.decider, &mut out_row[c0..c1]);
             }
@@ -390,27 +389,58 @@ fn u8_to_f32(src: &[u8], dst: &mut [f32]) {
     }
 }
 
-/// `out[i] = k0·pad[i+r] + Σ_j kj·(pad[i+r-j] + pad[i+r+j])`, accumulated in tap order.
+/// `out[i] = k0·pad[i+r] + Σ_j kj·(pad[i+r-j] + pad[i+r+j])`: the row pass over a padded row.
 fn row_filter(pad: &[f32], half: &[f32], out: &mut [f32]) {
-    let r = half.len() - 1;
     let w = out.len();
-    scale_row(&pad[r..r + w], half[0], out);
-    for (j, &kj) in half.iter().enumerate().skip(1) {
-        add_pair_scaled(&pad[r - j..r - j + w], &pad[r + j..r + j + w], kj, out);
-    }
+    let taps: Vec<&[f32]> = (0..2 * half.len() - 1).map(|t| &pad[t..t + w]).collect();
+    symmetric_filter(&taps, half, out);
 }
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
-fn scale_row(src: &[f32], k: f32, out: &mut [f32]) {
-    for (o, &s) in out.iter_mut().zip(src) {
-        *o = k * s;
-    }
-}
+/// Pixels per register block of [`symmetric_filter`]: four AVX vectors of accumulators, so the
+/// adds of successive taps overlap instead of waiting on one another.
+const LANES: usize = 32;
 
+/// A symmetric filter over `2r + 1` aligned inputs (`taps[r]` the centre):
+/// `out[i] = half[0]·taps[r][i] + Σ_{j=1..=r} half[j]·(taps[r-j][i] + taps[r+j][i])`,
+/// accumulated in exactly that order (the mirrored pair added before the multiply, as
+/// OpenCV's symmetric filters do), so every pixel is computed bit for bit the same way
+/// whatever the blocking. The accumulators of a block of [`LANES`] pixels stay in registers
+/// across all taps: each input is loaded once per block and `out` is written once.
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
-fn add_pair_scaled(a: &[f32], b: &[f32], k: f32, out: &mut [f32]) {
-    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-        *o += k * (x + y);
+fn symmetric_filter(taps: &[&[f32]], half: &[f32], out: &mut [f32]) {
+    let r = half.len() - 1;
+    debug_assert_eq!(taps.len(), 2 * r + 1);
+    let n = out.len();
+    let k0 = half[0];
+    let mut x = 0;
+    while x + LANES <= n {
+        let c: &[f32; LANES] = taps[r][x..x + LANES]
+            .try_into()
+            .unwrap_or_else(|_| unreachable!());
+        let mut acc = [0f32; LANES];
+        for i in 0..LANES {
+            acc[i] = k0 * c[i];
+        }
+        for (j, &kj) in half.iter().enumerate().skip(1) {
+            let a: &[f32; LANES] = taps[r - j][x..x + LANES]
+                .try_into()
+                .unwrap_or_else(|_| unreachable!());
+            let b: &[f32; LANES] = taps[r + j][x..x + LANES]
+                .try_into()
+                .unwrap_or_else(|_| unreachable!());
+            for i in 0..LANES {
+                acc[i] += kj * (a[i] + b[i]);
+            }
+        }
+        out[x..x + LANES].copy_from_slice(&acc);
+        x += LANES;
+    }
+    for (i, o) in out.iter_mut().enumerate().skip(x) {
+        let mut acc = k0 * taps[r][i];
+        for (j, &kj) in half.iter().enumerate().skip(1) {
+            acc += kj * (taps[r - j][i] + taps[r + j][i]);
+        }
+        *o = acc;
     }
 }
 
@@ -421,10 +451,13 @@ fn decide_gaussian(row: &[u8], blurred: &[f32], d: Decider, out: &mut [u8]) {
     } else {
         (d.imaxval, 0)
     };
+    // All in f32 (integers that small are exact), so the loop vectorises: a float-to-int
+    // cast would be scalarised for its saturation and NaN rules.
+    let idelta = d.idelta as f32;
     for ((o, &v), &g) in out.iter_mut().zip(row).zip(blurred) {
         // round half to even, as cvRound; the blurred value lies in 0..=255 (+ rounding error).
-        let m = g.round_ties_even() as i32;
-        let k = (v as i32 + d.idelta).clamp(0, 256);
+        let m = g.round_ties_even();
+        let k = (v as f32 + idelta).clamp(0.0, 256.0);
         *o = if m < k { yes } else { no };
     }
 }
