@@ -9,6 +9,7 @@
 //! Progress counts tiles over all stages. Cancel is checked before each tile: a cancelled job
 //! skips its remaining tiles and returns [`EngineError::Cancelled`] without an image.
 
+use std::mem::MaybeUninit;
 use std::panic::AssertUnwindSafe;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -20,7 +21,7 @@ use serde::Serialize;
 
 use super::error::EngineError;
 use super::ops::adaptive::Adaptive;
-use super::ops::gray::rgb_row_to_gray;
+use super::ops::gray::rgb_row_to_gray_uninit;
 use super::ops::level::Histogram;
 use super::ops::threshold::Thresholder;
 use super::ops::{Op, ThresholdType};
@@ -249,9 +250,7 @@ fn run_impl(
     };
 
     let gray_buf: Option<Vec<u8>> = if needs_gray_stage {
-        let mut buf = vec![0u8; width * height];
-        run.gray_stage(src, &mut buf)?;
-        Some(buf)
+        Some(run.gray_stage(src)?)
     } else {
         None
     };
@@ -286,10 +285,7 @@ fn run_impl(
             max_value,
         } => {
             let a = Adaptive::new(method, kind, block_size, c, max_value);
-            let mut out = vec![0u8; width * height];
-            run.stage(Stage::Op, &mut out, |rect, rows| {
-                a.run_tile(&gray, rect, rows)
-            })?;
+            let out = run.plane(Stage::Op, |rect, rows| a.run_tile(&gray, rect, rows))?;
             (out, None)
         }
     };
@@ -323,13 +319,19 @@ struct Runner<'a> {
 }
 
 impl Runner<'_> {
-    /// Runs `f` on every tile of `out` in parallel, recording each tile.
-    fn stage<F>(&self, stage: Stage, out: &mut [u8], f: F) -> Result<(), EngineError>
+    /// Computes a new output plane: runs `f` on every tile in parallel, recording each tile.
+    /// `f` must write every pixel of its tile (each kernel does: that is its contract).
+    ///
+    /// The plane is allocated without zeroing — for a cheap op such as a threshold, zeroing
+    /// 8 MB costs about as much as the op itself. It becomes a `Vec<u8>` only once every tile
+    /// has run; a cancel or a panic drops it unread.
+    fn plane<F>(&self, stage: Stage, f: F) -> Result<Vec<u8>, EngineError>
     where
-        F: Fn(Rect, &mut [&mut [u8]]) + Sync,
+        F: Fn(Rect, &mut [&mut [MaybeUninit<u8>]]) + Sync,
     {
-        let parts = split_output(out, self.width, self.height, self.shape);
-        let one = |mut part: TileMut<'_>| {
+        let mut out = Box::<[u8]>::new_uninit_slice(self.width * self.height);
+        let parts = split_output(&mut out, self.width, self.height, self.shape);
+        let one = |mut part: TileMut<'_, MaybeUninit<u8>>| {
             self.guarded(stage, part.index, part.rect, || {
                 f(part.rect, &mut part.rows);
             })
@@ -338,7 +340,11 @@ impl Runner<'_> {
             Some(pool) => pool.install(|| parts.into_par_iter().try_for_each(one))?,
             None => parts.into_iter().try_for_each(one)?,
         }
-        self.check_cancel()
+        self.check_cancel()?;
+        // SAFETY: the tiles cover the plane exactly once (`tiles`, `split_output`), every tile
+        // ran to completion (any skip or panic returned above), and every tile kernel writes
+        // all the pixels of its rows.
+        Ok(unsafe { out.assume_init() }.into_vec())
     }
 
     fn check_cancel(&self) -> Result<(), EngineError> {
@@ -384,18 +390,18 @@ impl Runner<'_> {
         Ok(r)
     }
 
-    fn gray_stage(&self, src: &SourceImage, out: &mut [u8]) -> Result<(), EngineError> {
+    fn gray_stage(&self, src: &SourceImage) -> Result<Vec<u8>, EngineError> {
         let cn = src.channels();
         let raw = src.raw();
         let stride = self.width * cn;
-        self.stage(Stage::Gray, out, |rect, rows| {
+        self.plane(Stage::Gray, |rect, rows| {
             for (i, row) in rows.iter_mut().enumerate() {
                 let y = rect.y + i;
                 let s = &raw[y * stride + rect.x * cn..y * stride + (rect.x + rect.w) * cn];
                 if cn == 1 {
-                    row.copy_from_slice(s);
+                    row.write_copy_of_slice(s);
                 } else {
-                    rgb_row_to_gray(s, cn, row);
+                    rgb_row_to_gray_uninit(s, cn, row);
                 }
             }
         })
@@ -409,14 +415,12 @@ impl Runner<'_> {
         max_value: f64,
     ) -> Result<Vec<u8>, EngineError> {
         let t = Thresholder::new(kind, thresh, max_value);
-        let mut out = vec![0u8; self.width * self.height];
-        self.stage(Stage::Op, &mut out, |rect, rows| {
+        self.plane(Stage::Op, |rect, rows| {
             for (i, row) in rows.iter_mut().enumerate() {
                 let s = &gray.row(rect.y + i)[rect.x..rect.x + rect.w];
-                t.apply_row(s, row);
+                t.apply_row_uninit(s, row);
             }
-        })?;
-        Ok(out)
+        })
     }
 
     fn histogram_stage(&self, gray: &GrayView<'_>) -> Result<Histogram, EngineError> {

@@ -118,24 +118,24 @@ pub fn tiles(width: usize, height: usize, shape: TileShape) -> Vec<Rect> {
     v
 }
 
-/// A tile's part of the output: one mutable slice of `rect.w` bytes per row.
-pub struct TileMut<'a> {
+/// A tile's part of the output: one mutable slice of `rect.w` pixels per row.
+pub struct TileMut<'a, T = u8> {
     pub index: usize,
     pub rect: Rect,
-    pub rows: Vec<&'a mut [u8]>,
+    pub rows: Vec<&'a mut [T]>,
 }
 
-/// Splits an output buffer (`width * height` bytes) into the disjoint parts of each tile, in
+/// Splits an output buffer (`width * height` pixels) into the disjoint parts of each tile, in
 /// the order of [`tiles`]. Safe code: each row is split at the tile column boundaries.
-pub fn split_output<'a>(
-    out: &'a mut [u8],
+pub fn split_output<'a, T>(
+    out: &'a mut [T],
     width: usize,
     height: usize,
     shape: TileShape,
-) -> Vec<TileMut<'a>> {
+) -> Vec<TileMut<'a, T>> {
     assert_eq!(out.len(), width * height);
     let rects = tiles(width, height, shape);
-    let mut parts: Vec<TileMut<'a>> = rects
+    let mut parts: Vec<TileMut<'a, T>> = rects
         .iter()
         .enumerate()
         .map(|(index, &rect)| TileMut {

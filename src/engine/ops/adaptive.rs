@@ -15,6 +15,8 @@
 //! kernel for that block size and sigma 0, replicated border, rounded half to even.
 //! Symmetric taps add the mirrored pair before multiplying, in tap order from the centre.
 
+use std::mem::MaybeUninit;
+
 use multiversion::multiversion;
 
 use super::{AdaptiveMethod, ThresholdType, saturate_round_u8};
@@ -98,12 +100,13 @@ impl Adaptive {
         self.block / 2
     }
 
-    /// Computes the output pixels of `rect` into `out` (one slice of `rect.w` per row).
-    pub fn run_tile(&self, src: &GrayView<'_>, rect: Rect, out: &mut [&mut [u8]]) {
+    /// Computes the output pixels of `rect` into `out` (one slice of `rect.w` per row); every
+    /// pixel of `out` is written.
+    pub fn run_tile(&self, src: &GrayView<'_>, rect: Rect, out: &mut [&mut [MaybeUninit<u8>]]) {
         debug_assert_eq!(out.len(), rect.h);
         if self.all_zero {
             for row in out.iter_mut() {
-                row.fill(0);
+                row.fill(MaybeUninit::new(0));
             }
             return;
         }
@@ -113,7 +116,7 @@ impl Adaptive {
         }
     }
 
-    fn mean_tile(&self, src: &GrayView<'_>, rect: Rect, out: &mut [&mut [u8]]) {
+    fn mean_tile(&self, src: &GrayView<'_>, rect: Rect, out: &mut [&mut [MaybeUninit<u8>]]) {
         let (w_img, h_img) = (src.width, src.height);
         let r = self.block / 2;
         let area = (self.block * self.block) as u64;
@@ -162,7 +165,7 @@ impl Adaptive {
         }
     }
 
-    fn gaussian_tile(&self, src: &GrayView<'_>, rect: Rect, out: &mut [&mut [u8]]) {
+    fn gaussian_tile(&self, src: &GrayView<'_>, rect: Rect, out: &mut [&mut [MaybeUninit<u8>]]) {
         let h_img = src.height;
         let r = self.block / 2;
         let w = rect.w;
@@ -331,14 +334,14 @@ fn sub_slices(hi: &[u32], lo: &[u32], out: &mut [u32]) {
     }
 }
 
-fn decide_mean(row: &[u8], sums: &[u32], area: u64, d: Decider, out: &mut [u8]) {
+fn decide_mean(row: &[u8], sums: &[u32], area: u64, d: Decider, out: &mut [MaybeUninit<u8>]) {
     // 2·sum and (2k - 1)·A are at most 511·A: i32 lanes when that fits, i64 otherwise.
     if 511 * area < i32::MAX as u64 {
         decide_mean_i32(row, sums, area as i32, d.idelta, d.inverse, d.imaxval, out);
     } else {
         for ((o, &v), &s) in out.iter_mut().zip(row).zip(sums) {
             let k = d.k(v) as i64;
-            *o = d.out(2 * (s as i64) < (2 * k - 1) * area as i64);
+            o.write(d.out(2 * (s as i64) < (2 * k - 1) * area as i64));
         }
     }
 }
@@ -351,16 +354,16 @@ fn decide_mean_i32(
     idelta: i32,
     inverse: bool,
     imaxval: u8,
-    out: &mut [u8],
+    out: &mut [MaybeUninit<u8>],
 ) {
     let (yes, no) = if inverse { (0, imaxval) } else { (imaxval, 0) };
     for ((o, &v), &s) in out.iter_mut().zip(row).zip(sums) {
         let k = (v as i32 + idelta).clamp(0, 256);
-        *o = if 2 * (s as i32) < (2 * k - 1) * area {
+        o.write(if 2 * (s as i32) < (2 * k - 1) * area {
             yes
         } else {
             no
-        };
+        });
     }
 }
 
@@ -445,7 +448,7 @@ fn symmetric_filter(taps: &[&[f32]], half: &[f32], out: &mut [f32]) {
 }
 
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
-fn decide_gaussian(row: &[u8], blurred: &[f32], d: Decider, out: &mut [u8]) {
+fn decide_gaussian(row: &[u8], blurred: &[f32], d: Decider, out: &mut [MaybeUninit<u8>]) {
     let (yes, no) = if d.inverse {
         (0, d.imaxval)
     } else {
@@ -458,7 +461,7 @@ fn decide_gaussian(row: &[u8], blurred: &[f32], d: Decider, out: &mut [u8]) {
         // round half to even, as cvRound; the blurred value lies in 0..=255 (+ rounding error).
         let m = g.round_ties_even();
         let k = (v as f32 + idelta).clamp(0.0, 256.0);
-        *o = if m < k { yes } else { no };
+        o.write(if m < k { yes } else { no });
     }
 }
 

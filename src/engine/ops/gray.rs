@@ -2,7 +2,11 @@
 //! `Y = (9798 R + 19235 G + 3735 B + 16384) >> 15` (15-bit fixed point, BT.601 weights).
 //! This formula is exact against OpenCV for all 2^24 colours.
 
+use std::mem::MaybeUninit;
+
 use multiversion::multiversion;
+
+use super::as_uninit;
 
 const WR: u32 = 9798;
 const WG: u32 = 19235;
@@ -19,6 +23,11 @@ pub fn gray_of(r: u8, g: u8, b: u8) -> u8 {
 /// Converts a row of interleaved pixels with `channels` bytes each (3: RGB, 4: RGBA, alpha
 /// ignored) into gray. `dst.len()` pixels are converted.
 pub fn rgb_row_to_gray(src: &[u8], channels: usize, dst: &mut [u8]) {
+    rgb_row_to_gray_uninit(src, channels, as_uninit(dst));
+}
+
+/// [`rgb_row_to_gray`] into a row not yet initialised: every byte is written.
+pub fn rgb_row_to_gray_uninit(src: &[u8], channels: usize, dst: &mut [MaybeUninit<u8>]) {
     assert!(src.len() >= dst.len() * channels, "source row too short");
     match channels {
         3 => {
@@ -40,7 +49,7 @@ pub fn rgb_row_to_gray(src: &[u8], channels: usize, dst: &mut [u8]) {
 const BLOCK: usize = 16;
 
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
-fn rgb3_to_gray(src: &[u8], dst: &mut [u8]) {
+fn rgb3_to_gray(src: &[u8], dst: &mut [MaybeUninit<u8>]) {
     let mut s_blocks = src.chunks_exact(3 * BLOCK);
     let mut d_blocks = dst.chunks_exact_mut(BLOCK);
     for (s, d) in (&mut s_blocks).zip(&mut d_blocks) {
@@ -54,7 +63,7 @@ fn rgb3_to_gray(src: &[u8], dst: &mut [u8]) {
             b[i] = s[3 * i + 2] as u32;
         }
         for i in 0..BLOCK {
-            d[i] = ((WR * r[i] + WG * g[i] + WB * b[i] + ROUND) >> SHIFT) as u8;
+            d[i].write(((WR * r[i] + WG * g[i] + WB * b[i] + ROUND) >> SHIFT) as u8);
         }
     }
     for (s, d) in s_blocks
@@ -62,14 +71,14 @@ fn rgb3_to_gray(src: &[u8], dst: &mut [u8]) {
         .chunks_exact(3)
         .zip(d_blocks.into_remainder())
     {
-        *d = gray_of(s[0], s[1], s[2]);
+        d.write(gray_of(s[0], s[1], s[2]));
     }
 }
 
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
-fn rgb4_to_gray(src: &[u8], dst: &mut [u8]) {
+fn rgb4_to_gray(src: &[u8], dst: &mut [MaybeUninit<u8>]) {
     for (s, d) in src.chunks_exact(4).zip(dst.iter_mut()) {
-        *d = ((WR * s[0] as u32 + WG * s[1] as u32 + WB * s[2] as u32 + ROUND) >> SHIFT) as u8;
+        d.write(((WR * s[0] as u32 + WG * s[1] as u32 + WB * s[2] as u32 + ROUND) >> SHIFT) as u8);
     }
 }
 
@@ -112,7 +121,7 @@ mod x86 {
     /// # Safety
     /// The CPU must support AVX2. `src.len() == 3 * dst.len()`.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn rgb3_to_gray_avx2(src: &[u8], dst: &mut [u8]) {
+    pub unsafe fn rgb3_to_gray_avx2(src: &[u8], dst: &mut [std::mem::MaybeUninit<u8>]) {
         let n = dst.len();
         let blocks = n / 16;
         unsafe {
@@ -149,7 +158,7 @@ mod x86 {
             }
         }
         for i in 16 * blocks..n {
-            dst[i] = super::gray_of(src[3 * i], src[3 * i + 1], src[3 * i + 2]);
+            dst[i].write(super::gray_of(src[3 * i], src[3 * i + 1], src[3 * i + 2]));
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod threshold;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::mem::MaybeUninit;
 
 use super::error::EngineError;
 
@@ -325,6 +326,17 @@ impl Op {
             ),
         }
     }
+}
+
+/// Views initialised bytes as the write-only output type of the kernels (which take
+/// `MaybeUninit` rows so that jobs need not zero their output planes first).
+///
+/// Crate-private on purpose: it is sound only because the kernels never write an
+/// uninitialised value, which safe code outside could do.
+pub(crate) fn as_uninit(s: &mut [u8]) -> &mut [MaybeUninit<u8>] {
+    // SAFETY: same layout; every initialised `u8` is a valid `MaybeUninit<u8>`, and the
+    // callers' kernels only store initialised bytes, so `s` stays initialised.
+    unsafe { &mut *(s as *mut [u8] as *mut [MaybeUninit<u8>]) }
 }
 
 /// `saturate_cast<uchar>(cvRound(v))`: round half to even, then clamp to 0..=255.

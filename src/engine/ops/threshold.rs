@@ -4,9 +4,11 @@
 //! saturated to 0..=255. A level below 0 or at/above 255 makes every pixel compare the same
 //! way; the formulas then saturate exactly as OpenCV's special cases do.
 
+use std::mem::MaybeUninit;
+
 use multiversion::multiversion;
 
-use super::{ThresholdType, saturate_round_u8};
+use super::{ThresholdType, as_uninit, saturate_round_u8};
 
 /// A threshold ready to apply to rows: type, integer level and 8-bit max value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,12 +85,17 @@ impl Thresholder {
 
     /// Applies the threshold to a row. `src` and `dst` have the same length.
     pub fn apply_row(&self, src: &[u8], dst: &mut [u8]) {
+        self.apply_row_uninit(src, as_uninit(dst));
+    }
+
+    /// [`Thresholder::apply_row`] into a row not yet initialised: every byte is written.
+    pub fn apply_row_uninit(&self, src: &[u8], dst: &mut [MaybeUninit<u8>]) {
         assert_eq!(src.len(), dst.len());
         if !(0..255).contains(&self.level) {
             // Every pixel compares the same way: a table is as fast as anything here.
             let lut = self.lut();
             for (d, &s) in dst.iter_mut().zip(src) {
-                *d = lut[s as usize];
+                d.write(lut[s as usize]);
             }
             return;
         }
@@ -105,28 +112,28 @@ impl Thresholder {
 }
 
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
-fn select_row(src: &[u8], dst: &mut [u8], t: u8, above: u8, below: u8) {
+fn select_row(src: &[u8], dst: &mut [MaybeUninit<u8>], t: u8, above: u8, below: u8) {
     for (d, &s) in dst.iter_mut().zip(src) {
-        *d = if s > t { above } else { below };
+        d.write(if s > t { above } else { below });
     }
 }
 
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
-fn trunc_row(src: &[u8], dst: &mut [u8], t: u8) {
+fn trunc_row(src: &[u8], dst: &mut [MaybeUninit<u8>], t: u8) {
     for (d, &s) in dst.iter_mut().zip(src) {
-        *d = s.min(t);
+        d.write(s.min(t));
     }
 }
 
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
-fn tozero_row(src: &[u8], dst: &mut [u8], t: u8, inverse: bool) {
+fn tozero_row(src: &[u8], dst: &mut [MaybeUninit<u8>], t: u8, inverse: bool) {
     if inverse {
         for (d, &s) in dst.iter_mut().zip(src) {
-            *d = if s > t { 0 } else { s };
+            d.write(if s > t { 0 } else { s });
         }
     } else {
         for (d, &s) in dst.iter_mut().zip(src) {
-            *d = if s > t { s } else { 0 };
+            d.write(if s > t { s } else { 0 });
         }
     }
 }
