@@ -445,3 +445,81 @@ fn empty_folder_is_fine() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("0 found"));
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_cancels_cleanly_and_a_rerun_finishes_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let n = 150;
+    for i in 0..n {
+        image::GrayImage::from_fn(160, 120, |x, y| {
+            image::Luma([((x * 3 + y * 7 + i) % 256) as u8])
+        })
+        .save(input.join(format!("f{i:03}.png")))
+        .unwrap();
+    }
+    let out = dir.path().join("out");
+    let rep = dir.path().join("r.json");
+    // One worker and a disk flush per file, so that it is still running when interrupted.
+    let child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args([
+            "batch",
+            s(&input),
+            "-o",
+            s(&out),
+            "--workers",
+            "1",
+            "--sync",
+            "each",
+        ])
+        .args(["--report", s(&rep)])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while std::fs::read_dir(&out).map_or(0, |d| d.count()) < 3 {
+        assert!(t0.elapsed().as_secs() < 60, "no output appeared");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cancelling"), "{}", stderr(&o));
+    let r = report(&rep);
+    assert_eq!(r["cancelled"], true);
+    let (written, rest) = (
+        r["written"].as_u64().unwrap(),
+        r["not_processed"].as_u64().unwrap(),
+    );
+    assert!(
+        written >= 3 && rest > 0 && written + rest == n as u64,
+        "{r}"
+    );
+    let files = contents(&out);
+    assert_eq!(files.len() as u64, written, "{:?}", files.keys());
+    for name in files.keys() {
+        let name = name.to_str().unwrap();
+        assert!(!name.contains(".part") && !name.starts_with('.'), "{name}");
+        gray(&out.join(name)); // decodes completely
+    }
+    let o = tessera(&[
+        "batch",
+        s(&input),
+        "-o",
+        s(&out),
+        "--skip-existing",
+        "--report",
+        s(&rep),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = report(&rep);
+    assert_eq!(
+        (r["skipped"].as_u64(), r["written"].as_u64()),
+        (Some(written), Some(rest))
+    );
+    assert_eq!(contents(&out).len(), n as usize);
+}
