@@ -1,13 +1,329 @@
-//! `tessera batch`. Being written: see the batch issue.
+//! `tessera batch`: every image of a folder into another folder.
+//!
+//! Progress goes to stderr (a progress bar on a terminal, a plain line every two seconds
+//! otherwise), each failure as one line `tessera: PATH: reason` as it happens, the summary to
+//! stdout, and the full report as JSON with `--report FILE`. Ctrl-C cancels cleanly (only
+//! complete results are left); a second Ctrl-C quits at once.
+//!
+//! Exit codes: 0 every file written or skipped, 1 some file failed or the batch was cancelled
+//! (or the output folder cannot be written), 2 usage error.
 
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::{EXIT_FAILURE, EXIT_OK, ExecArgs, OpArgs, report_error};
+use crate::engine::EngineError;
+use crate::engine::batch::{
+    self, BatchConfig, BatchControl, BatchProgress, BatchReport, Durability, Outcome, OutputFormat,
+    Phase, Strategy,
+};
+use crate::engine::io::DecodeLimits;
 
 #[derive(Debug, Clone, Args)]
-pub struct BatchArgs {}
+pub struct BatchArgs {
+    /// The folder of images to process.
+    pub input: PathBuf,
+    /// The folder results go to (created if missing). It may be INPUT_DIR only with --suffix.
+    #[arg(short, long, value_name = "OUTPUT_DIR")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub op: OpArgs,
+    #[command(flatten)]
+    pub exec: ExecArgs,
+    /// Process sub-folders too; results keep the same layout.
+    #[arg(short, long)]
+    pub recursive: bool,
+    /// Only files whose path (relative to INPUT_DIR) matches this glob, instead of every file
+    /// with an image extension; may be repeated (e.g. --include '*.png' --include 'scan*.tif').
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Format of the results: png, jpg (quality 95), tif, bmp, webp (lossless), pgm.
+    #[arg(long, value_parser = parse_format, default_value = "png")]
+    pub format: OutputFormat,
+    /// Leave results that already exist alone (to resume a cancelled batch).
+    #[arg(long)]
+    pub skip_existing: bool,
+    /// Text appended to each result's name (a.jpg -> a<SUFFIX>.png).
+    #[arg(long, default_value = "", value_name = "S")]
+    pub suffix: String,
+    /// Write the full report (counts, time, failures with reasons, per-file records) as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// worker-reads: each worker reads its own files (fast); preload: one reader decodes
+    /// everything and hands the pixels to the workers (for comparison).
+    #[arg(long, value_parser = parse_strategy, default_value = "worker-reads")]
+    pub strategy: Strategy,
+    /// Decoded images waiting for a worker with --strategy preload (default 2 x workers).
+    #[arg(long, default_value_t = 0, hide_default_value = true)]
+    pub queue: usize,
+    /// Images wider or taller than this many pixels fail instead of being opened.
+    #[arg(long, default_value_t = DecodeLimits::default().max_dimension, value_name = "PIXELS")]
+    pub max_dimension: u32,
+    /// Largest memory one image's decoder may allocate, in MiB (a decompression bomb fails
+    /// instead of exhausting memory).
+    #[arg(long, default_value_t = DecodeLimits::default().max_alloc >> 20, value_name = "MIB")]
+    pub max_memory: u64,
+    /// When results are forced to the disk: never, end (once, when the batch ends), each
+    /// (every file; slow). Results are never half-written, whichever you choose.
+    #[arg(long, value_parser = parse_durability, default_value = "end")]
+    pub sync: Durability,
+    /// No progress and no summary (failures are still printed).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
 
-pub fn execute(_args: &BatchArgs) -> ExitCode {
-    eprintln!("tessera: error: `tessera batch` is not available yet");
-    ExitCode::from(super::EXIT_USAGE)
+fn parse_format(s: &str) -> Result<OutputFormat, String> {
+    OutputFormat::from_name(s).ok_or_else(|| {
+        let all: Vec<_> = OutputFormat::ALL.iter().map(|f| f.extension()).collect();
+        format!("unknown format {s:?} (expected one of: {})", all.join(", "))
+    })
+}
+
+fn parse_strategy(s: &str) -> Result<Strategy, String> {
+    Strategy::from_name(s)
+        .ok_or_else(|| format!("unknown strategy {s:?} (expected worker-reads or preload)"))
+}
+
+fn parse_durability(s: &str) -> Result<Durability, String> {
+    Durability::from_name(s)
+        .ok_or_else(|| format!("unknown sync mode {s:?} (expected never, end or each)"))
+}
+
+impl BatchArgs {
+    /// The engine config these arguments describe (validated by the engine).
+    pub fn config(&self) -> Result<BatchConfig, EngineError> {
+        let job = self.exec.config()?;
+        if self.max_memory == 0 || self.max_dimension == 0 {
+            return Err(EngineError::InvalidParam(
+                "--max-memory and --max-dimension must be at least 1".into(),
+            ));
+        }
+        let cfg = BatchConfig {
+            recursive: self.recursive,
+            include: self.include.clone(),
+            format: self.format,
+            suffix: self.suffix.clone(),
+            skip_existing: self.skip_existing,
+            strategy: self.strategy,
+            workers: job.workers,
+            op: self.op.settings(),
+            tile: job.tile,
+            limits: DecodeLimits {
+                max_dimension: self.max_dimension,
+                max_alloc: self.max_memory.saturating_mul(1 << 20),
+            },
+            queue: self.queue,
+            durability: self.sync,
+            ..BatchConfig::new(&self.input, &self.output)
+        };
+        cfg.validate()?;
+        if let Some(r) = &self.report {
+            let parent = r.parent().filter(|p| !p.as_os_str().is_empty());
+            if parent.is_some_and(|p| !p.is_dir()) || r.is_dir() {
+                return Err(EngineError::InvalidParam(format!(
+                    "--report {}: its folder does not exist or it is a folder",
+                    r.display()
+                )));
+            }
+        }
+        Ok(cfg)
+    }
+}
+
+pub fn execute(args: &BatchArgs) -> ExitCode {
+    let cfg = match args.config() {
+        Ok(c) => c,
+        Err(e) => return report_error(&e),
+    };
+    let tty = std::io::stderr().is_terminal() && !args.quiet;
+    let bar = if tty {
+        let b = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr_with_hz(10));
+        b.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        Some(b)
+    } else {
+        None
+    };
+    let print_bar = bar.clone();
+    let ctl = Arc::new(BatchControl::new().with_observer(move |ev| {
+        if let Outcome::Failed(reason) = ev.outcome {
+            let line = format!("tessera: {}: {reason}", ev.input.display());
+            match &print_bar {
+                Some(b) => b.println(line),
+                None => eprintln!("{line}"),
+            }
+        }
+    }));
+    install_ctrl_c(&ctl);
+
+    let finished = AtomicBool::new(false);
+    let result = std::thread::scope(|s| {
+        let watcher = (!args.quiet).then(|| s.spawn(|| watch(&ctl, bar.as_ref(), &finished)));
+        let r = batch::run(&cfg, &ctl);
+        finished.store(true, Ordering::Release);
+        if let Some(w) = watcher {
+            let _ = w.join();
+        }
+        r
+    });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => return report_error(&e),
+    };
+    for c in &report.collisions {
+        eprintln!(
+            "tessera: note: {} -> {} ({} was taken: {})",
+            c.path.display(),
+            c.output.display(),
+            c.wanted.display(),
+            c.reason
+        );
+    }
+    if !args.quiet {
+        print_summary(&report);
+    }
+    if let Some(path) = &args.report {
+        let write = serde_json::to_vec_pretty(&report)
+            .map_err(|e| e.to_string())
+            .and_then(|json| std::fs::write(path, json).map_err(|e| e.to_string()));
+        if let Err(e) = write {
+            eprintln!(
+                "tessera: error: cannot write the report {}: {e}",
+                path.display()
+            );
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    }
+    ExitCode::from(if report.all_ok() {
+        EXIT_OK
+    } else {
+        EXIT_FAILURE
+    })
+}
+
+/// First Ctrl-C: cancel cleanly. Second: quit at once.
+fn install_ctrl_c(ctl: &Arc<BatchControl>) {
+    let ctl = Arc::clone(ctl);
+    let _ = ctrlc::set_handler(move || {
+        if ctl.is_cancelled() {
+            std::process::exit(130);
+        }
+        eprintln!(
+            "\ntessera: cancelling (finishing the files being written; Ctrl-C again to quit now)"
+        );
+        ctl.cancel();
+    });
+}
+
+/// Shows progress until the batch ends: the bar on a terminal, else a line every 2 s.
+fn watch(ctl: &BatchControl, bar: Option<&ProgressBar>, finished: &AtomicBool) {
+    let tick = Duration::from_millis(100);
+    let mut since_line = Duration::ZERO;
+    while !finished.load(Ordering::Acquire) {
+        std::thread::sleep(tick);
+        let p = ctl.progress();
+        match bar {
+            Some(b) => {
+                b.set_length(p.found as u64);
+                b.set_position(p.done as u64);
+                b.set_message(status(&p));
+            }
+            None => {
+                since_line += tick;
+                if since_line >= Duration::from_secs(2) && p.phase != Phase::Finished {
+                    since_line = Duration::ZERO;
+                    eprintln!("tessera: {}/{} {}", p.done, p.found, status(&p));
+                }
+            }
+        }
+    }
+}
+
+fn status(p: &BatchProgress) -> String {
+    let mut s = match p.phase {
+        Phase::Discovering => format!("finding files ({} so far)", p.found),
+        Phase::Syncing => "flushing to disk".into(),
+        _ => format!("{:.1} MP/s, {:.0} images/s", p.mp_per_s, p.images_per_s),
+    };
+    if p.failed > 0 {
+        s += &format!(", {} failed", p.failed);
+    }
+    if p.skipped > 0 {
+        s += &format!(", {} skipped", p.skipped);
+    }
+    if let Some(eta) = p.eta {
+        s += &format!(", ETA {}", fmt_duration(eta));
+    }
+    if p.cancelled {
+        s += ", cancelling";
+    }
+    s
+}
+
+fn fmt_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 {
+        format!("{}h{:02}m", s / 3600, s % 3600 / 60)
+    } else if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+fn print_summary(r: &BatchReport) {
+    println!(
+        "{}: {} found, {} written, {} skipped, {} failed{}",
+        r.input.display(),
+        r.found,
+        r.written,
+        r.skipped,
+        r.failed,
+        if r.not_processed > 0 {
+            format!(", {} not processed (cancelled)", r.not_processed)
+        } else {
+            String::new()
+        }
+    );
+    println!(
+        "{} on {} workers ({}), {} -> {}",
+        r.op,
+        r.workers,
+        r.strategy.name(),
+        r.format.extension(),
+        r.output.display()
+    );
+    println!(
+        "{:.3} s ({:.1} images/s, {:.1} MP/s; {:.1} MP written)",
+        r.total.as_secs_f64(),
+        r.images_per_s,
+        r.mp_per_s,
+        r.megapixels
+    );
+    if !r.collisions.is_empty() {
+        println!(
+            "{} name collisions resolved (see the notes above)",
+            r.collisions.len()
+        );
+    }
+    if !r.failures.is_empty() {
+        println!("failed:");
+        for f in &r.failures {
+            println!("  {}: {}", f.path.display(), f.reason);
+        }
+    }
 }

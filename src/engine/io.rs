@@ -187,6 +187,14 @@ fn write_png_stream<W: Write>(img: &GrayImage, w: W) -> Result<(), png::Encoding
 /// Writes a gray image to `path` atomically: encoded into a temporary file beside it, then
 /// renamed over `path`. On any failure no file is left at `path` or beside it.
 pub fn write_gray_atomic(img: &GrayImage, path: &Path) -> Result<(), EngineError> {
+    write_gray_atomic_with(img, path, true)
+}
+
+/// Like [`write_gray_atomic`]; `sync` says whether the data is flushed to the disk
+/// (`fsync`) before the rename. Without it the file is still never seen half-written by any
+/// program, but a power cut soon after may lose it: the batch pipeline syncs once at the end
+/// instead, since one `fsync` per small file costs more than the work itself.
+pub fn write_gray_atomic_with(img: &GrayImage, path: &Path, sync: bool) -> Result<(), EngineError> {
     let format = output_format(path)?;
     let out_err = |reason: String| EngineError::Output {
         path: path.to_path_buf(),
@@ -219,9 +227,11 @@ pub fn write_gray_atomic(img: &GrayImage, path: &Path) -> Result<(), EngineError
     let tmp = writer
         .into_inner()
         .map_err(|e| out_err(io_reason(e.error())))?;
-    tmp.as_file()
-        .sync_data()
-        .map_err(|e| out_err(io_reason(&e)))?;
+    if sync {
+        tmp.as_file()
+            .sync_data()
+            .map_err(|e| out_err(io_reason(&e)))?;
+    }
     tmp.persist(path)
         .map_err(|e| out_err(io_reason(&e.error)))?;
     Ok(())

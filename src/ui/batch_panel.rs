@@ -1,15 +1,397 @@
-//! The Batch tab of the window. Being written: see issue 4.
+//! The Batch tab of the window: a folder in, a folder out, with the window's operation
+//! settings and worker count, live progress, Cancel and the report.
+//!
+//! The batch runs on a background thread ([`engine::batch::run`]); the panel only reads its
+//! [`BatchControl`] (atomics) and receives the report through a one-slot channel. The engine
+//! wakes the window with `request_repaint` after every file. The UI thread never decodes,
+//! processes or writes.
 
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, TryRecvError};
+
+use crate::engine::EngineError;
+use crate::engine::batch::{
+    self, BatchConfig, BatchControl, BatchProgress, BatchReport, OutputFormat, Phase, Strategy,
+};
 use crate::engine::ops::OpSettings;
 
+/// A batch running in the background.
+struct Running {
+    ctl: Arc<BatchControl>,
+    done: Receiver<Result<BatchReport, EngineError>>,
+}
+
 /// State of the Batch tab.
-#[derive(Default)]
-pub struct BatchPanel {}
+pub struct BatchPanel {
+    /// Input folder, as typed or picked.
+    pub input: String,
+    /// Output folder, as typed or picked.
+    pub output: String,
+    pub recursive: bool,
+    /// Glob patterns separated by spaces (empty: every file with an image extension).
+    pub include: String,
+    pub format: OutputFormat,
+    pub suffix: String,
+    pub skip_existing: bool,
+    pub strategy: Strategy,
+    running: Option<Running>,
+    /// The last batch's report, or why it could not start.
+    last: Option<Result<BatchReport, String>>,
+    /// Progress as it was when the last batch ended.
+    last_progress: Option<BatchProgress>,
+    /// The failure whose reason is shown (index into the report's failures).
+    selected_failure: Option<usize>,
+}
+
+impl Default for BatchPanel {
+    fn default() -> Self {
+        BatchPanel {
+            input: String::new(),
+            output: String::new(),
+            recursive: false,
+            include: String::new(),
+            format: OutputFormat::Png,
+            suffix: String::new(),
+            skip_existing: false,
+            strategy: Strategy::WorkerReads,
+            running: None,
+            last: None,
+            last_progress: None,
+            selected_failure: None,
+        }
+    }
+}
 
 impl BatchPanel {
+    /// Whether a batch is running.
+    pub fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// The last finished batch's report.
+    pub fn report(&self) -> Option<&BatchReport> {
+        self.last.as_ref().and_then(|r| r.as_ref().ok())
+    }
+
+    /// Why the last batch could not start, if it could not.
+    pub fn error(&self) -> Option<&str> {
+        self.last
+            .as_ref()
+            .and_then(|r| r.as_ref().err().map(String::as_str))
+    }
+
+    /// The config the panel would run with these settings.
+    pub fn config(&self, settings: &OpSettings, workers: usize) -> BatchConfig {
+        BatchConfig {
+            recursive: self.recursive,
+            include: self.include.split_whitespace().map(String::from).collect(),
+            format: self.format,
+            suffix: self.suffix.clone(),
+            skip_existing: self.skip_existing,
+            strategy: self.strategy,
+            workers: workers.max(1),
+            op: *settings,
+            ..BatchConfig::new(self.input.trim(), self.output.trim())
+        }
+    }
+
+    /// Starts the batch on a background thread. A usage problem is shown at once instead.
+    pub fn start(&mut self, ctx: &egui::Context, settings: &OpSettings, workers: usize) {
+        if self.running.is_some() {
+            return;
+        }
+        let cfg = self.config(settings, workers);
+        self.selected_failure = None;
+        self.last_progress = None;
+        if let Err(e) = cfg.validate() {
+            self.last = Some(Err(e.to_string()));
+            return;
+        }
+        self.last = None;
+        let repaint = ctx.clone();
+        let ctl = Arc::new(BatchControl::with_notify(move || repaint.request_repaint()));
+        let (tx, rx) = mpsc::sync_channel(1);
+        let worker_ctl = Arc::clone(&ctl);
+        let wake = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("tessera-batch".into())
+            .spawn(move || {
+                let r = batch::run(&cfg, &worker_ctl);
+                let _ = tx.send(r);
+                wake.request_repaint();
+            });
+        match spawned {
+            Ok(_) => self.running = Some(Running { ctl, done: rx }),
+            Err(e) => self.last = Some(Err(format!("cannot start the batch thread: {e}"))),
+        }
+    }
+
+    /// Asks the running batch to stop.
+    pub fn cancel(&self) {
+        if let Some(r) = &self.running {
+            r.ctl.cancel();
+        }
+    }
+
+    /// Takes the result of a finished batch, if any.
+    fn poll(&mut self) {
+        let Some(r) = &self.running else {
+            return;
+        };
+        let result = match r.done.try_recv() {
+            Ok(res) => res.map_err(|e| e.to_string()),
+            Err(TryRecvError::Empty) => return,
+            Err(TryRecvError::Disconnected) => Err("the batch thread stopped unexpectedly".into()),
+        };
+        self.last_progress = Some(r.ctl.progress());
+        self.last = Some(result);
+        self.running = None;
+    }
+
     /// Draws the tab. `settings` and `workers` are the window's shared operation settings.
     pub fn ui(&mut self, ui: &mut egui::Ui, settings: &OpSettings, workers: usize) {
-        let _ = (settings, workers);
-        ui.label("Batch processing is not available yet.");
+        self.poll();
+        ui.heading("Batch: process a folder");
+        let running = self.running.is_some();
+        ui.add_enabled_ui(!running, |ui| self.options_ui(ui, settings, workers));
+        ui.separator();
+
+        ui.horizontal(|ui| {
+            let op_ok = settings.to_op().is_ok();
+            let ready = !running
+                && op_ok
+                && !self.input.trim().is_empty()
+                && !self.output.trim().is_empty();
+            if ui
+                .add_enabled(ready, egui::Button::new("Start"))
+                .on_disabled_hover_text("Choose an input and an output folder")
+                .clicked()
+            {
+                self.start(ui.ctx(), settings, workers);
+            }
+            if ui
+                .add_enabled(running, egui::Button::new("Cancel"))
+                .clicked()
+            {
+                self.cancel();
+            }
+        });
+
+        if let Some(r) = &self.running {
+            let p = r.ctl.progress();
+            progress_ui(ui, &p);
+        } else if let Some(p) = &self.last_progress
+            && p.found > 0
+        {
+            progress_ui(ui, p);
+        }
+
+        match &self.last {
+            Some(Err(e)) => {
+                ui.colored_label(ui.visuals().error_fg_color, format!("Error: {e}"));
+            }
+            Some(Ok(_)) => self.report_ui(ui),
+            None => {}
+        }
     }
+
+    fn options_ui(&mut self, ui: &mut egui::Ui, settings: &OpSettings, workers: usize) {
+        egui::Grid::new("batch-options")
+            .num_columns(2)
+            .spacing([12.0, 6.0])
+            .show(ui, |ui| {
+                folder_row(ui, "Input folder", &mut self.input);
+                folder_row(ui, "Output folder", &mut self.output);
+
+                ui.label("Operation");
+                match settings.to_op() {
+                    Ok(op) => ui.label(format!("{} on {workers} workers", op.describe())),
+                    Err(e) => ui.colored_label(ui.visuals().error_fg_color, e.to_string()),
+                };
+                ui.end_row();
+
+                ui.label("Files");
+                ui.horizontal(|ui| {
+                    ui.checkbox(&mut self.recursive, "Sub-folders too");
+                    let l = ui.label("Include");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.include)
+                            .hint_text("*.png scans/*.tif (empty: all images)")
+                            .desired_width(220.0),
+                    )
+                    .labelled_by(l.id);
+                });
+                ui.end_row();
+
+                ui.label("Results");
+                ui.horizontal(|ui| {
+                    let l = ui.label("Format");
+                    egui::ComboBox::from_id_salt("batch-format")
+                        .selected_text(self.format.extension())
+                        .show_ui(ui, |ui| {
+                            for f in OutputFormat::ALL {
+                                ui.selectable_value(&mut self.format, f, f.extension());
+                            }
+                        })
+                        .response
+                        .labelled_by(l.id);
+                    let l = ui.label("Name suffix");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.suffix)
+                            .hint_text("_bin")
+                            .desired_width(80.0),
+                    )
+                    .labelled_by(l.id);
+                    ui.checkbox(&mut self.skip_existing, "Skip existing results");
+                });
+                ui.end_row();
+
+                let l = ui.label("Reading");
+                egui::ComboBox::from_id_salt("batch-strategy")
+                    .selected_text(self.strategy.label())
+                    .show_ui(ui, |ui| {
+                        for s in Strategy::ALL {
+                            ui.selectable_value(&mut self.strategy, s, s.label());
+                        }
+                    })
+                    .response
+                    .labelled_by(l.id);
+                ui.end_row();
+            });
+    }
+
+    fn report_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(Ok(r)) = &self.last else {
+            return;
+        };
+        ui.separator();
+        let title = if r.cancelled {
+            "Report (cancelled)"
+        } else {
+            "Report"
+        };
+        ui.strong(title);
+        ui.label(format!(
+            "{} found: {} written, {} skipped, {} failed{}",
+            r.found,
+            r.written,
+            r.skipped,
+            r.failed,
+            if r.not_processed > 0 {
+                format!(", {} not processed", r.not_processed)
+            } else {
+                String::new()
+            }
+        ));
+        ui.label(format!(
+            "{:.2} s, {:.1} images/s, {:.1} MP/s ({:.1} MP written) on {} workers",
+            r.total.as_secs_f64(),
+            r.images_per_s,
+            r.mp_per_s,
+            r.megapixels,
+            r.workers
+        ));
+        if !r.collisions.is_empty() {
+            egui::CollapsingHeader::new(format!("{} name collisions resolved", r.collisions.len()))
+                .show(ui, |ui| {
+                    for c in &r.collisions {
+                        ui.label(format!(
+                            "{} → {} ({})",
+                            short(&c.path),
+                            short(&c.output),
+                            c.reason
+                        ));
+                    }
+                });
+        }
+        if r.failures.is_empty() {
+            return;
+        }
+        ui.label("Failures (click one for its reason):");
+        let mut clicked = None;
+        egui::ScrollArea::vertical()
+            .max_height(200.0)
+            .id_salt("batch-failures")
+            .show(ui, |ui| {
+                for (i, f) in r.failures.iter().enumerate() {
+                    let sel = self.selected_failure == Some(i);
+                    if ui
+                        .selectable_label(sel, f.path.display().to_string())
+                        .clicked()
+                    {
+                        clicked = Some(i);
+                    }
+                }
+            });
+        if let Some(i) = clicked {
+            self.selected_failure = if self.selected_failure == Some(i) {
+                None
+            } else {
+                Some(i)
+            };
+        }
+        if let Some(f) = self.selected_failure.and_then(|i| r.failures.get(i)) {
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                ui.strong(short(&f.path));
+                ui.label(format!("Reason: {}", f.reason));
+            });
+        }
+    }
+}
+
+fn short(p: &Path) -> String {
+    p.file_name().map_or_else(
+        || p.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// A labelled path field with a "Browse…" button (a native folder dialog; without a desktop
+/// portal it returns nothing and the field stays as typed).
+fn folder_row(ui: &mut egui::Ui, label: &str, path: &mut String) {
+    let l = ui.label(label);
+    ui.horizontal(|ui| {
+        ui.add(egui::TextEdit::singleline(path).desired_width(360.0))
+            .labelled_by(l.id);
+        if ui.button("Browse…").clicked() {
+            let mut dialog = rfd::FileDialog::new().set_title(label);
+            if !path.trim().is_empty() {
+                dialog = dialog.set_directory(PathBuf::from(path.trim()));
+            }
+            if let Some(p) = dialog.pick_folder() {
+                *path = p.display().to_string();
+            }
+        }
+    });
+    ui.end_row();
+}
+
+fn progress_ui(ui: &mut egui::Ui, p: &BatchProgress) {
+    let frac = if p.found > 0 {
+        p.done as f32 / p.found as f32
+    } else {
+        0.0
+    };
+    let text = match p.phase {
+        Phase::Discovering => format!("Finding files… {}", p.found),
+        Phase::Syncing => "Flushing results to disk…".into(),
+        _ => format!("{} / {}", p.done, p.found),
+    };
+    ui.add(egui::ProgressBar::new(frac).text(text));
+    let mut line = format!(
+        "{} written, {} skipped, {} failed · {:.1} MP/s · {:.1} s",
+        p.written,
+        p.skipped,
+        p.failed,
+        p.mp_per_s,
+        p.elapsed.as_secs_f64()
+    );
+    if let Some(eta) = p.eta {
+        line += &format!(" · ETA {:.0} s", eta.as_secs_f64().ceil());
+    }
+    if p.cancelled && p.phase != Phase::Finished {
+        line += " · cancelling…";
+    }
+    ui.label(line);
 }

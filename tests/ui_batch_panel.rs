@@ -1,0 +1,114 @@
+//! The Batch tab driven as a user would (egui_kittest, no display): type the folders, press
+//! Start, watch it finish, read the report, open a failure's reason.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use tessera::engine::ops::{OpKind, OpSettings};
+use tessera::ui::batch_panel::BatchPanel;
+
+fn folder(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    for i in 0..5u32 {
+        image::GrayImage::from_fn(40 + i, 30, |x, y| {
+            image::Luma([((x * 9 + y * 4 + i) % 256) as u8])
+        })
+        .save(dir.join(format!("g{i}.png")))
+        .unwrap();
+    }
+    std::fs::write(dir.join("broken.png"), b"\x89PNG\r\n\x1a\n truncated").unwrap();
+}
+
+/// Steps the UI until the batch has finished (the background thread wakes it).
+fn run_until_done(h: &mut Harness<'_, BatchPanel>) {
+    let t0 = Instant::now();
+    loop {
+        h.step();
+        if h.state().report().is_some() || h.state().error().is_some() {
+            h.run();
+            return;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "batch never finished"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn start_shows_the_report_and_a_failures_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    let output = dir.path().join("out");
+    folder(&input);
+    let settings = OpSettings {
+        op: OpKind::Otsu,
+        ..OpSettings::default()
+    };
+    let mut h = Harness::new_ui_state(
+        move |ui, panel: &mut BatchPanel| panel.ui(ui, &settings, 2),
+        BatchPanel::default(),
+    );
+    h.run();
+    // Start is disabled until both folders are given.
+    assert!(h.get_by_label("Start").accesskit_node().is_disabled());
+
+    h.get_by_label("Input folder").focus();
+    h.get_by_label("Input folder")
+        .type_text(input.to_str().unwrap());
+    h.get_by_label("Output folder").focus();
+    h.get_by_label("Output folder")
+        .type_text(output.to_str().unwrap());
+    h.run();
+    assert_eq!(h.state().input, input.to_str().unwrap());
+    h.get_by_label("Start").click();
+    h.step();
+    run_until_done(&mut h);
+
+    let r = h.state().report().expect("a report");
+    assert_eq!((r.found, r.written, r.failed, r.skipped), (6, 5, 1, 0));
+    assert_eq!(std::fs::read_dir(&output).unwrap().count(), 5);
+    h.get_by_label_contains("6 found: 5 written, 0 skipped, 1 failed");
+    // The failure is listed; its reason shows once clicked.
+    assert!(h.query_by_label_contains("Reason:").is_none());
+    h.get_by_label(input.join("broken.png").to_str().unwrap())
+        .click();
+    h.run();
+    h.get_by_label_contains("Reason:");
+    let want = &r_failure_reason(&h);
+    assert!(want.contains("truncated"), "{want}");
+    h.get_by_label_contains(want);
+    // Clicking it again hides the reason.
+    h.get_by_label(input.join("broken.png").to_str().unwrap())
+        .click();
+    h.run();
+    assert!(h.query_by_label_contains("Reason:").is_none());
+}
+
+fn r_failure_reason(h: &Harness<'_, BatchPanel>) -> String {
+    h.state().report().unwrap().failures[0].reason.clone()
+}
+
+#[test]
+fn same_folder_without_suffix_is_refused_in_the_panel() {
+    let dir = tempfile::tempdir().unwrap();
+    folder(dir.path());
+    let mut panel = BatchPanel::default();
+    panel.input = dir.path().display().to_string();
+    panel.output = dir.path().display().to_string();
+    let mut h = Harness::new_ui_state(
+        |ui, panel: &mut BatchPanel| panel.ui(ui, &OpSettings::default(), 1),
+        panel,
+    );
+    h.run();
+    h.get_by_label("Start").click();
+    h.run();
+    let e = h.state().error().expect("refused").to_string();
+    assert!(e.contains("suffix"), "{e}");
+    assert!(!h.state().is_running());
+    h.get_by_label_contains("Error:");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 6);
+}
