@@ -91,7 +91,7 @@ fn opens_an_image_from_the_path_field_and_shows_the_result() {
     assert_eq!(app.image_name().as_deref(), Some("photo.png"));
     assert_eq!(app.image_size(), Some((96, 64)));
     let (result, settings, workers) = app.result().unwrap();
-    assert_eq!(settings, &OpSettings::default());
+    assert_eq!(settings, &tessera::ui::app::window_default_settings());
     let (want, _) = expected(&img, settings, workers);
     assert_eq!(result.as_raw(), want.as_raw());
     assert_eq!(app.prefs.recent.first(), Some(&path));

@@ -64,7 +64,7 @@ pub struct Prefs {
 impl Default for Prefs {
     fn default() -> Self {
         Prefs {
-            settings: OpSettings::default(),
+            settings: window_default_settings(),
             workers: available_cores(),
             tile: TileSize::Auto,
             last_folder: None,
@@ -118,6 +118,16 @@ impl Prefs {
         if let Some(dir) = path.parent() {
             self.last_folder = Some(dir.to_path_buf());
         }
+    }
+}
+
+/// The parameters the window starts with: adaptive Gaussian with block 25 and C 10, which
+/// suit photographed pages better than OpenCV's textbook 11 / 2 (that keeps paper grain).
+pub fn window_default_settings() -> OpSettings {
+    OpSettings {
+        block_size: 25,
+        c: 10.0,
+        ..OpSettings::default()
     }
 }
 
@@ -868,7 +878,7 @@ impl Workbench {
             let l = ui.label("Path");
             let field = egui::TextEdit::singleline(&mut self.open_field)
                 .hint_text("/path/to/image.png")
-                .desired_width(ui.available_width() - 50.0);
+                .desired_width((ui.available_width() - 64.0).max(80.0));
             let r = ui
                 .add(field)
                 .on_hover_text("Type or paste the path of an image, then press Enter or Open")
@@ -1045,10 +1055,10 @@ impl Workbench {
         }
         if ui
             .small_button("Reset parameters")
-            .on_hover_text("Back to the defaults: adaptive Gaussian, block 11, C 2")
+            .on_hover_text("Back to the defaults: adaptive Gaussian, binary, block 25, C 10")
             .clicked()
         {
-            self.prefs.settings = OpSettings::default();
+            self.prefs.settings = window_default_settings();
         }
     }
 
@@ -1195,7 +1205,10 @@ impl Workbench {
         }
         ui.horizontal(|ui| {
             if self.save_field.is_empty() && has {
-                let dir = self.save_folder().unwrap_or_else(|| PathBuf::from("."));
+                let dir = self
+                    .save_folder()
+                    .or_else(|| std::env::current_dir().ok())
+                    .unwrap_or_else(|| PathBuf::from("."));
                 self.save_field = dir.join(self.default_save_name()).display().to_string();
             }
             let l = ui.label("To");
@@ -1203,7 +1216,7 @@ impl Workbench {
                 .add(
                     egui::TextEdit::singleline(&mut self.save_field)
                         .hint_text("/path/to/result.png")
-                        .desired_width(ui.available_width() - 50.0),
+                        .desired_width((ui.available_width() - 64.0).max(80.0)),
                 )
                 .on_hover_text("Path to save the result to; the extension picks the format")
                 .labelled_by(l.id);

@@ -172,12 +172,12 @@ pub fn timing(ui: &mut Ui, runs: &[RunRecord], image_id: u64, op: &str, max_work
         .collect();
     ui.horizontal(|ui| {
         ui.strong("Compute time by workers and tile size");
-        ui.label(egui::RichText::new(format!("({} runs of {op})", mine.len())).small())
-            .on_hover_text(
+        ui.label(egui::RichText::new(format!("{} runs", mine.len())).small())
+            .on_hover_text(format!(
                 "Every finished preview job of this image and these parameters is a point; \
                  the line joins the medians per worker count. Change the worker count or \
-                 tile size in the side panel to add points.",
-            );
+                 tile size in the side panel to add points.\n\nOp: {op}"
+            ));
     });
     if let Some(last) = mine.last() {
         ui.label(
@@ -204,6 +204,10 @@ pub fn timing(ui: &mut Ui, runs: &[RunRecord], image_id: u64, op: &str, max_work
             .or_default()
             .push(r.compute.as_secs_f64() * 1e3);
     }
+    let top = mine
+        .iter()
+        .map(|r| r.compute.as_secs_f64() * 1e3)
+        .fold(0.0, f64::max);
     Plot::new("timing")
         .legend(Legend::default().position(egui_plot::Corner::RightTop))
         .allow_zoom(false)
@@ -213,6 +217,7 @@ pub fn timing(ui: &mut Ui, runs: &[RunRecord], image_id: u64, op: &str, max_work
         .include_x(0.5)
         .include_x(max_workers as f64 + 0.5)
         .include_y(0.0)
+        .include_y(top * 1.2)
         .x_axis_label("workers")
         .y_axis_label("compute ms")
         .x_axis_formatter(|mark, _| {

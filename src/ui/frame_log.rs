@@ -52,6 +52,8 @@ impl FrameLog {
             "{t:.1} {interval:.2} {ui_ms:.2} {}",
             job_running as u8
         );
+        // Flushed every frame: the window may be killed rather than closed.
+        let _ = self.out.flush();
         if interval > 0.0 {
             if job_running {
                 self.busy.push(interval);

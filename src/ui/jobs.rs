@@ -51,8 +51,8 @@ pub struct Loaded {
     pub source: Arc<SourceImage>,
     /// Histogram of the gray image (what every threshold op reads).
     pub histogram: Histogram,
-    /// The image for display, at most `preview_side` pixels per side.
-    pub preview: ColorImage,
+    /// The image for display, at most `preview_side` pixels per side, and its factor.
+    pub preview: (ColorImage, usize),
     pub decode_time: Duration,
 }
 
@@ -63,8 +63,8 @@ pub struct Processed {
     pub image: Arc<GrayImage>,
     pub level: Option<u8>,
     pub stats: JobStats,
-    /// The result for display, at most `preview_side` pixels per side.
-    pub preview: ColorImage,
+    /// The result for display, at most `preview_side` pixels per side, and its factor.
+    pub preview: (ColorImage, usize),
     pub settings: OpSettings,
     pub op: Op,
     pub tile: TileSize,
@@ -362,22 +362,19 @@ pub fn downscale(raw: &[u8], w: usize, h: usize, channels: usize, k: usize) -> C
     ColorImage::new([ow, oh], pixels)
 }
 
-/// The display image of a source: downscaled to at most `max_side` per side.
-pub fn preview_of_source(src: &SourceImage, max_side: usize) -> ColorImage {
+/// The display image of a source, downscaled to at most `max_side` per side, and the factor.
+pub fn preview_of_source(src: &SourceImage, max_side: usize) -> (ColorImage, usize) {
     let (w, h) = (src.width(), src.height());
-    downscale(
-        src.raw(),
-        w,
-        h,
-        src.channels(),
-        preview_factor(w, h, max_side),
-    )
+    let k = preview_factor(w, h, max_side);
+    (downscale(src.raw(), w, h, src.channels(), k), k)
 }
 
-/// The display image of a gray result: downscaled to at most `max_side` per side.
-pub fn preview_of_gray(img: &GrayImage, max_side: usize) -> ColorImage {
+/// The display image of a gray result, downscaled to at most `max_side` per side, and the
+/// factor.
+pub fn preview_of_gray(img: &GrayImage, max_side: usize) -> (ColorImage, usize) {
     let (w, h) = (img.width() as usize, img.height() as usize);
-    downscale(img.as_raw(), w, h, 1, preview_factor(w, h, max_side))
+    let k = preview_factor(w, h, max_side);
+    (downscale(img.as_raw(), w, h, 1, k), k)
 }
 
 #[cfg(test)]

@@ -115,12 +115,12 @@ impl Layer {
         ctx: &egui::Context,
         name: &str,
         full: FullRes,
-        preview: ColorImage,
+        (preview, factor): (ColorImage, usize),
         max_texture_side: usize,
     ) -> Layer {
         let (w, h) = full.dims();
         let preview_size = preview.size;
-        let factor = w.div_ceil(preview_size[0].max(1)).max(1);
+        let factor = factor.max(1);
         let texture = ctx.load_texture(format!("{name}-preview"), preview, texture_options(true));
         Layer {
             name: name.to_owned(),
