@@ -40,10 +40,10 @@ TESSERA_FRAME_LOG=$LOG "$BIN" "$IMAGE" &
 APP=$!
 sleep "${WAIT:-15}"          # decode and the first job
 # The block-size slider's knob (block 25 of 3..255) in the default layout; drag right and back.
-xdotool mousemove 84 250 mousedown 1
-x=84
-while [ $x -lt 172 ]; do x=$((x + 2)); xdotool mousemove $x 250; sleep 0.08; done
-while [ $x -gt 84 ]; do x=$((x - 2)); xdotool mousemove $x 250; sleep 0.08; done
+xdotool mousemove 88 260 mousedown 1
+x=88
+while [ $x -lt 172 ]; do x=$((x + 2)); xdotool mousemove $x 260; sleep 0.08; done
+while [ $x -gt 88 ]; do x=$((x - 2)); xdotool mousemove $x 260; sleep 0.08; done
 xdotool mouseup 1
 sleep 4
 import -window root "${LOG}.png"

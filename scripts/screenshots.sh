@@ -36,19 +36,19 @@ stop
 
 # 2. A photo with Otsu, side by side.
 start assets/sample-coffee.png
-click 158 146          # Method
-click 130 219          # Otsu threshold
-xdotool key d; sleep 2 # side by side
+click 158 156          # Method
+click 130 229          # Otsu threshold
+click 519 44 2         # Side by side
 shot before-after 560 330
 stop
 
 # 3. Histogram with the fixed threshold marked, and a timing chart of several runs.
 start assets/sample-coffee.png
-click 158 146          # Method
-click 130 196          # Fixed threshold
-for x in 66 100 132 162 66 100 132 162; do   # Workers 1..4, twice
-    click "$x" 344 1.5
-    click 105 443 1.5  # Run again
+click 158 156          # Method
+click 130 206          # Fixed threshold
+for x in 70 99 128 157 70 99 128 157; do   # Workers 1..4, twice
+    click "$x" 354 1.5
+    click 105 453 1.5  # Run again
 done
 shot histogram-timing 1000 200
 convert "$OUT/histogram-timing.png" -crop 935x235+345+565 +repage "$OUT/charts.png"

@@ -210,6 +210,8 @@ pub struct Workbench {
     outcome: Outcome,
     open_field: String,
     save_field: String,
+    /// The last default written into `save_field` (it follows the op until edited).
+    save_field_auto: String,
     confirm_overwrite: Option<PathBuf>,
     batch: BatchPanel,
     lab: LabPanel,
@@ -250,6 +252,7 @@ impl Workbench {
             outcome: Outcome::Idle,
             open_field: String::new(),
             save_field: String::new(),
+            save_field_auto: String::new(),
             confirm_overwrite: None,
             batch: BatchPanel::default(),
             lab: LabPanel::default(),
@@ -904,18 +907,30 @@ impl Workbench {
         }
         if let Some(img) = &self.image {
             let s = &img.source;
-            ui.label(
-                RichText::new(format!(
-                    "{} · {}×{} · {:.1} MP · {} · decoded in {:.0} ms",
-                    img.origin.name(),
-                    s.width(),
-                    s.height(),
-                    s.megapixels(),
-                    s.color,
-                    img.decode_time.as_secs_f64() * 1e3
-                ))
-                .small(),
+            let color = s.color.split(' ').take(2).collect::<Vec<_>>().join(" ");
+            let details = format!(
+                "{}\n{}, decoded in {:.0} ms",
+                img.origin
+                    .path()
+                    .map_or_else(|| img.origin.name(), |p| p.display().to_string()),
+                s.color,
+                img.decode_time.as_secs_f64() * 1e3
             );
+            ui.add(egui::Label::new(RichText::new(img.origin.name()).small()).truncate())
+                .on_hover_text(&details);
+            ui.add(
+                egui::Label::new(
+                    RichText::new(format!(
+                        "{}×{} · {:.1} MP · {color}",
+                        s.width(),
+                        s.height(),
+                        s.megapixels(),
+                    ))
+                    .small(),
+                )
+                .truncate(),
+            )
+            .on_hover_text(details);
         }
         ui.separator();
         self.op_controls(ui);
@@ -1204,12 +1219,13 @@ impl Workbench {
             self.pick_save();
         }
         ui.horizontal(|ui| {
-            if self.save_field.is_empty() && has {
+            if has && (self.save_field.is_empty() || self.save_field == self.save_field_auto) {
                 let dir = self
                     .save_folder()
                     .or_else(|| std::env::current_dir().ok())
                     .unwrap_or_else(|| PathBuf::from("."));
                 self.save_field = dir.join(self.default_save_name()).display().to_string();
+                self.save_field_auto = self.save_field.clone();
             }
             let l = ui.label("To");
             let r = ui
