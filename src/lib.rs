@@ -2,6 +2,7 @@
 //! across a chosen number of workers; a window (`ui`) and headless subcommands (`cli`) over
 //! one engine (`engine`, which never imports the UI).
 
+pub mod assets;
 pub mod cli;
 pub mod engine;
 pub mod ui;

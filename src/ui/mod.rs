@@ -1,14 +1,54 @@
-//! The workbench window (eframe/egui). Being written: see issue 3.
+//! The window (eframe/egui): the workbench (open an image, tune the operation with a live
+//! preview, compare, read the histogram and timings, save), and the Batch and Scaling lab tabs.
+//!
+//! UI state lives here; every decode, job and write runs on a background thread
+//! ([`jobs`]) and reports over a bounded channel, waking the window with `request_repaint`.
 
+pub mod app;
 pub mod batch_panel;
+pub mod charts;
+pub mod frame_log;
+pub mod jobs;
 pub mod lab;
+pub mod view;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Opens the window, with `image` loaded if given.
-pub fn run(_image: Option<PathBuf>) -> ExitCode {
-    use clap::CommandFactory;
-    let _ = crate::cli::Cli::command().print_help();
-    ExitCode::SUCCESS
+pub use app::{Outcome, Prefs, Startup, Workbench};
+
+/// The window's initial and smallest sizes, in points.
+pub const WINDOW_SIZE: [f32; 2] = [1280.0, 800.0];
+pub const WINDOW_MIN_SIZE: [f32; 2] = [800.0, 500.0];
+
+/// Opens the window, with `image` loaded if given (else the last image or the sample).
+pub fn run(image: Option<PathBuf>) -> ExitCode {
+    let startup = match image {
+        Some(p) => Startup::Path(p),
+        None if std::env::var_os("TESSERA_SAMPLE").is_some() => Startup::Sample,
+        None => Startup::Default,
+    };
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("tessera")
+            .with_app_id("tessera")
+            .with_inner_size(WINDOW_SIZE)
+            .with_min_inner_size(WINDOW_MIN_SIZE)
+            .with_drag_and_drop(true),
+        persist_window: true,
+        ..Default::default()
+    };
+    let result = eframe::run_native(
+        "tessera",
+        options,
+        Box::new(move |cc| Ok(Box::new(Workbench::new(&cc.egui_ctx, cc.storage, startup)))),
+    );
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tessera: error: cannot open the window: {e}");
+            eprintln!("(the subcommands run without a display: tessera --help)");
+            ExitCode::from(crate::cli::EXIT_FAILURE)
+        }
+    }
 }

@@ -1,0 +1,55 @@
+#!/bin/sh
+# Takes the README's screenshots of the real window under Xvfb (1280x800), driving it with
+# xdotool, into screenshots/. Needs: xvfb-run, xauth, imagemagick (import), xdotool, mesa.
+#
+#   cargo build --release && scripts/screenshots.sh [BIN]
+#
+# Each shot starts the binary with a fresh settings folder, so the first start opens the
+# embedded sample. Coordinates are those of the default layout at 1280x800.
+set -eu
+cd "$(dirname "$0")/.."
+BIN=${1:-target/release/tessera}
+OUT=screenshots
+if [ -z "${TESSERA_IN_XVFB:-}" ]; then
+    export TESSERA_IN_XVFB=1
+    XDG_RUNTIME_DIR=$(mktemp -d)
+    export XDG_RUNTIME_DIR
+    exec xvfb-run -a -s "-screen 0 1280x800x24" "$0" "$BIN"
+fi
+mkdir -p "$OUT"
+
+start() { # start [ARGS...]: the app with a fresh profile
+    XDG_DATA_HOME=$(mktemp -d)
+    export XDG_DATA_HOME
+    "$BIN" "$@" &
+    APP=$!
+    sleep "${WAIT:-8}"
+}
+stop() { kill "$APP" 2>/dev/null || true; wait "$APP" 2>/dev/null || true; }
+click() { xdotool mousemove "$1" "$2" click 1; sleep "${3:-1}"; }
+shot() { xdotool mousemove "$2" "$3"; sleep 1; import -window root "$OUT/$1.png"; echo "$OUT/$1.png"; }
+
+# 1. First start: the handwriting sample, split view, pointer on the image (pixel readout).
+start
+shot main 700 300
+stop
+
+# 2. A photo with Otsu, side by side.
+start assets/sample-coffee.png
+click 158 156          # Method
+click 130 229          # Otsu threshold
+click 519 44 2         # Side by side
+shot before-after 560 330
+stop
+
+# 3. Histogram with the fixed threshold marked, and a timing chart of several runs.
+start assets/sample-coffee.png
+click 158 156          # Method
+click 130 206          # Fixed threshold
+for x in 70 99 128 157 70 99 128 157; do   # Workers 1..4, twice
+    click "$x" 354 1.5
+    click 105 453 1.5  # Run again
+done
+shot histogram-timing 1000 200
+convert "$OUT/histogram-timing.png" -crop 935x235+345+565 +repage "$OUT/charts.png"
+stop

@@ -1,0 +1,284 @@
+//! The histogram of the gray image with the threshold marked, and the timing chart of recent
+//! runs (compute time against worker count, one series per tile size).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use egui::{Color32, Ui};
+use egui_plot::{Bar, BarChart, Legend, Line, MarkerShape, Plot, Points, VLine};
+
+use crate::engine::ops::level::Histogram;
+use crate::engine::ops::{OpKind, OpSettings};
+use crate::engine::tile::TileShape;
+
+/// The global level the current settings threshold at, for the histogram marker.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Marker {
+    /// A fixed threshold: pixels above `floor(thresh)` pass.
+    Fixed(f64),
+    /// The level Otsu or triangle found.
+    Found(OpKind, u8),
+    /// Otsu or triangle, level not known yet (job running).
+    Pending(OpKind),
+    /// No single level (grayscale, adaptive ops).
+    None,
+}
+
+impl Marker {
+    pub fn for_settings(settings: &OpSettings, found: Option<u8>) -> Marker {
+        match settings.op {
+            OpKind::Threshold => Marker::Fixed(settings.thresh),
+            OpKind::Otsu | OpKind::Triangle => match found {
+                Some(l) => Marker::Found(settings.op, l),
+                None => Marker::Pending(settings.op),
+            },
+            _ => Marker::None,
+        }
+    }
+
+    fn caption(&self) -> String {
+        match *self {
+            Marker::Fixed(t) => format!(
+                "threshold {t} (pixels above {} pass)",
+                t.floor().clamp(-1.0, 255.0)
+            ),
+            Marker::Found(k, l) => format!("{} level {l}", k.label()),
+            Marker::Pending(k) => format!("{}: computing the level…", k.label()),
+            Marker::None => "adaptive and grayscale ops have no single global level".into(),
+        }
+    }
+}
+
+/// Draws the histogram of the gray image.
+pub fn histogram(ui: &mut Ui, hist: &Histogram, marker: Marker, log: &mut bool) {
+    ui.horizontal(|ui| {
+        ui.strong("Histogram of the gray image");
+        ui.checkbox(log, "log scale")
+            .on_hover_text("Show counts on a logarithmic scale, so sparse levels stay visible");
+    });
+    ui.label(egui::RichText::new(marker.caption()).small());
+    let bars: Vec<Bar> = hist
+        .0
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let v = if *log {
+                (c as f64 + 1.0).log10()
+            } else {
+                c as f64
+            };
+            Bar::new(i as f64, v)
+                .width(1.0)
+                .fill(Color32::from_gray(((i as u32 * 3 / 4) + 48) as u8))
+                .stroke(egui::Stroke::NONE)
+        })
+        .collect();
+    let log_y = *log;
+    Plot::new("histogram")
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .allow_boxed_zoom(false)
+        .show_grid([false, true])
+        .include_x(-1.0)
+        .include_x(256.0)
+        .include_y(0.0)
+        .x_axis_label("gray level")
+        .y_axis_label(if log_y { "log10(pixels)" } else { "pixels" })
+        .label_formatter(move |hover| {
+            let point = match hover {
+                egui_plot::HoverPosition::NearDataPoint { position, .. }
+                | egui_plot::HoverPosition::Elsewhere { position } => *position,
+            };
+            let v = point.y;
+            let level = point.x.round().clamp(0.0, 255.0);
+            Some(if log_y {
+                format!("level {level}: ~{:.0} pixels", 10f64.powf(v) - 1.0)
+            } else {
+                format!("level {level}")
+            })
+        })
+        .show(ui, |plot| {
+            plot.bar_chart(
+                BarChart::new("pixels", bars)
+                    .color(Color32::from_gray(160))
+                    .allow_hover(false),
+            );
+            let level = match marker {
+                Marker::Fixed(t) => Some(t.floor()),
+                Marker::Found(_, l) => Some(l as f64),
+                _ => None,
+            };
+            if let Some(l) = level {
+                plot.vline(
+                    VLine::new(marker.caption(), l + 0.5)
+                        .color(Color32::from_rgb(255, 80, 60))
+                        .width(2.0),
+                );
+            }
+        });
+}
+
+/// One finished run, for the timing chart.
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    /// Which image (a counter bumped on every load).
+    pub image_id: u64,
+    pub image_name: String,
+    /// The op and its parameters, as [`crate::engine::Op::describe`] writes them.
+    pub op: String,
+    pub workers: usize,
+    /// "auto" or the edge length.
+    pub tile_label: String,
+    pub tile: TileShape,
+    pub tiles: usize,
+    pub compute: Duration,
+    pub megapixels: f64,
+}
+
+impl RunRecord {
+    pub fn mp_per_s(&self) -> f64 {
+        self.megapixels / self.compute.as_secs_f64().max(1e-9)
+    }
+}
+
+const SERIES_COLORS: [Color32; 6] = [
+    Color32::from_rgb(80, 160, 255),
+    Color32::from_rgb(255, 160, 60),
+    Color32::from_rgb(110, 210, 110),
+    Color32::from_rgb(230, 100, 200),
+    Color32::from_rgb(240, 220, 80),
+    Color32::from_rgb(150, 150, 255),
+];
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        0.0
+    } else if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// Draws compute time against worker count for the runs of the current image and op, one
+/// series per tile size (points: each run; line: the median per worker count).
+pub fn timing(ui: &mut Ui, runs: &[RunRecord], image_id: u64, op: &str, max_workers: usize) {
+    let mine: Vec<&RunRecord> = runs
+        .iter()
+        .filter(|r| r.image_id == image_id && r.op == op)
+        .collect();
+    ui.horizontal(|ui| {
+        ui.strong("Compute time by workers and tile size");
+        ui.label(egui::RichText::new(format!("{} runs", mine.len())).small())
+            .on_hover_text(format!(
+                "Every finished preview job of this image and these parameters is a point; \
+                 the line joins the medians per worker count. Change the worker count or \
+                 tile size in the side panel to add points.\n\nOp: {op}"
+            ));
+    });
+    if let Some(last) = mine.last() {
+        ui.label(
+            egui::RichText::new(format!(
+                "last: {:.1} ms on {} worker{}, tiles {} ({}), {:.0} MP/s",
+                last.compute.as_secs_f64() * 1e3,
+                last.workers,
+                if last.workers == 1 { "" } else { "s" },
+                last.tile_label,
+                last.tile,
+                last.mp_per_s()
+            ))
+            .small(),
+        );
+    } else {
+        ui.label(egui::RichText::new("no finished runs yet").small());
+    }
+    let mut series: BTreeMap<String, BTreeMap<usize, Vec<f64>>> = BTreeMap::new();
+    for r in &mine {
+        series
+            .entry(r.tile_label.clone())
+            .or_default()
+            .entry(r.workers)
+            .or_default()
+            .push(r.compute.as_secs_f64() * 1e3);
+    }
+    let top = mine
+        .iter()
+        .map(|r| r.compute.as_secs_f64() * 1e3)
+        .fold(0.0, f64::max);
+    Plot::new("timing")
+        .legend(Legend::default().position(egui_plot::Corner::RightTop))
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .allow_boxed_zoom(false)
+        .include_x(0.5)
+        .include_x(max_workers as f64 + 0.5)
+        .include_y(0.0)
+        .include_y(top * 1.2)
+        .x_axis_label("workers")
+        .y_axis_label("compute ms")
+        .x_axis_formatter(|mark, _| {
+            if mark.value >= 1.0 && mark.value.fract() == 0.0 {
+                format!("{}", mark.value)
+            } else {
+                String::new()
+            }
+        })
+        .show(ui, |plot| {
+            for (i, (tile, by_workers)) in series.iter().enumerate() {
+                let color = SERIES_COLORS[i % SERIES_COLORS.len()];
+                let name = format!("tile {tile}");
+                let pts: Vec<[f64; 2]> = by_workers
+                    .iter()
+                    .flat_map(|(&w, ts)| ts.iter().map(move |&t| [w as f64, t]))
+                    .collect();
+                let medians: Vec<[f64; 2]> = by_workers
+                    .iter()
+                    .map(|(&w, ts)| [w as f64, median(&mut ts.clone())])
+                    .collect();
+                plot.line(Line::new(name.clone(), medians).color(color).width(1.5));
+                plot.points(
+                    Points::new(name, pts)
+                        .color(color)
+                        .radius(3.5)
+                        .shape(MarkerShape::Circle),
+                );
+            }
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_even_and_odd() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert_eq!(median(&mut []), 0.0);
+    }
+
+    #[test]
+    fn marker_follows_the_op() {
+        let mut s = OpSettings {
+            op: OpKind::Threshold,
+            thresh: 100.5,
+            ..OpSettings::default()
+        };
+        assert_eq!(Marker::for_settings(&s, None), Marker::Fixed(100.5));
+        s.op = OpKind::Otsu;
+        assert_eq!(
+            Marker::for_settings(&s, Some(90)),
+            Marker::Found(OpKind::Otsu, 90)
+        );
+        assert_eq!(
+            Marker::for_settings(&s, None),
+            Marker::Pending(OpKind::Otsu)
+        );
+        s.op = OpKind::AdaptiveMean;
+        assert_eq!(Marker::for_settings(&s, Some(1)), Marker::None);
+    }
+}

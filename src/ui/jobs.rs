@@ -1,0 +1,410 @@
+//! Background work of the workbench: decoding, processing, saving and file dialogs each run on
+//! their own thread and report over one bounded channel; every report wakes the UI with
+//! `request_repaint`. The UI thread only sends requests and drains [`Msg`]s.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::time::{Duration, Instant};
+
+use egui::ColorImage;
+use image::GrayImage;
+
+use crate::engine::io::{DecodeLimits, decode_bytes, read_image, write_gray_atomic};
+use crate::engine::ops::level::Histogram;
+use crate::engine::ops::{Op, OpSettings};
+use crate::engine::source::{Pixels, SourceImage};
+use crate::engine::{EngineError, JobConfig, JobControl, JobStats, TileSize, job};
+
+/// Where an image comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageOrigin {
+    /// A file on disk.
+    File(PathBuf),
+    /// An embedded sample (its name).
+    Sample(&'static str),
+}
+
+impl ImageOrigin {
+    /// A short name for titles and messages.
+    pub fn name(&self) -> String {
+        match self {
+            ImageOrigin::File(p) => p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| p.display().to_string()),
+            ImageOrigin::Sample(n) => format!("{n} (sample)"),
+        }
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            ImageOrigin::File(p) => Some(p),
+            ImageOrigin::Sample(_) => None,
+        }
+    }
+}
+
+/// A decoded image with what the window needs to show it.
+pub struct Loaded {
+    pub origin: ImageOrigin,
+    pub source: Arc<SourceImage>,
+    /// Histogram of the gray image (what every threshold op reads).
+    pub histogram: Histogram,
+    /// The image for display, at most `preview_side` pixels per side, and its factor.
+    pub preview: (ColorImage, usize),
+    pub decode_time: Duration,
+}
+
+/// A finished processing job.
+pub struct Processed {
+    /// The request number the job was started for.
+    pub generation: u64,
+    pub image: Arc<GrayImage>,
+    pub level: Option<u8>,
+    pub stats: JobStats,
+    /// The result for display, at most `preview_side` pixels per side, and its factor.
+    pub preview: (ColorImage, usize),
+    pub settings: OpSettings,
+    pub op: Op,
+    pub tile: TileSize,
+    pub megapixels: f64,
+}
+
+/// What a file dialog was opened for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    Open,
+    Save,
+}
+
+/// A report from a background thread.
+pub enum Msg {
+    Loaded {
+        request: u64,
+        result: Result<Box<Loaded>, String>,
+    },
+    Processed {
+        generation: u64,
+        result: Result<Box<Processed>, EngineError>,
+    },
+    Saved {
+        path: PathBuf,
+        result: Result<Duration, String>,
+    },
+    Picked {
+        pick: Pick,
+        path: Option<PathBuf>,
+    },
+}
+
+/// The processing job now running.
+pub struct Running {
+    pub generation: u64,
+    pub control: Arc<JobControl>,
+    pub started: Instant,
+}
+
+/// Starts background work and collects its reports.
+pub struct Jobs {
+    tx: SyncSender<Msg>,
+    rx: Receiver<Msg>,
+    ctx: egui::Context,
+    /// The newest processing job (older ones have been cancelled).
+    pub running: Option<Running>,
+    generation: u64,
+    /// The newest load request and what it loads.
+    pub loading: Option<(u64, String)>,
+    load_request: u64,
+    /// The file being written.
+    pub saving: Option<PathBuf>,
+    /// A file dialog is open.
+    pub dialog_open: bool,
+}
+
+/// Reports waiting in the channel before a background thread blocks.
+const CHANNEL_BOUND: usize = 16;
+
+impl Jobs {
+    pub fn new(ctx: egui::Context) -> Self {
+        let (tx, rx) = sync_channel(CHANNEL_BOUND);
+        Jobs {
+            tx,
+            rx,
+            ctx,
+            running: None,
+            generation: 0,
+            loading: None,
+            load_request: 0,
+            saving: None,
+            dialog_open: false,
+        }
+    }
+
+    /// The next report, if any (never blocks).
+    pub fn try_recv(&mut self) -> Option<Msg> {
+        self.rx.try_recv().ok()
+    }
+
+    fn spawn(&self, name: &str, f: impl FnOnce(SyncSender<Msg>) + Send + 'static) {
+        let tx = self.tx.clone();
+        let ctx = self.ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("tessera-{name}"))
+            .spawn(move || {
+                f(tx);
+                ctx.request_repaint();
+            });
+        if let Err(e) = spawned {
+            // Out of threads: report it the way a failed job would be reported.
+            let _ = self.tx.try_send(Msg::Saved {
+                path: PathBuf::new(),
+                result: Err(format!("cannot start a background thread: {e}")),
+            });
+        }
+    }
+
+    /// Decodes a file (or embedded bytes) in the background. A newer load supersedes this one.
+    pub fn load(&mut self, origin: ImageOrigin, bytes: Option<&'static [u8]>, preview_side: usize) {
+        self.load_request += 1;
+        let request = self.load_request;
+        self.loading = Some((request, origin.name()));
+        self.spawn("decode", move |tx| {
+            let t0 = Instant::now();
+            let decoded = match (&origin, bytes) {
+                (_, Some(b)) => decode_bytes(&origin.name(), b, DecodeLimits::default()),
+                (ImageOrigin::File(p), None) => read_image(p, DecodeLimits::default()),
+                (ImageOrigin::Sample(n), None) => Err(EngineError::Input {
+                    path: PathBuf::from(n),
+                    reason: "sample has no data".into(),
+                }),
+            };
+            let result = decoded.map_err(|e| e.to_string()).and_then(|source| {
+                let decode_time = t0.elapsed();
+                let histogram = gray_histogram(&source).map_err(|e| e.to_string())?;
+                let preview = preview_of_source(&source, preview_side);
+                Ok(Box::new(Loaded {
+                    origin,
+                    source: Arc::new(source),
+                    histogram,
+                    preview,
+                    decode_time,
+                }))
+            });
+            let _ = tx.send(Msg::Loaded { request, result });
+        });
+    }
+
+    /// Whether `request` is the newest load request.
+    pub fn is_current_load(&self, request: u64) -> bool {
+        request == self.load_request
+    }
+
+    /// Starts processing `source`, cancelling the running job. Returns the job's generation.
+    pub fn process(
+        &mut self,
+        source: Arc<SourceImage>,
+        settings: OpSettings,
+        op: Op,
+        cfg: JobConfig,
+        preview_side: usize,
+    ) -> u64 {
+        self.cancel();
+        self.generation += 1;
+        let generation = self.generation;
+        let ctx = self.ctx.clone();
+        let control = Arc::new(JobControl::with_notify(move || ctx.request_repaint()));
+        self.running = Some(Running {
+            generation,
+            control: control.clone(),
+            started: Instant::now(),
+        });
+        self.spawn("job", move |tx| {
+            let result = job::run(&source, &op, &cfg, &control).and_then(|out| {
+                let preview = preview_of_gray(&out.image, preview_side);
+                if control.is_cancelled() {
+                    return Err(EngineError::Cancelled);
+                }
+                Ok(Box::new(Processed {
+                    generation,
+                    megapixels: source.megapixels(),
+                    image: Arc::new(out.image),
+                    level: out.level,
+                    stats: out.stats,
+                    preview,
+                    settings,
+                    op,
+                    tile: cfg.tile,
+                }))
+            });
+            let _ = tx.send(Msg::Processed { generation, result });
+        });
+        generation
+    }
+
+    /// Asks the running job to stop. Returns whether one was running.
+    pub fn cancel(&mut self) -> bool {
+        match self.running.take() {
+            Some(r) => {
+                r.control.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether `generation` is the newest job started.
+    pub fn is_current_job(&self, generation: u64) -> bool {
+        generation == self.generation
+    }
+
+    /// Writes `image` to `path` atomically in the background.
+    pub fn save(&mut self, image: Arc<GrayImage>, path: PathBuf) {
+        self.saving = Some(path.clone());
+        self.spawn("save", move |tx| {
+            let t0 = Instant::now();
+            let result = write_gray_atomic(&image, &path)
+                .map(|()| t0.elapsed())
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Msg::Saved { path, result });
+        });
+    }
+
+    /// Opens a native file dialog on a background thread (rfd; it answers `None` at once where
+    /// no desktop portal runs).
+    pub fn pick_file(&mut self, pick: Pick, folder: Option<PathBuf>, file_name: Option<String>) {
+        if self.dialog_open {
+            return;
+        }
+        self.dialog_open = true;
+        self.spawn("dialog", move |tx| {
+            let mut d = rfd::FileDialog::new();
+            if let Some(f) = folder.filter(|f| f.is_dir()) {
+                d = d.set_directory(f);
+            }
+            let path = match pick {
+                Pick::Open => d
+                    .set_title("Open an image")
+                    .add_filter(
+                        "Images",
+                        &[
+                            "png", "jpg", "jpeg", "tif", "tiff", "bmp", "webp", "gif", "pgm",
+                            "ppm", "pbm", "pnm",
+                        ],
+                    )
+                    .add_filter("All files", &["*"])
+                    .pick_file(),
+                Pick::Save => {
+                    if let Some(n) = file_name {
+                        d = d.set_file_name(n);
+                    }
+                    d.set_title("Save the result")
+                        .add_filter("PNG", &["png"])
+                        .add_filter("JPEG", &["jpg", "jpeg"])
+                        .add_filter("TIFF", &["tif", "tiff"])
+                        .add_filter("BMP", &["bmp"])
+                        .add_filter("WebP (lossless)", &["webp"])
+                        .add_filter("PGM", &["pgm"])
+                        .save_file()
+                }
+            };
+            let _ = tx.send(Msg::Picked { pick, path });
+        });
+    }
+}
+
+/// The 256-bin histogram of the gray image of `source` (the gray conversion runs on the
+/// engine, exactly as the ops see it).
+fn gray_histogram(source: &SourceImage) -> Result<Histogram, EngineError> {
+    if let Pixels::Gray(g) = &source.pixels {
+        return Ok(Histogram::from_pixels(g.as_raw()));
+    }
+    let out = job::run(source, &Op::Gray, &JobConfig::default(), &JobControl::new())?;
+    Ok(Histogram::from_pixels(out.image.as_raw()))
+}
+
+/// The integer factor that brings `w × h` within `max_side` pixels per side.
+pub fn preview_factor(w: usize, h: usize, max_side: usize) -> usize {
+    w.max(h).div_ceil(max_side.max(1)).max(1)
+}
+
+/// Box-averages `raw` (`channels` bytes per pixel, alpha ignored) by an integer factor `k`.
+pub fn downscale(raw: &[u8], w: usize, h: usize, channels: usize, k: usize) -> ColorImage {
+    let k = k.max(1);
+    let (ow, oh) = (w.div_ceil(k), h.div_ceil(k));
+    let mut pixels = Vec::with_capacity(ow * oh);
+    let color_channels = channels.min(3);
+    let mut sums = vec![0u32; ow * 3];
+    let mut counts = vec![0u32; ow];
+    for oy in 0..oh {
+        sums.iter_mut().for_each(|s| *s = 0);
+        counts.iter_mut().for_each(|c| *c = 0);
+        for y in oy * k..((oy + 1) * k).min(h) {
+            let row = &raw[y * w * channels..(y + 1) * w * channels];
+            for (x, px) in row.chunks_exact(channels).enumerate() {
+                let ox = x / k;
+                for c in 0..color_channels {
+                    sums[ox * 3 + c] += px[c] as u32;
+                }
+                counts[ox] += 1;
+            }
+        }
+        for ox in 0..ow {
+            let n = counts[ox].max(1);
+            let v = |c: usize| ((sums[ox * 3 + c] + n / 2) / n) as u8;
+            pixels.push(if color_channels == 1 {
+                egui::Color32::from_gray(v(0))
+            } else {
+                egui::Color32::from_rgb(v(0), v(1), v(2))
+            });
+        }
+    }
+    ColorImage::new([ow, oh], pixels)
+}
+
+/// The display image of a source, downscaled to at most `max_side` per side, and the factor.
+pub fn preview_of_source(src: &SourceImage, max_side: usize) -> (ColorImage, usize) {
+    let (w, h) = (src.width(), src.height());
+    let k = preview_factor(w, h, max_side);
+    (downscale(src.raw(), w, h, src.channels(), k), k)
+}
+
+/// The display image of a gray result, downscaled to at most `max_side` per side, and the
+/// factor.
+pub fn preview_of_gray(img: &GrayImage, max_side: usize) -> (ColorImage, usize) {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let k = preview_factor(w, h, max_side);
+    (downscale(img.as_raw(), w, h, 1, k), k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn downscale_averages_blocks_and_keeps_edges() {
+        // 5x3 gray, factor 2 -> 3x2.
+        let raw: Vec<u8> = (0..15).map(|i| i as u8 * 10).collect();
+        let img = downscale(&raw, 5, 3, 1, 2);
+        assert_eq!(img.size, [3, 2]);
+        // Block (0,0): 0,10,50,60 -> 30.
+        assert_eq!(img.pixels[0], egui::Color32::from_gray(30));
+        // Block (2,1): only pixel (4,2) = 140.
+        assert_eq!(img.pixels[5], egui::Color32::from_gray(140));
+    }
+
+    #[test]
+    fn preview_factor_fits_the_side() {
+        assert_eq!(preview_factor(100, 50, 2048), 1);
+        assert_eq!(preview_factor(3840, 2160, 2048), 2);
+        assert_eq!(preview_factor(20000, 5000, 2048), 10);
+        assert!(20000usize.div_ceil(preview_factor(20000, 5000, 2048)) <= 2048);
+    }
+
+    #[test]
+    fn rgb_downscale_ignores_alpha() {
+        let raw = [10u8, 20, 30, 0, 30, 40, 50, 255];
+        let img = downscale(&raw, 2, 1, 4, 2);
+        assert_eq!(img.pixels[0], egui::Color32::from_rgb(20, 30, 40));
+    }
+}

@@ -1,0 +1,363 @@
+//! The workbench window driven through its controls (egui_kittest + AccessKit, no display):
+//! open images, change the operation and the workers, wait for real jobs, cancel, save, and
+//! see errors. Results are compared with the engine run directly.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use image::{GrayImage, RgbImage};
+use tessera::engine::ops::{OpKind, OpSettings};
+use tessera::engine::source::SourceImage;
+use tessera::engine::{JobConfig, JobControl, TileSize, job};
+use tessera::ui::{Outcome, Startup, Workbench};
+
+fn harness(startup: Startup) -> Harness<'static, Workbench> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |cc| Workbench::new(&cc.egui_ctx, None, startup))
+}
+
+/// Steps the harness until `cond` holds (background jobs finish on their own threads).
+fn wait_until(h: &mut Harness<'_, Workbench>, what: &str, cond: impl Fn(&Workbench) -> bool) {
+    let t0 = Instant::now();
+    while !cond(h.state()) {
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}; error: {:?}, outcome: {:?}",
+            h.state().error(),
+            h.state().outcome()
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.step();
+}
+
+fn photo(w: u32, h: u32) -> RgbImage {
+    RgbImage::from_fn(w, h, |x, y| {
+        let v = ((x * 7 + y * 3) % 256) as u8;
+        image::Rgb([v, (x * 255 / w.max(1)) as u8, ((x ^ y) % 256) as u8])
+    })
+}
+
+fn write_photo(dir: &Path, name: &str, w: u32, h: u32) -> (PathBuf, RgbImage) {
+    let p = dir.join(name);
+    let img = photo(w, h);
+    img.save(&p).unwrap();
+    (p, img)
+}
+
+fn slider<'h>(h: &'h Harness<'_, Workbench>, name: &'h str) -> egui_kittest::Node<'h> {
+    h.get_by_role_and_label(egui::accesskit::Role::Slider, name)
+}
+
+/// Types `path` into the "Path" field and clicks "Open".
+fn open_via_field(h: &mut Harness<'_, Workbench>, path: &Path) {
+    let field = h.get_by_label("Path");
+    field.focus();
+    field.set_text_value_accesskit(&path.display().to_string());
+    h.step();
+    h.get_by_label("Open").click();
+    h.step();
+}
+
+fn expected(img: &RgbImage, settings: &OpSettings, workers: usize) -> (GrayImage, Option<u8>) {
+    let out = job::run(
+        &SourceImage::rgb(img.clone()),
+        &settings.to_op().unwrap(),
+        &JobConfig {
+            workers,
+            tile: TileSize::Auto,
+        },
+        &JobControl::new(),
+    )
+    .unwrap();
+    (out.image, out.level)
+}
+
+#[test]
+fn opens_an_image_from_the_path_field_and_shows_the_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, img) = write_photo(dir.path(), "photo.png", 96, 64);
+    let mut h = harness(Startup::Nothing);
+    h.step();
+    assert!(h.state().image_name().is_none());
+    open_via_field(&mut h, &path);
+    wait_until(&mut h, "the image and its result", |a| a.is_up_to_date());
+    let app = h.state();
+    assert_eq!(app.image_name().as_deref(), Some("photo.png"));
+    assert_eq!(app.image_size(), Some((96, 64)));
+    let (result, settings, workers) = app.result().unwrap();
+    assert_eq!(settings, &tessera::ui::app::window_default_settings());
+    let (want, _) = expected(&img, settings, workers);
+    assert_eq!(result.as_raw(), want.as_raw());
+    assert_eq!(app.prefs.recent.first(), Some(&path));
+    assert_eq!(app.outcome(), &Outcome::Done);
+    // The job's timing reached the chart and the status line.
+    assert_eq!(app.runs().len(), 1);
+    assert!(h.query_by_label_contains("Last job:").is_some());
+}
+
+#[test]
+fn changing_the_operation_runs_it_and_shows_the_found_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, img) = write_photo(dir.path(), "p.png", 120, 80);
+    let mut h = harness(Startup::Path(path));
+    wait_until(&mut h, "the first result", |a| a.is_up_to_date());
+    h.get_by_label("Method").click();
+    h.step();
+    h.step();
+    h.get_by_label("Otsu threshold").click();
+    h.step();
+    assert_eq!(h.state().prefs.settings.op, OpKind::Otsu);
+    wait_until(&mut h, "the Otsu result", |a| {
+        a.is_up_to_date() && a.result().unwrap().1.op == OpKind::Otsu
+    });
+    let settings = h.state().prefs.settings;
+    let (want, level) = expected(&img, &settings, h.state().prefs.workers);
+    assert_eq!(h.state().result().unwrap().0.as_raw(), want.as_raw());
+    assert_eq!(h.state().found_level(), level);
+    let shown = format!("Level found: {}", level.unwrap());
+    assert!(
+        h.query_by_label(&shown).is_some(),
+        "the panel does not show {shown:?}"
+    );
+}
+
+#[test]
+fn changing_the_workers_reruns_on_that_many() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = write_photo(dir.path(), "w.png", 200, 150);
+    let mut h = harness(Startup::Path(path));
+    wait_until(&mut h, "the first result", |a| a.is_up_to_date());
+    for workers in [1usize, 3] {
+        slider(&h, "Workers").set_value_accesskit(workers as f64);
+        h.step();
+        assert_eq!(h.state().prefs.workers, workers);
+        wait_until(&mut h, "the rerun", |a| a.is_up_to_date());
+        assert_eq!(h.state().result().unwrap().2, workers);
+        assert_eq!(h.state().runs().last().unwrap().workers, workers);
+    }
+    // Same settings as before: nothing reruns by itself, "Run again" adds a run.
+    let n = h.state().runs().len();
+    h.get_by_label("Run again").click();
+    h.step();
+    wait_until(&mut h, "the repeated run", |a| {
+        a.runs().len() == n + 1 && a.is_up_to_date()
+    });
+}
+
+#[test]
+fn an_unreadable_file_shows_an_error_and_keeps_the_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let (good, _) = write_photo(dir.path(), "good.png", 40, 30);
+    let bad = dir.path().join("notes.png");
+    std::fs::write(&bad, b"this is not an image").unwrap();
+    let mut h = harness(Startup::Nothing);
+    h.step();
+    open_via_field(&mut h, &good);
+    wait_until(&mut h, "the good image", |a| a.is_up_to_date());
+    open_via_field(&mut h, &bad);
+    wait_until(&mut h, "the error", |a| !a.is_loading());
+    let err = h.state().error().expect("no error shown").to_owned();
+    assert!(err.contains("notes.png"), "{err}");
+    assert!(err.contains("not an image"), "{err}");
+    assert!(
+        h.query_by_label_contains("Could not open notes.png")
+            .is_some()
+    );
+    assert_eq!(h.state().image_name().as_deref(), Some("good.png"));
+    assert!(h.state().result().is_some());
+    // A missing file too.
+    open_via_field(&mut h, &dir.path().join("missing.jpg"));
+    wait_until(&mut h, "the second error", |a| !a.is_loading());
+    assert!(h.state().error().unwrap().contains("no such file"));
+    assert_eq!(h.state().image_name().as_deref(), Some("good.png"));
+}
+
+#[test]
+fn cancel_stops_the_running_job() {
+    let dir = tempfile::tempdir().unwrap();
+    // Big enough, with a wide Gaussian block on one worker, to take seconds.
+    let p = dir.path().join("big.png");
+    GrayImage::from_fn(2000, 2000, |x, y| image::Luma([((x * y) % 251) as u8]))
+        .save(&p)
+        .unwrap();
+    let mut h = harness(Startup::Nothing);
+    h.state_mut().prefs.settings.block_size = 255;
+    h.state_mut().prefs.workers = 1;
+    h.state_mut().prefs.tile = TileSize::Square(128);
+    h.step();
+    open_via_field(&mut h, &p);
+    wait_until(&mut h, "the job to start", |a| {
+        a.outcome() == &Outcome::Running && a.image_name().is_some()
+    });
+    h.get_by_label("Cancel").click();
+    h.step();
+    assert_eq!(h.state().outcome(), &Outcome::Cancelled);
+    assert!(!h.state().is_busy());
+    // The cancelled job never delivers a result.
+    for _ in 0..40 {
+        h.step();
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    assert!(h.state().result().is_none());
+    assert_eq!(h.state().outcome(), &Outcome::Cancelled);
+    assert!(h.query_by_label("Cancelled").is_some());
+}
+
+#[test]
+fn saving_refuses_the_input_confirms_overwrites_and_writes_the_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, _) = write_photo(dir.path(), "in.png", 50, 40);
+    let before = std::fs::read(&input).unwrap();
+    let mut h = harness(Startup::Path(input.clone()));
+    wait_until(&mut h, "the result", |a| a.is_up_to_date());
+
+    let save_to = |h: &mut Harness<'_, Workbench>, p: &Path| {
+        let field = h.get_by_label("To");
+        field.focus();
+        field.set_text_value_accesskit(&p.display().to_string());
+        h.step();
+        h.get_by_label("Save").click();
+        h.step();
+    };
+    save_to(&mut h, &input);
+    assert!(
+        h.state()
+            .error()
+            .unwrap()
+            .contains("Refusing to overwrite the input")
+    );
+    assert_eq!(std::fs::read(&input).unwrap(), before);
+
+    let out = dir.path().join("out");
+    save_to(&mut h, &out);
+    wait_until(&mut h, "the save", |a| !a.is_saving());
+    let written = dir.path().join("out.png");
+    let back = image::open(&written).unwrap().to_luma8();
+    assert_eq!(back.as_raw(), h.state().result().unwrap().0.as_raw());
+    assert!(h.state().notice().unwrap().contains("Saved"));
+
+    // Saving again asks first; "Keep it" writes nothing, "Replace" writes.
+    std::fs::write(&written, b"placeholder").unwrap();
+    save_to(&mut h, &written);
+    assert_eq!(h.state().confirming_overwrite(), Some(written.as_path()));
+    h.step();
+    h.step();
+    h.get_by_label("Keep it").click();
+    h.step();
+    assert!(h.state().confirming_overwrite().is_none());
+    assert_eq!(std::fs::read(&written).unwrap(), b"placeholder");
+    save_to(&mut h, &written);
+    h.step();
+    h.step();
+    h.get_by_label("Replace").click();
+    h.step();
+    wait_until(&mut h, "the overwrite", |a| !a.is_saving());
+    let back = image::open(&written).unwrap().to_luma8();
+    assert_eq!(back.as_raw(), h.state().result().unwrap().0.as_raw());
+}
+
+#[derive(Default)]
+struct MemStorage(HashMap<String, String>);
+
+impl eframe::Storage for MemStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+#[test]
+fn settings_persist_between_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = write_photo(dir.path(), "keep.png", 30, 20);
+    let mut h = harness(Startup::Path(path.clone()));
+    wait_until(&mut h, "the result", |a| a.is_up_to_date());
+    slider(&h, "Workers").set_value_accesskit(1.0);
+    slider(&h, "Block size").set_value_accesskit(31.0);
+    h.step();
+    h.get_by_label("Side by side").click();
+    h.step();
+    let mut storage = MemStorage::default();
+    eframe::App::save(h.state_mut(), &mut storage);
+    let saved = h.state().prefs.clone();
+    assert_eq!(saved.workers, 1);
+    assert_eq!(saved.settings.block_size, 31);
+
+    let ctx = egui::Context::default();
+    let again = Workbench::new(&ctx, Some(&storage), Startup::Nothing);
+    assert_eq!(again.prefs, saved);
+    assert_eq!(again.prefs.last_folder.as_deref(), Some(dir.path()));
+    assert_eq!(
+        again.prefs.view_mode,
+        tessera::ui::view::ViewMode::SideBySide
+    );
+}
+
+#[test]
+fn a_large_image_shows_in_tiles_and_reads_pixels_under_the_cursor() {
+    let dir = tempfile::tempdir().unwrap();
+    // Wider than the harness's maximum texture side (2048): preview plus tiles.
+    let p = dir.path().join("wide.png");
+    let img = GrayImage::from_fn(5000, 400, |x, y| image::Luma([((x / 10 + y) % 256) as u8]));
+    img.save(&p).unwrap();
+    let mut h = harness(Startup::Path(p));
+    wait_until(&mut h, "the result", |a| a.is_up_to_date());
+    h.get_by_label("Result").click();
+    h.step();
+    h.get_by_label("1:1").click();
+    for _ in 0..6 {
+        h.step();
+    }
+    let (orig_tiles, result_tiles) = h.state().tile_textures();
+    assert!(result_tiles > 0, "no full-resolution tiles at 1:1");
+    assert_eq!(
+        orig_tiles, 0,
+        "the original is not on screen in the Result view"
+    );
+    // Point at the middle of the view: the readout names the pixel and both values.
+    let view = h.get_by_label("1:1").rect();
+    h.hover_at(egui::pos2(700.0, view.bottom() + 150.0));
+    h.step();
+    h.step();
+    let (x, y) = h
+        .state()
+        .hovered_pixel()
+        .expect("no pixel under the cursor");
+    let readout = format!(
+        "x {x} y {y}   original {}",
+        img.get_pixel(x as u32, y as u32).0[0]
+    );
+    assert!(
+        h.query_by_label_contains(&readout).is_some(),
+        "no readout {readout:?}"
+    );
+}
+
+#[test]
+fn the_other_tabs_get_the_shared_settings() {
+    let mut h = harness(Startup::Nothing);
+    h.step();
+    h.get_by_label("Batch").click();
+    h.step();
+    assert!(
+        h.query_by_label("Method").is_none(),
+        "workbench controls still shown"
+    );
+    h.get_by_label("Scaling lab").click();
+    h.step();
+    h.get_by_label("Workbench").click();
+    h.step();
+    assert!(h.query_by_label("Method").is_some());
+}
