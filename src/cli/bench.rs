@@ -1,13 +1,316 @@
-//! `tessera bench`. Being written: see the bench issue.
+//! `tessera bench`: time an operation across worker counts and tile sizes (the scaling lab,
+//! headless), print the derived table and write CSV, JSON and PNG charts.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Args;
 
-#[derive(Debug, Clone, Args)]
-pub struct BenchArgs {}
+use super::{OpArgs, parse_tile, report_error};
+use crate::engine::EngineError;
+use crate::engine::io::{DecodeLimits, read_image};
+use crate::engine::pool::{MAX_WORKERS, available_cores};
+use crate::engine::sweep::{
+    self, ImageWorkload, Machine, Summary, SweepConfig, SweepControl, SweepResult, report,
+};
+use crate::engine::tile::TileSize;
 
-pub fn execute(_args: &BenchArgs) -> ExitCode {
-    eprintln!("tessera: error: `tessera bench` is not available yet");
-    ExitCode::from(super::EXIT_USAGE)
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// The image to time (default: the embedded sample image).
+    #[arg(conflicts_with = "dir")]
+    pub input: Option<PathBuf>,
+    /// Time a batch over the images of this folder instead of one image.
+    #[arg(long, value_name = "FOLDER")]
+    pub dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub op: OpArgs,
+    /// Worker counts: a comma-separated list, ranges allowed (1,2,4 or 1-8)
+    /// [default: 1 to twice the number of cores].
+    #[arg(long, value_name = "LIST")]
+    pub workers: Option<String>,
+    /// Tile sizes: a comma-separated list of edges in pixels and/or "auto".
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_tile, default_value = "auto")]
+    pub tiles: Vec<TileSize>,
+    /// Measured runs of each configuration.
+    #[arg(long, default_value_t = 5)]
+    pub repeats: usize,
+    /// Unmeasured warm-up runs of each configuration, before the measured ones.
+    #[arg(long, default_value_t = 1)]
+    pub warmup: usize,
+    /// Write the derived table (one row per configuration) as CSV.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Write everything as JSON: machine, date, settings, the table and every raw run.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write the charts as PNG files into this folder (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub png: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Parses a worker list: `1,2,4`, `1-8`, `1,2,4-6`.
+pub fn parse_workers(s: &str) -> Result<Vec<usize>, EngineError> {
+    let bad = || {
+        EngineError::InvalidParam(format!(
+            "--workers must be a list of worker counts between 1 and {MAX_WORKERS} such as \
+             1,2,4 or 1-8, got {s:?}"
+        ))
+    };
+    let num = |t: &str| -> Result<usize, EngineError> {
+        match t.trim().parse::<usize>() {
+            Ok(n) if (1..=MAX_WORKERS).contains(&n) => Ok(n),
+            _ => Err(bad()),
+        }
+    };
+    let mut out = Vec::new();
+    for part in s.split(',') {
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (num(a)?, num(b)?);
+                if a > b {
+                    return Err(bad());
+                }
+                out.extend(a..=b);
+            }
+            None => out.push(num(part)?),
+        }
+    }
+    Ok(out)
+}
+
+impl BenchArgs {
+    /// The sweep configuration, validated.
+    pub fn config(&self, cores: usize) -> Result<SweepConfig, EngineError> {
+        let workers = match &self.workers {
+            Some(s) => parse_workers(s)?,
+            None => SweepConfig::default_workers(cores),
+        };
+        let cfg = SweepConfig {
+            workers,
+            tiles: self.tiles.clone(),
+            repeats: self.repeats,
+            warmup: self.warmup,
+        };
+        cfg.validate()?;
+        Ok(cfg.normalized())
+    }
+}
+
+/// Validates, loads the workload, runs the sweep (with a progress bar unless `quiet`),
+/// writes the requested files and returns the result.
+pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
+    let cores = available_cores();
+    let settings = args.op.settings();
+    settings.to_op()?;
+    let cfg = args.config(cores)?;
+    if args.dir.is_some() {
+        // Wired to engine::batch through a folder Workload once the batch pipeline is in.
+        return Err(EngineError::InvalidParam(
+            "--dir (timing a folder batch) is not available in this build yet; time one \
+             image with INPUT"
+                .into(),
+        ));
+    }
+    for p in [&args.csv, &args.json].into_iter().flatten() {
+        if p.is_dir() {
+            return Err(EngineError::InvalidParam(format!(
+                "{} is a folder; give a file path",
+                p.display()
+            )));
+        }
+    }
+    let (name, src) = match &args.input {
+        Some(p) => (
+            p.display().to_string(),
+            read_image(p, DecodeLimits::default())?,
+        ),
+        None => (sweep::SAMPLE_NAME.to_string(), sweep::sample_image()?),
+    };
+    let work = ImageWorkload::new(name, Arc::new(src), &settings)?;
+    let info = crate::engine::sweep::Workload::info(&work);
+
+    println!(
+        "workload: {} ({}x{}, {:.2} MP), {}",
+        info.name,
+        info.width.unwrap_or(0),
+        info.height.unwrap_or(0),
+        info.megapixels,
+        info.op_description
+    );
+    let m = Machine::detect(cores);
+    println!(
+        "machine: {} cores, {}, {} {}",
+        cores,
+        m.cpu_model.as_deref().unwrap_or("unknown CPU"),
+        m.os,
+        m.arch
+    );
+    println!(
+        "sweep: workers {} x tiles {}; {} warm-up and {} measured runs each, configurations \
+         interleaved",
+        join(cfg.workers.iter()),
+        join(cfg.tiles.iter().map(|&t| sweep::tile_label(t))),
+        cfg.warmup,
+        cfg.repeats
+    );
+    let over: Vec<usize> = cfg.workers.iter().copied().filter(|&w| w > cores).collect();
+    if !over.is_empty() {
+        eprintln!(
+            "tessera: warning: {} workers exceed the {cores} cores of this machine: those \
+             workers share cores (marked * in the table)",
+            join(over.iter())
+        );
+    }
+
+    let ctl = SweepControl::new();
+    let result = std::thread::scope(|s| {
+        let h = s.spawn(|| sweep::run(&work, &cfg, &ctl));
+        let bar = if args.quiet {
+            indicatif::ProgressBar::hidden()
+        } else {
+            indicatif::ProgressBar::new(cfg.total_runs() as u64)
+        };
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        while !h.is_finished() {
+            bar.set_position(ctl.progress().0 as u64);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        bar.finish_and_clear();
+        h.join()
+            .unwrap_or_else(|_| Err(EngineError::Panic("the sweep thread panicked".into())))
+    })?;
+    let summary = sweep::summarize(&result);
+
+    print!("{}", format_table(&result, &summary));
+
+    let mut wrote = Vec::new();
+    if let Some(p) = &args.csv {
+        report::save_csv(&summary, p)?;
+        wrote.push(p.display().to_string());
+    }
+    if let Some(p) = &args.json {
+        report::save_json(&result, p)?;
+        wrote.push(p.display().to_string());
+    }
+    if let Some(dir) = &args.png {
+        for p in crate::ui::lab::png::save_all(&result, &summary, dir)? {
+            wrote.push(p.display().to_string());
+        }
+    }
+    if !wrote.is_empty() {
+        println!("wrote {}", wrote.join(", "));
+    }
+    Ok((result, summary))
+}
+
+fn join<T: ToString>(it: impl Iterator<Item = T>) -> String {
+    it.map(|t| t.to_string()).collect::<Vec<_>>().join(",")
+}
+
+/// The table `tessera bench` prints: one line per configuration, then the baselines, the
+/// Amdahl fits and the pool creation times.
+pub fn format_table(result: &SweepResult, s: &Summary) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n{:>8} {:>6} {:>10} {:>10} {:>10} {:>8} {:>10} {:>8} {:>6} {:>6}",
+        "workers",
+        "tile",
+        "median ms",
+        "min ms",
+        "max ms",
+        "speedup",
+        "efficiency",
+        "MP/s",
+        "par",
+        "imbal"
+    );
+    for r in &s.rows {
+        let _ = writeln!(
+            out,
+            "{:>8} {:>6} {:>10.2} {:>10.2} {:>10.2} {:>7.2}x {:>9.0}% {:>8.1} {:>6.2} {:>6.2}",
+            format!("{}{}", r.workers, if r.oversubscribed { "*" } else { "" }),
+            r.tile,
+            r.median_s * 1e3,
+            r.min_s * 1e3,
+            r.max_s * 1e3,
+            r.speedup,
+            r.efficiency * 100.0,
+            r.mp_per_s,
+            r.parallelism,
+            r.imbalance,
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n{} cores. Medians of {} runs per configuration; speedup = baseline median / median, \
+         measured as ratios within this one run. par = busy/wall, imbal = busiest worker / mean.",
+        s.cores, result.config.repeats
+    );
+    if s.oversubscribed() {
+        let _ = writeln!(out, "* more workers than cores.");
+    }
+    for b in &s.baselines {
+        if b.workers != 1 {
+            let _ = writeln!(
+                out,
+                "tile {}: no 1-worker run, so speedup is relative to {} workers",
+                b.tile, b.workers
+            );
+        }
+    }
+    for f in &s.amdahl {
+        let _ = writeln!(
+            out,
+            "Amdahl fit, tile {} (workers {}): serial fraction {:.3}, so at most {} speedup",
+            f.tile,
+            join(f.fitted_workers.iter()),
+            f.serial_fraction,
+            if f.max_speedup.is_finite() {
+                format!("{:.1}x", f.max_speedup)
+            } else {
+                "unbounded".into()
+            }
+        );
+    }
+    if s.amdahl.is_empty() {
+        let _ = writeln!(
+            out,
+            "Amdahl fit: needs two worker counts within the {} cores",
+            s.cores
+        );
+    }
+    let _ = writeln!(
+        out,
+        "pools built (apart from the runs): {}",
+        result
+            .pools
+            .iter()
+            .map(|p| format!("{} in {:.2} ms", p.workers, p.created_s * 1e3))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    out
+}
+
+pub fn execute(args: &BenchArgs) -> ExitCode {
+    match run(args) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => report_error(&e),
+    }
+}
+
+/// Whether a path names an existing folder (for the usage checks of the output files).
+pub fn is_folder(p: &Path) -> bool {
+    p.is_dir()
 }

@@ -1,15 +1,261 @@
-//! The Scaling lab tab of the window. Being written: see issue 5.
+//! The Scaling lab tab: sweep the open image (or the sample) over worker counts and tile
+//! sizes, and compare speedups visually.
+//!
+//! The sweep runs on a background thread ([`engine::sweep::run`]); it reports through a
+//! bounded channel and wakes the window with `request_repaint`, and the UI thread reads its
+//! progress from the shared [`SweepControl`]. Finished sweeps stay in a session history; each
+//! has a checkbox that overlays it on the time, speedup and efficiency charts. The table, the
+//! tile heat map and the Gantt timeline show the selected sweep. Exports (CSV, JSON, PNG
+//! charts) go to the path in the export field, which the Browse button fills from a save
+//! dialog.
 
+pub mod charts;
+pub mod png;
+
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 
+use crate::engine::EngineError;
 use crate::engine::ops::OpSettings;
+use crate::engine::pool::available_cores;
 use crate::engine::source::SourceImage;
+use crate::engine::sweep::{
+    self, ImageWorkload, Summary, SweepConfig, SweepControl, SweepResult, report,
+};
+use crate::engine::tile::TileSize;
+
+/// A finished sweep kept in the session history.
+pub struct SweepEntry {
+    /// 1-based number in the session.
+    pub number: usize,
+    /// `#1 chelsea.png, adaptive-gaussian` (unique within the session).
+    pub label: String,
+    pub result: Arc<SweepResult>,
+    pub summary: Summary,
+    /// Overlaid on the charts.
+    pub visible: bool,
+}
+
+struct Running {
+    ctl: Arc<SweepControl>,
+    rx: Receiver<Result<SweepResult, EngineError>>,
+    label: String,
+}
 
 /// State of the Scaling lab tab.
-#[derive(Default)]
-pub struct LabPanel {}
+pub struct LabPanel {
+    /// Worker counts as typed (`1-4`, `1,2,4`).
+    pub workers_text: String,
+    /// Tile sizes as typed (`auto, 64, 256`).
+    pub tiles_text: String,
+    pub repeats: usize,
+    pub warmup: usize,
+    /// Base path of the exports: `<base>.csv`, `<base>.json`, `<base>-<chart>.png`.
+    pub export_base: String,
+    history: Vec<SweepEntry>,
+    /// Index into `history` of the sweep the table, heat map and Gantt show.
+    selected: Option<usize>,
+    /// Configuration index of the Gantt chart (`None`: the last measured run).
+    gantt_config: Option<usize>,
+    running: Option<Running>,
+    /// The last message: (is an error, text).
+    message: Option<(bool, String)>,
+    cores: usize,
+}
+
+impl Default for LabPanel {
+    fn default() -> Self {
+        let cores = available_cores();
+        LabPanel {
+            workers_text: format!("1-{}", (2 * cores).min(crate::engine::pool::MAX_WORKERS)),
+            tiles_text: "auto".into(),
+            repeats: 5,
+            warmup: 1,
+            export_base: "tessera-sweep".into(),
+            history: Vec::new(),
+            selected: None,
+            gantt_config: None,
+            running: None,
+            message: None,
+            cores,
+        }
+    }
+}
+
+/// Parses a comma-separated list of tile sizes (`auto`, edges in pixels).
+pub fn parse_tiles(s: &str) -> Result<Vec<TileSize>, EngineError> {
+    s.split(',')
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| crate::cli::parse_tile(t.trim()).map_err(EngineError::InvalidParam))
+        .collect()
+}
 
 impl LabPanel {
+    /// The sweeps of this session, oldest first.
+    pub fn history(&self) -> &[SweepEntry] {
+        &self.history
+    }
+
+    /// Whether a sweep is running.
+    pub fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// The configuration the controls describe, validated.
+    pub fn config(&self) -> Result<SweepConfig, EngineError> {
+        let cfg = SweepConfig {
+            workers: crate::cli::bench::parse_workers(self.workers_text.trim())?,
+            tiles: parse_tiles(&self.tiles_text)?,
+            repeats: self.repeats,
+            warmup: self.warmup,
+        };
+        cfg.validate()?;
+        Ok(cfg.normalized())
+    }
+
+    /// Starts a sweep of `image` (the sample when `None`) on a background thread.
+    pub fn start(
+        &mut self,
+        ctx: &egui::Context,
+        settings: &OpSettings,
+        image: Option<Arc<SourceImage>>,
+    ) -> Result<(), EngineError> {
+        if self.running.is_some() {
+            return Ok(());
+        }
+        let cfg = self.config()?;
+        settings.to_op()?;
+        let settings = *settings;
+        let (tx, rx) = sync_channel(1);
+        let repaint = ctx.clone();
+        let ctl = Arc::new(SweepControl::with_notify(move || repaint.request_repaint()));
+        let ctl2 = ctl.clone();
+        let done = ctx.clone();
+        let label = format!(
+            "#{} {}, {}",
+            self.history.len() + 1,
+            if image.is_some() {
+                "open image"
+            } else {
+                "sample"
+            },
+            settings.op.name()
+        );
+        std::thread::Builder::new()
+            .name("tessera-sweep".into())
+            .spawn(move || {
+                let result = (|| {
+                    let (name, src) = match image {
+                        Some(i) => ("open image".to_string(), i),
+                        None => (
+                            sweep::SAMPLE_NAME.to_string(),
+                            Arc::new(sweep::sample_image()?),
+                        ),
+                    };
+                    let work = ImageWorkload::new(name, src, &settings)?;
+                    sweep::run(&work, &cfg, &ctl2)
+                })();
+                let _ = tx.send(result);
+                done.request_repaint();
+            })
+            .map_err(|e| EngineError::Panic(format!("cannot start the sweep thread: {e}")))?;
+        self.running = Some(Running { ctl, rx, label });
+        self.message = None;
+        Ok(())
+    }
+
+    /// Asks the running sweep to stop.
+    pub fn cancel(&self) {
+        if let Some(r) = &self.running {
+            r.ctl.cancel();
+        }
+    }
+
+    /// Takes the result of a finished sweep into the history.
+    fn poll(&mut self) {
+        let Some(run) = &self.running else { return };
+        let msg = match run.rx.try_recv() {
+            Ok(m) => m,
+            Err(TryRecvError::Empty) => return,
+            Err(TryRecvError::Disconnected) => {
+                Err(EngineError::Panic("the sweep thread stopped".into()))
+            }
+        };
+        let label = run.label.clone();
+        self.running = None;
+        match msg {
+            Ok(result) => self.push(label, result),
+            Err(EngineError::Cancelled) => {
+                self.message = Some((false, "Sweep cancelled; nothing kept.".into()))
+            }
+            Err(e) => self.message = Some((true, format!("Sweep failed: {e}"))),
+        }
+    }
+
+    /// Adds a finished sweep to the history and selects it.
+    pub fn push(&mut self, label: String, result: SweepResult) {
+        let summary = sweep::summarize(&result);
+        self.history.push(SweepEntry {
+            number: self.history.len() + 1,
+            label,
+            result: Arc::new(result),
+            summary,
+            visible: true,
+        });
+        self.selected = Some(self.history.len() - 1);
+        self.gantt_config = None;
+    }
+
+    fn selected_entry(&self) -> Option<&SweepEntry> {
+        self.selected.and_then(|i| self.history.get(i))
+    }
+
+    /// Writes the selected sweep's CSV, JSON or PNG charts next to the export base path.
+    pub fn export(&mut self, what: Export) {
+        let Some(e) = self.selected_entry() else {
+            self.message = Some((true, "Run a sweep first.".into()));
+            return;
+        };
+        let base = PathBuf::from(self.export_base.trim());
+        let r = match what {
+            Export::Csv => {
+                let p = base.with_extension("csv");
+                report::save_csv(&e.summary, &p).map(|_| vec![p])
+            }
+            Export::Json => {
+                let p = base.with_extension("json");
+                report::save_json(&e.result, &p).map(|_| vec![p])
+            }
+            Export::Png => {
+                let dir = match base.parent() {
+                    Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                    _ => PathBuf::from("."),
+                };
+                let prefix = format!(
+                    "{}-",
+                    base.file_name()
+                        .map_or("tessera-sweep".into(), |n| n.to_string_lossy().into_owned())
+                );
+                png::save_all_prefixed(&e.result, &e.summary, &dir, &prefix)
+            }
+        };
+        self.message = Some(match r {
+            Ok(paths) => (
+                false,
+                format!(
+                    "Wrote {}",
+                    paths
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+            Err(e) => (true, format!("Export failed: {e}")),
+        });
+    }
+
     /// Draws the tab. `settings` are the window's shared operation settings and `image` the
     /// image open in the workbench (if any), the default workload of a sweep.
     pub fn ui(
@@ -18,7 +264,238 @@ impl LabPanel {
         settings: &OpSettings,
         image: Option<Arc<SourceImage>>,
     ) {
-        let _ = (settings, image);
-        ui.label("The scaling lab is not available yet.");
+        self.poll();
+        egui::ScrollArea::vertical()
+            .id_salt("lab_scroll")
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                self.controls(ui, settings, image);
+                ui.separator();
+                self.history_ui(ui);
+                if self.history.is_empty() {
+                    ui.label(
+                        "No sweep yet. Choose worker counts and tile sizes, then Run sweep: \
+                         every configuration runs after a warm-up, interleaved with the others, \
+                         and the charts compare their medians.",
+                    );
+                    return;
+                }
+                ui.separator();
+                self.export_ui(ui);
+                ui.separator();
+                if let Some(e) = self.selected_entry() {
+                    charts::table(ui, e);
+                }
+                ui.separator();
+                let visible: Vec<&SweepEntry> = self.history.iter().filter(|e| e.visible).collect();
+                charts::overlay_charts(ui, &visible, self.cores);
+                if let Some(i) = self.selected {
+                    let entry = &self.history[i];
+                    charts::tile_heatmap(ui, entry);
+                    let mut cfg = self.gantt_config;
+                    charts::gantt(ui, entry, &mut cfg);
+                    self.gantt_config = cfg;
+                }
+            });
     }
+
+    fn controls(
+        &mut self,
+        ui: &mut egui::Ui,
+        settings: &OpSettings,
+        image: Option<Arc<SourceImage>>,
+    ) {
+        ui.heading("Scaling lab");
+        let workload = match &image {
+            Some(i) => format!("the open image ({}x{})", i.width(), i.height()),
+            None => format!("the {}", sweep::SAMPLE_NAME),
+        };
+        let op = settings
+            .to_op()
+            .map(|o| o.describe())
+            .unwrap_or_else(|e| format!("invalid settings: {e}"));
+        ui.label(format!(
+            "Workload: {workload}, {op}. This machine has {} cores.",
+            self.cores
+        ));
+        egui::Grid::new("lab_controls")
+            .num_columns(2)
+            .show(ui, |ui| {
+                let l = ui.label("Workers");
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.workers_text)
+                        .hint_text("1-4 or 1,2,4")
+                        .desired_width(160.0),
+                )
+                .labelled_by(l.id)
+                .on_hover_text("Worker counts: a list such as 1,2,4 or a range such as 1-8");
+                ui.end_row();
+                let l = ui.label("Tile sizes");
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.tiles_text)
+                        .hint_text("auto, 64, 256")
+                        .desired_width(160.0),
+                )
+                .labelled_by(l.id)
+                .on_hover_text("Tile edges in pixels, or auto (full-width strips)");
+                ui.end_row();
+                let l = ui.label("Repeats");
+                ui.add(egui::DragValue::new(&mut self.repeats).range(1..=sweep::MAX_REPEATS))
+                    .labelled_by(l.id)
+                    .on_hover_text("Measured runs of each configuration");
+                ui.end_row();
+                let l = ui.label("Warm-up");
+                ui.add(egui::DragValue::new(&mut self.warmup).range(0..=sweep::MAX_REPEATS))
+                    .labelled_by(l.id)
+                    .on_hover_text("Unmeasured runs of each configuration, first");
+                ui.end_row();
+            });
+        let cfg = self.config();
+        match &cfg {
+            Ok(c) => {
+                let over: Vec<String> = c
+                    .workers
+                    .iter()
+                    .filter(|&&w| w > self.cores)
+                    .map(|w| w.to_string())
+                    .collect();
+                ui.label(format!(
+                    "{} configurations x {} runs = {} runs.",
+                    c.configs().len(),
+                    c.warmup + c.repeats,
+                    c.total_runs()
+                ));
+                if !over.is_empty() {
+                    ui.colored_label(
+                        ui.visuals().warn_fg_color,
+                        format!(
+                            "Warning: {} workers exceed the {} cores; those workers share cores.",
+                            over.join(", "),
+                            self.cores
+                        ),
+                    );
+                }
+            }
+            Err(e) => {
+                ui.colored_label(ui.visuals().error_fg_color, e.to_string());
+            }
+        }
+        ui.horizontal(|ui| {
+            if let Some(run) = &self.running {
+                let (done, total) = run.ctl.progress();
+                let frac = if total > 0 {
+                    done as f32 / total as f32
+                } else {
+                    0.0
+                };
+                if ui.button("Cancel").clicked() {
+                    run.ctl.cancel();
+                }
+                ui.add(
+                    egui::ProgressBar::new(frac)
+                        .desired_width(240.0)
+                        .text(format!("run {done} of {total}")),
+                );
+                ui.ctx()
+                    .request_repaint_after(std::time::Duration::from_millis(100));
+            } else {
+                let can = cfg.is_ok() && settings.to_op().is_ok();
+                if ui
+                    .add_enabled(can, egui::Button::new("Run sweep"))
+                    .clicked()
+                    && let Err(e) = self.start(ui.ctx(), settings, image)
+                {
+                    self.message = Some((true, e.to_string()));
+                }
+            }
+        });
+        if let Some((err, m)) = &self.message {
+            if *err {
+                ui.colored_label(ui.visuals().error_fg_color, m);
+            } else {
+                ui.label(m);
+            }
+        }
+    }
+
+    fn history_ui(&mut self, ui: &mut egui::Ui) {
+        if self.history.is_empty() {
+            return;
+        }
+        ui.label("Session history (tick to overlay, Show to select for the table and timeline):");
+        let mut remove = None;
+        for (i, e) in self.history.iter_mut().enumerate() {
+            ui.horizontal(|ui| {
+                ui.checkbox(&mut e.visible, &e.label);
+                let sel = self.selected == Some(i);
+                if ui.selectable_label(sel, "Show").clicked() {
+                    self.selected = Some(i);
+                    self.gantt_config = None;
+                }
+                ui.weak(format!(
+                    "{}, {} runs, {}",
+                    e.result.workload.name,
+                    e.result.measured().count(),
+                    e.result.date
+                ));
+                if ui.small_button("Remove").clicked() {
+                    remove = Some(i);
+                }
+            });
+        }
+        if let Some(i) = remove {
+            self.history.remove(i);
+            self.selected = match self.selected {
+                _ if self.history.is_empty() => None,
+                Some(s) if s > i => Some(s - 1),
+                Some(s) if s == i => Some(self.history.len() - 1),
+                s => s,
+            };
+            self.gantt_config = None;
+        }
+    }
+
+    fn export_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            let l = ui.label("Export to");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.export_base)
+                    .desired_width(260.0)
+                    .hint_text("path without extension"),
+            )
+            .labelled_by(l.id)
+            .on_hover_text("Writes <path>.csv, <path>.json and <path>-<chart>.png");
+            if ui.button("Browse…").clicked()
+                && let Some(p) = rfd::FileDialog::new()
+                    .set_file_name("tessera-sweep")
+                    .save_file()
+            {
+                self.export_base = strip_ext(&p).display().to_string();
+            }
+            if ui.button("Save CSV").clicked() {
+                self.export(Export::Csv);
+            }
+            if ui.button("Save JSON").clicked() {
+                self.export(Export::Json);
+            }
+            if ui.button("Save PNG charts").clicked() {
+                self.export(Export::Png);
+            }
+        });
+    }
+}
+
+fn strip_ext(p: &Path) -> PathBuf {
+    match p.extension().and_then(|e| e.to_str()) {
+        Some("csv" | "json" | "png") => p.with_extension(""),
+        _ => p.to_path_buf(),
+    }
+}
+
+/// What to export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Export {
+    Csv,
+    Json,
+    Png,
 }

@@ -1,1 +1,0 @@
-//! Timing sweeps over worker counts and tile sizes. Being written: see issue 5.

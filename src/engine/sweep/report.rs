@@ -1,0 +1,209 @@
+//! Exports of a sweep: the derived table as CSV, and everything (machine, date, tool version,
+//! settings, derived table, every raw run) as JSON, so a result can be reproduced and compared
+//! across machines. Files are written atomically (temporary file, then rename).
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::stats::{AmdahlFit, Baseline, ConfigRow, Summary, summarize};
+use super::{PoolInfo, RunRecord, SweepConfig, SweepResult, WorkloadInfo, tile_label};
+use crate::engine::error::EngineError;
+use crate::engine::io::io_reason;
+
+/// The machine a sweep ran on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Machine {
+    /// Cores available to the process.
+    pub cores: usize,
+    /// CPU model from `/proc/cpuinfo` where available.
+    pub cpu_model: Option<String>,
+    /// Operating system (`/etc/os-release` name where available, else the target OS).
+    pub os: String,
+    pub arch: String,
+}
+
+impl Machine {
+    /// Describes this machine, with `cores` as the sweep saw it.
+    pub fn detect(cores: usize) -> Machine {
+        let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|s| parse_cpu_model(&s));
+        let os = std::fs::read_to_string("/etc/os-release")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+                    .map(|v| v.trim_matches('"').to_string())
+            })
+            .map(|n| format!("{} ({n})", std::env::consts::OS))
+            .unwrap_or_else(|| std::env::consts::OS.to_string());
+        Machine {
+            cores,
+            cpu_model,
+            os,
+            arch: std::env::consts::ARCH.into(),
+        }
+    }
+}
+
+/// The `model name` (x86) or `Model`/`CPU part` line of a `/proc/cpuinfo` text.
+pub fn parse_cpu_model(cpuinfo: &str) -> Option<String> {
+    ["model name", "Model", "Hardware", "cpu model"]
+        .iter()
+        .find_map(|key| {
+            cpuinfo.lines().find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                (k.trim() == *key && !v.trim().is_empty()).then(|| v.trim().to_string())
+            })
+        })
+}
+
+/// The tool that made a report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+/// The settings a sweep ran with: enough to run it again.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Settings<'a> {
+    pub workload: &'a WorkloadInfo,
+    pub workers: &'a [usize],
+    pub tiles: Vec<String>,
+    pub repeats: usize,
+    pub warmup: usize,
+    pub order: &'static str,
+    pub baseline: &'static str,
+    pub amdahl: &'static str,
+}
+
+/// The JSON document of a sweep.
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepReport<'a> {
+    pub tool: Tool,
+    /// When the sweep started (RFC 3339, UTC).
+    pub date: &'a str,
+    pub machine: Machine,
+    pub settings: Settings<'a>,
+    /// Pool creation times, measured apart from the runs.
+    pub pools: &'a [PoolInfo],
+    pub total_s: f64,
+    /// Same keys as the CSV.
+    pub rows: &'a [ConfigRow],
+    pub baselines: &'a [Baseline],
+    pub amdahl: &'a [AmdahlFit],
+    /// Every run in the order made, warm-ups included (flagged), with per-tile records.
+    pub runs: &'a [RunRecord],
+}
+
+impl<'a> SweepReport<'a> {
+    pub fn new(result: &'a SweepResult, summary: &'a Summary) -> Self {
+        let SweepConfig {
+            workers,
+            tiles,
+            repeats,
+            warmup,
+        } = &result.config;
+        SweepReport {
+            tool: Tool {
+                name: "tessera",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            date: &result.date,
+            machine: Machine::detect(result.cores),
+            settings: Settings {
+                workload: &result.workload,
+                workers,
+                tiles: tiles.iter().map(|&t| tile_label(t)).collect(),
+                repeats: *repeats,
+                warmup: *warmup,
+                order: "warm-up rounds, then measured rounds; each round runs every \
+                        configuration once, round r starting at configuration r mod n",
+                baseline: "speedup = median time of the baseline (1 worker, or the smallest \
+                           worker count swept) / median time; efficiency = speedup * \
+                           baseline_workers / workers",
+                amdahl: "least squares T(N) = serial_s + parallel_s / N on the medians of \
+                         worker counts <= cores; serial_fraction = serial_s / (serial_s + \
+                         parallel_s)",
+            },
+            pools: &result.pools,
+            total_s: result.total_s,
+            rows: &summary.rows,
+            baselines: &summary.baselines,
+            amdahl: &summary.amdahl,
+            runs: &result.runs,
+        }
+    }
+}
+
+/// Writes the derived table as CSV (header + one row per configuration).
+pub fn write_csv(summary: &Summary, out: impl Write) -> Result<(), csv::Error> {
+    let mut w = csv::Writer::from_writer(out);
+    for row in &summary.rows {
+        w.serialize(row)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// The derived table as CSV text.
+pub fn csv_string(summary: &Summary) -> Result<String, EngineError> {
+    let mut buf = Vec::new();
+    write_csv(summary, &mut buf).map_err(|e| EngineError::Panic(format!("CSV: {e}")))?;
+    String::from_utf8(buf).map_err(|e| EngineError::Panic(format!("CSV: {e}")))
+}
+
+/// The full report as pretty JSON text.
+pub fn json_string(result: &SweepResult, summary: &Summary) -> Result<String, EngineError> {
+    serde_json::to_string_pretty(&SweepReport::new(result, summary))
+        .map_err(|e| EngineError::Panic(format!("JSON: {e}")))
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, renamed into
+/// place once complete.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EngineError> {
+    let err = |reason: String| EngineError::Output {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if path.is_dir() {
+        return Err(err("is a folder".into()));
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".tessera-").suffix(".part");
+    // Like any new file (0666 less the umask), not tempfile's private 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| {
+        err(format!(
+            "cannot create a file in {}: {}",
+            dir.display(),
+            io_reason(&e)
+        ))
+    })?;
+    tmp.write_all(bytes).map_err(|e| err(io_reason(&e)))?;
+    tmp.as_file().sync_data().map_err(|e| err(io_reason(&e)))?;
+    tmp.persist(path).map_err(|e| err(io_reason(&e.error)))?;
+    Ok(())
+}
+
+/// Saves the derived table as CSV.
+pub fn save_csv(summary: &Summary, path: &Path) -> Result<(), EngineError> {
+    write_atomic(path, csv_string(summary)?.as_bytes())
+}
+
+/// Saves the full report as JSON.
+pub fn save_json(result: &SweepResult, path: &Path) -> Result<(), EngineError> {
+    let summary = summarize(result);
+    write_atomic(path, json_string(result, &summary)?.as_bytes())
+}

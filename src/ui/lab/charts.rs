@@ -1,0 +1,428 @@
+//! The lab's table and charts (egui_plot): time, speedup and efficiency against workers
+//! (overlaying every visible sweep), the tile size × workers heat map and the per-worker
+//! timeline of one run.
+
+use egui::Color32;
+use egui_plot::{
+    Bar, BarChart, BoxElem, BoxPlot, BoxSpread, GridMark, HLine, Heatmap, Legend, Line, LineStyle,
+    Plot, Points, VLine,
+};
+
+use super::SweepEntry;
+use crate::engine::sweep::SweepResult;
+
+/// Series colours: one per (sweep, tile size), cycling.
+pub const PALETTE: [Color32; 8] = [
+    Color32::from_rgb(31, 119, 180),
+    Color32::from_rgb(255, 127, 14),
+    Color32::from_rgb(44, 160, 44),
+    Color32::from_rgb(214, 39, 40),
+    Color32::from_rgb(148, 103, 189),
+    Color32::from_rgb(140, 86, 75),
+    Color32::from_rgb(227, 119, 194),
+    Color32::from_rgb(23, 190, 207),
+];
+
+/// Colours of the timeline, by item label (stage).
+pub fn stage_color(label: &str) -> Color32 {
+    match label {
+        "gray" => Color32::from_rgb(120, 144, 156),
+        "histogram" => Color32::from_rgb(255, 167, 38),
+        "op" => Color32::from_rgb(66, 133, 244),
+        _ => Color32::from_rgb(76, 175, 80),
+    }
+}
+
+const PLOT_HEIGHT: f32 = 220.0;
+
+/// The tile sizes of a sweep in order, as labelled.
+pub fn tiles_of(result: &SweepResult) -> Vec<String> {
+    let mut v: Vec<String> = Vec::new();
+    for k in &result.configs {
+        let t = crate::engine::sweep::tile_label(k.tile);
+        if !v.contains(&t) {
+            v.push(t);
+        }
+    }
+    v
+}
+
+fn series_name(e: &SweepEntry, tile: &str) -> String {
+    format!("{} · tile {tile}", e.label)
+}
+
+/// The derived table of one sweep.
+pub fn table(ui: &mut egui::Ui, e: &SweepEntry) {
+    let s = &e.summary;
+    ui.strong(format!("Results: {}", e.label));
+    egui::Grid::new(("lab_table", e.number))
+        .striped(true)
+        .num_columns(10)
+        .show(ui, |ui| {
+            for h in [
+                "workers",
+                "tile",
+                "median ms",
+                "min ms",
+                "max ms",
+                "speedup",
+                "efficiency",
+                "MP/s",
+                "parallelism",
+                "imbalance",
+            ] {
+                ui.strong(h);
+            }
+            ui.end_row();
+            for r in &s.rows {
+                let w = if r.oversubscribed {
+                    format!("{}*", r.workers)
+                } else {
+                    r.workers.to_string()
+                };
+                ui.label(w).on_hover_text(if r.oversubscribed {
+                    "more workers than cores"
+                } else {
+                    "within the core count"
+                });
+                ui.label(&r.tile)
+                    .on_hover_text(format!("tiles of {}", r.tile_shape));
+                ui.label(format!("{:.2}", r.median_s * 1e3));
+                ui.label(format!("{:.2}", r.min_s * 1e3));
+                ui.label(format!("{:.2}", r.max_s * 1e3));
+                ui.label(format!("{:.2}x", r.speedup));
+                ui.label(format!("{:.0}%", r.efficiency * 100.0));
+                ui.label(format!("{:.1}", r.mp_per_s));
+                ui.label(format!("{:.2}", r.parallelism));
+                ui.label(format!("{:.2}", r.imbalance));
+                ui.end_row();
+            }
+        });
+    let mut notes = vec![format!(
+        "{} cores; medians of {} runs; speedup against the {} median of the same tile size, \
+         measured as ratios within this sweep.",
+        s.cores,
+        e.result.config.repeats,
+        match s.baselines.iter().map(|b| b.workers).max() {
+            Some(1) | None => "1-worker".to_string(),
+            Some(b) => format!("{b}-worker (no 1-worker run)"),
+        }
+    )];
+    if s.oversubscribed() {
+        notes.push("* more workers than cores.".into());
+    }
+    for f in &s.amdahl {
+        notes.push(format!(
+            "Amdahl fit, tile {}: serial fraction {:.3} (max speedup {}).",
+            f.tile,
+            f.serial_fraction,
+            if f.max_speedup.is_finite() {
+                format!("{:.1}x", f.max_speedup)
+            } else {
+                "unbounded".into()
+            }
+        ));
+    }
+    let pools = e
+        .result
+        .pools
+        .iter()
+        .map(|p| format!("{}: {:.2} ms", p.workers, p.created_s * 1e3))
+        .collect::<Vec<_>>()
+        .join(", ");
+    notes.push(format!("Pool start-up, measured apart: {pools}."));
+    for n in notes {
+        ui.weak(n);
+    }
+}
+
+/// Time, speedup and efficiency against workers, every visible sweep overlaid.
+pub fn overlay_charts(ui: &mut egui::Ui, visible: &[&SweepEntry], cores: usize) {
+    let max_w = visible
+        .iter()
+        .flat_map(|e| e.result.config.workers.iter().copied())
+        .max()
+        .unwrap_or(1) as f64;
+    let series: Vec<(&SweepEntry, String, Color32)> = visible
+        .iter()
+        .flat_map(|e| {
+            tiles_of(&e.result)
+                .into_iter()
+                .enumerate()
+                .map(move |(j, t)| (*e, t, PALETTE[((e.number - 1) * 3 + j) % PALETTE.len()]))
+        })
+        .collect();
+
+    ui.strong("Time vs workers (median, box: quartiles, whiskers: min–max)");
+    Plot::new("lab_time")
+        .height(PLOT_HEIGHT)
+        .legend(Legend::default())
+        .x_axis_label("workers")
+        .y_axis_label("time (ms)")
+        .include_y(0.0)
+        .include_x(0.5)
+        .show(ui, |p| {
+            for (e, t, c) in &series {
+                let name = series_name(e, t);
+                let rows: Vec<_> = e.summary.rows_for(t).filter(|r| r.runs > 0).collect();
+                p.line(
+                    Line::new(
+                        name.clone(),
+                        rows.iter()
+                            .map(|r| [r.workers as f64, r.median_s * 1e3])
+                            .collect::<Vec<_>>(),
+                    )
+                    .color(*c),
+                );
+                p.add(
+                    BoxPlot::new(
+                        name.clone(),
+                        rows.iter()
+                            .map(|r| {
+                                BoxElem::new(
+                                    r.workers as f64,
+                                    BoxSpread::new(
+                                        r.min_s * 1e3,
+                                        r.q1_s * 1e3,
+                                        r.median_s * 1e3,
+                                        r.q3_s * 1e3,
+                                        r.max_s * 1e3,
+                                    ),
+                                )
+                                .box_width(0.25)
+                                .whisker_width(0.2)
+                            })
+                            .collect(),
+                    )
+                    .color(*c),
+                );
+            }
+        });
+
+    ui.strong("Speedup vs workers (ideal line, Amdahl fit dashed)");
+    Plot::new("lab_speedup")
+        .height(PLOT_HEIGHT)
+        .legend(Legend::default())
+        .x_axis_label("workers")
+        .y_axis_label("speedup")
+        .include_y(0.0)
+        .include_x(0.5)
+        .show(ui, |p| {
+            let mut bases: Vec<usize> = visible
+                .iter()
+                .flat_map(|e| e.summary.baselines.iter().map(|b| b.workers))
+                .collect();
+            bases.sort_unstable();
+            bases.dedup();
+            for b in bases {
+                let name = if b == 1 {
+                    "ideal".to_string()
+                } else {
+                    format!("ideal (vs {b} workers)")
+                };
+                p.line(
+                    Line::new(name, vec![[b as f64, 1.0], [max_w, max_w / b as f64]])
+                        .color(Color32::GRAY)
+                        .style(LineStyle::dotted_dense()),
+                );
+            }
+            p.add(VLine::new(format!("{cores} cores"), cores as f64).color(Color32::DARK_RED));
+            for (e, t, c) in &series {
+                let name = series_name(e, t);
+                let pts: Vec<[f64; 2]> = e
+                    .summary
+                    .rows_for(t)
+                    .filter(|r| r.runs > 0)
+                    .map(|r| [r.workers as f64, r.speedup])
+                    .collect();
+                p.line(Line::new(name.clone(), pts.clone()).color(*c));
+                p.add(Points::new(name.clone(), pts).color(*c).radius(3.0));
+                if let (Some(f), Some(b)) = (
+                    e.summary.fit(t),
+                    e.summary.baselines.iter().find(|b| &b.tile == t),
+                ) {
+                    let curve: Vec<[f64; 2]> = (0..=60)
+                        .map(|i| {
+                            let n = 1.0 + (max_w - 1.0) * i as f64 / 60.0;
+                            [n, f.speedup(n, b.workers)]
+                        })
+                        .collect();
+                    p.line(
+                        Line::new(format!("Amdahl f={:.3} ({name})", f.serial_fraction), curve)
+                            .color(*c)
+                            .style(LineStyle::dashed_loose()),
+                    );
+                }
+            }
+        });
+
+    ui.strong("Efficiency vs workers (speedup / workers)");
+    Plot::new("lab_efficiency")
+        .height(PLOT_HEIGHT)
+        .legend(Legend::default())
+        .x_axis_label("workers")
+        .y_axis_label("efficiency (%)")
+        .include_y(0.0)
+        .include_y(100.0)
+        .include_x(0.5)
+        .show(ui, |p| {
+            p.add(HLine::new("100%", 100.0).color(Color32::GRAY));
+            p.add(VLine::new(format!("{cores} cores"), cores as f64).color(Color32::DARK_RED));
+            for (e, t, c) in &series {
+                let name = series_name(e, t);
+                let pts: Vec<[f64; 2]> = e
+                    .summary
+                    .rows_for(t)
+                    .filter(|r| r.runs > 0)
+                    .map(|r| [r.workers as f64, r.efficiency * 100.0])
+                    .collect();
+                p.line(Line::new(name.clone(), pts.clone()).color(*c));
+                p.add(Points::new(name, pts).color(*c).radius(3.0));
+            }
+        });
+}
+
+/// Tile size × workers heat map of the throughput (MP/s) of one sweep.
+pub fn tile_heatmap(ui: &mut egui::Ui, e: &SweepEntry) {
+    let tiles = tiles_of(&e.result);
+    let workers = e.result.config.workers.clone();
+    let mut values = Vec::with_capacity(tiles.len() * workers.len());
+    for t in &tiles {
+        for &w in &workers {
+            let v = e
+                .summary
+                .rows
+                .iter()
+                .find(|r| &r.tile == t && r.workers == w)
+                .map_or(0.0, |r| r.mp_per_s);
+            values.push(v);
+        }
+    }
+    ui.strong("Throughput by tile size × workers (MP/s, median)");
+    let cols = workers.len();
+    let rows = tiles.len();
+    let (w2, t2) = (workers.clone(), tiles.clone());
+    Plot::new(("lab_tiles", e.number))
+        .height((60.0 + 40.0 * rows as f32).min(PLOT_HEIGHT * 1.5))
+        .x_axis_label("workers")
+        .y_axis_label("tile")
+        .show_grid(false)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .x_grid_spacer(move |_| {
+            (0..cols)
+                .map(|c| GridMark {
+                    value: c as f64 + 0.5,
+                    step_size: 1.0,
+                })
+                .collect()
+        })
+        .y_grid_spacer(move |_| {
+            (0..rows)
+                .map(|r| GridMark {
+                    value: r as f64 + 0.5,
+                    step_size: 1.0,
+                })
+                .collect()
+        })
+        .x_axis_formatter(move |m, _| {
+            w2.get(m.value.floor() as usize)
+                .map(|w| w.to_string())
+                .unwrap_or_default()
+        })
+        .y_axis_formatter(move |m, _| {
+            t2.get(m.value.floor() as usize)
+                .cloned()
+                .unwrap_or_default()
+        })
+        .show(ui, |p| {
+            p.add(
+                Heatmap::new(values, cols)
+                    .name("MP/s")
+                    .show_labels(true)
+                    .formatter(Box::new(|v| format!("{v:.1}"))),
+            );
+        });
+}
+
+/// The per-worker timeline of one measured run: which worker ran which tile, and when.
+/// `config` picks the configuration (`None`: the last measured run of the sweep).
+pub fn gantt(ui: &mut egui::Ui, e: &SweepEntry, config: &mut Option<usize>) {
+    let r = &e.result;
+    let run = match *config {
+        Some(c) => r.last_run(c),
+        None => r.measured().last(),
+    };
+    let Some(run) = run else { return };
+    ui.horizontal(|ui| {
+        ui.strong("Timeline of a run");
+        egui::ComboBox::from_label("configuration")
+            .selected_text(format!("{} workers, tile {}", run.workers, run.tile))
+            .show_ui(ui, |ui| {
+                for (i, k) in r.configs.iter().enumerate() {
+                    let text = format!(
+                        "{} workers, tile {}",
+                        k.workers,
+                        crate::engine::sweep::tile_label(k.tile)
+                    );
+                    ui.selectable_value(config, Some(i), text);
+                }
+            });
+    });
+    let idle = if run.wall_s > 0.0 {
+        (1.0 - run.busy_s / (run.wall_s * run.workers as f64)).max(0.0)
+    } else {
+        0.0
+    };
+    ui.weak(format!(
+        "Last measured run of this configuration (round {}): {} tiles, wall {:.2} ms, busy \
+         {:.2} ms, workers idle {:.0}% of the time (gaps), imbalance {:.2}.",
+        run.round + 1,
+        run.items.len(),
+        run.wall_s * 1e3,
+        run.busy_s * 1e3,
+        idle * 100.0,
+        run.imbalance()
+    ));
+    let mut labels: Vec<&str> = Vec::new();
+    for i in &run.items {
+        if !labels.contains(&i.label.as_str()) {
+            labels.push(&i.label);
+        }
+    }
+    let workers = run.workers;
+    Plot::new(("lab_gantt", e.number))
+        .height((40.0 + 28.0 * workers as f32).clamp(120.0, 420.0))
+        .legend(Legend::default())
+        .x_axis_label("time since the run started (ms)")
+        .y_axis_label("worker")
+        .include_x(0.0)
+        .include_x(run.wall_s * 1e3)
+        .y_grid_spacer(move |_| {
+            (0..workers)
+                .map(|w| GridMark {
+                    value: w as f64,
+                    step_size: 1.0,
+                })
+                .collect()
+        })
+        .show(ui, |p| {
+            for l in labels {
+                let bars: Vec<Bar> = run
+                    .items
+                    .iter()
+                    .filter(|i| i.label == l)
+                    .map(|i| {
+                        Bar::new(i.worker as f64, i.duration_s() * 1e3)
+                            .base_offset(i.start_s * 1e3)
+                            .width(0.7)
+                            .name(format!("{l} {}", i.index))
+                            .fill(stage_color(l))
+                    })
+                    .collect();
+                p.add(BarChart::new(l, bars).horizontal().color(stage_color(l)));
+            }
+            p.add(VLine::new("end of run", run.wall_s * 1e3).color(Color32::DARK_RED));
+        });
+}

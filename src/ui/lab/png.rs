@@ -1,0 +1,435 @@
+//! PNG files of the lab's charts, drawn with plotters into a bitmap (no window needed), so the
+//! CLI (`tessera bench --png DIR`) and the lab's export button produce the same pictures.
+//! Text uses the font egui ships (Ubuntu Light), registered with plotters once.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use plotters::prelude::*;
+
+use crate::engine::EngineError;
+use crate::engine::sweep::report::write_atomic;
+use crate::engine::sweep::{Summary, SweepResult, tile_label};
+
+/// Size of each chart in pixels.
+pub const SIZE: (u32, u32) = (960, 560);
+
+/// The charts, by file stem.
+pub const CHARTS: [&str; 5] = ["time", "speedup", "efficiency", "tiles", "timeline"];
+
+const FONT: &str = "sans-serif";
+
+const COLORS: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(23, 190, 207),
+];
+
+fn ensure_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = plotters::style::register_font(
+            FONT,
+            FontStyle::Normal,
+            epaint_default_fonts::UBUNTU_LIGHT,
+        );
+    });
+}
+
+fn err<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+type Chart<'a, 'b> = ChartContext<
+    'a,
+    BitMapBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+fn tiles_of(result: &SweepResult) -> Vec<String> {
+    let mut v: Vec<String> = Vec::new();
+    for k in &result.configs {
+        let t = tile_label(k.tile);
+        if !v.contains(&t) {
+            v.push(t);
+        }
+    }
+    v
+}
+
+/// Draws one chart into an RGB image.
+pub fn render(
+    chart: &str,
+    result: &SweepResult,
+    summary: &Summary,
+) -> Result<image::RgbImage, String> {
+    ensure_font();
+    let (w, h) = SIZE;
+    let mut buf = vec![0u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        match chart {
+            "time" | "speedup" | "efficiency" => lines(&root, chart, result, summary)?,
+            "tiles" => heat(&root, result, summary)?,
+            "timeline" => timeline(&root, result)?,
+            other => return Err(format!("unknown chart {other:?}")),
+        }
+        root.present().map_err(err)?;
+    }
+    image::RgbImage::from_raw(w, h, buf).ok_or_else(|| "bitmap size".to_string())
+}
+
+fn caption(result: &SweepResult, what: &str) -> String {
+    format!(
+        "{what}: {}, {} ({} cores)",
+        result.workload.name, result.workload.op_description, result.cores
+    )
+}
+
+fn lines(
+    root: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
+    chart: &str,
+    result: &SweepResult,
+    s: &Summary,
+) -> Result<(), String> {
+    let max_w = result.config.workers.iter().copied().max().unwrap_or(1) as f64;
+    let y_of = |r: &crate::engine::sweep::ConfigRow| match chart {
+        "time" => r.max_s * 1e3,
+        "speedup" => r.speedup,
+        _ => r.efficiency * 100.0,
+    };
+    let mut y_max = s
+        .rows
+        .iter()
+        .filter(|r| r.runs > 0)
+        .map(y_of)
+        .fold(0.0, f64::max);
+    if chart == "speedup" {
+        y_max = y_max.max(max_w.min(result.cores as f64 * 1.25));
+    }
+    if chart == "efficiency" {
+        y_max = y_max.max(100.0);
+    }
+    let (title, ylabel) = match chart {
+        "time" => ("Time vs workers (median, min-max bars)", "time (ms)"),
+        "speedup" => (
+            "Speedup vs workers (ideal dotted, Amdahl dashed)",
+            "speedup",
+        ),
+        _ => ("Efficiency vs workers", "efficiency (%)"),
+    };
+    let mut c: Chart<'_, '_> = ChartBuilder::on(root)
+        .caption(caption(result, title), (FONT, 20))
+        .margin(14)
+        .x_label_area_size(44)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0.5..max_w + 0.5, 0.0..y_max * 1.1 + 1e-9)
+        .map_err(err)?;
+    c.configure_mesh()
+        .x_desc("workers")
+        .y_desc(ylabel)
+        .x_labels((max_w as usize).min(16))
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 16))
+        .draw()
+        .map_err(err)?;
+    let cores = result.cores as f64;
+    if cores <= max_w {
+        c.draw_series(LineSeries::new(
+            vec![(cores, 0.0), (cores, y_max * 1.1)],
+            RED.mix(0.5),
+        ))
+        .map_err(err)?
+        .label(format!("{} cores", result.cores))
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.mix(0.5)));
+    }
+    if chart == "speedup" {
+        for b in &s.baselines {
+            let bw = b.workers as f64;
+            c.draw_series(DashedLineSeries::new(
+                vec![(bw, 1.0), (max_w, max_w / bw)],
+                2,
+                4,
+                BLACK.mix(0.5).into(),
+            ))
+            .map_err(err)?
+            .label(format!("ideal (tile {})", b.tile))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.5)));
+        }
+    }
+    for (j, t) in tiles_of(result).iter().enumerate() {
+        let color = COLORS[j % COLORS.len()];
+        let rows: Vec<_> = s.rows_for(t).filter(|r| r.runs > 0).collect();
+        let pts: Vec<(f64, f64)> = rows
+            .iter()
+            .map(|r| {
+                let y = match chart {
+                    "time" => r.median_s * 1e3,
+                    "speedup" => r.speedup,
+                    _ => r.efficiency * 100.0,
+                };
+                (r.workers as f64, y)
+            })
+            .collect();
+        c.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+            .map_err(err)?
+            .label(format!("tile {t}"))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+        c.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))
+            .map_err(err)?;
+        if chart == "time" {
+            c.draw_series(rows.iter().map(|r| {
+                ErrorBar::new_vertical(
+                    r.workers as f64,
+                    r.min_s * 1e3,
+                    r.median_s * 1e3,
+                    r.max_s * 1e3,
+                    color.stroke_width(1),
+                    10,
+                )
+            }))
+            .map_err(err)?;
+        }
+        if chart == "speedup"
+            && let (Some(f), Some(b)) = (s.fit(t), s.baselines.iter().find(|b| &b.tile == t))
+        {
+            let curve: Vec<(f64, f64)> = (0..=60)
+                .map(|i| {
+                    let n = 1.0 + (max_w - 1.0) * i as f64 / 60.0;
+                    (n, f.speedup(n, b.workers).min(y_max * 1.1))
+                })
+                .collect();
+            c.draw_series(DashedLineSeries::new(curve, 6, 4, color.into()))
+                .map_err(err)?
+                .label(format!("Amdahl, tile {t}: serial {:.3}", f.serial_fraction))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+        }
+    }
+    c.configure_series_labels()
+        .position(if chart == "time" {
+            SeriesLabelPosition::UpperRight
+        } else {
+            SeriesLabelPosition::UpperLeft
+        })
+        .label_font((FONT, 14))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
+fn heat(
+    root: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
+    result: &SweepResult,
+    s: &Summary,
+) -> Result<(), String> {
+    let tiles = tiles_of(result);
+    let workers = &result.config.workers;
+    let (cols, rows) = (workers.len(), tiles.len());
+    let vmax = s
+        .rows
+        .iter()
+        .map(|r| r.mp_per_s)
+        .fold(0.0, f64::max)
+        .max(1e-9);
+    let mut c: Chart<'_, '_> = ChartBuilder::on(root)
+        .caption(
+            caption(result, "Throughput (MP/s) by tile size x workers"),
+            (FONT, 20),
+        )
+        .margin(14)
+        .x_label_area_size(44)
+        .y_label_area_size(64)
+        .build_cartesian_2d(-0.5..cols as f64 - 0.5, -0.5..rows as f64 - 0.5)
+        .map_err(err)?;
+    let wl = workers.clone();
+    let tl = tiles.clone();
+    let xf = move |x: &f64| {
+        let i = x.round();
+        if (x - i).abs() < 1e-6 && i >= 0.0 {
+            wl.get(i as usize)
+                .map(|w| w.to_string())
+                .unwrap_or_default()
+        } else {
+            String::new()
+        }
+    };
+    let yf = move |y: &f64| {
+        let i = y.round();
+        if (y - i).abs() < 1e-6 && i >= 0.0 {
+            tl.get(i as usize).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    };
+    c.configure_mesh()
+        .disable_mesh()
+        .x_desc("workers")
+        .y_desc("tile")
+        .x_labels(cols)
+        .y_labels(rows)
+        .x_label_formatter(&xf)
+        .y_label_formatter(&yf)
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 16))
+        .draw()
+        .map_err(err)?;
+    for (ti, t) in tiles.iter().enumerate() {
+        for (wi, &w) in workers.iter().enumerate() {
+            let Some(r) = s.rows.iter().find(|r| &r.tile == t && r.workers == w) else {
+                continue;
+            };
+            let v = (r.mp_per_s / vmax).clamp(0.0, 1.0);
+            let color = RGBColor(
+                (255.0 - 200.0 * v) as u8,
+                (255.0 - 120.0 * v) as u8,
+                (255.0 - 40.0 * v) as u8,
+            );
+            let (x, y) = (wi as f64, ti as f64);
+            c.draw_series(std::iter::once(Rectangle::new(
+                [(x - 0.48, y - 0.48), (x + 0.48, y + 0.48)],
+                color.filled(),
+            )))
+            .map_err(err)?;
+            let text_color = if v > 0.6 { WHITE } else { BLACK };
+            c.draw_series(std::iter::once(Text::new(
+                format!("{:.1}", r.mp_per_s),
+                (x - 0.15, y + 0.05),
+                (FONT, 16).into_font().color(&text_color),
+            )))
+            .map_err(err)?;
+        }
+    }
+    Ok(())
+}
+
+fn timeline(
+    root: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
+    result: &SweepResult,
+) -> Result<(), String> {
+    let Some(run) = result.measured().last() else {
+        return Err("the sweep has no measured run".into());
+    };
+    let workers = run.workers;
+    let wall_ms = (run.wall_s * 1e3).max(1e-6);
+    let mut c: Chart<'_, '_> = ChartBuilder::on(root)
+        .caption(
+            caption(
+                result,
+                &format!(
+                    "Timeline of the last run ({} workers, tile {})",
+                    run.workers, run.tile
+                ),
+            ),
+            (FONT, 20),
+        )
+        .margin(14)
+        .x_label_area_size(44)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0.0..wall_ms * 1.02, -0.5..workers as f64 - 0.5)
+        .map_err(err)?;
+    let yf = |y: &f64| {
+        let i = y.round();
+        if (y - i).abs() < 1e-6 {
+            format!("{i:.0}")
+        } else {
+            String::new()
+        }
+    };
+    c.configure_mesh()
+        .x_desc("time since the run started (ms)")
+        .y_desc("worker")
+        .y_labels(workers)
+        .y_label_formatter(&yf)
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 16))
+        .draw()
+        .map_err(err)?;
+    let mut labels: Vec<&str> = Vec::new();
+    for i in &run.items {
+        if !labels.contains(&i.label.as_str()) {
+            labels.push(&i.label);
+        }
+    }
+    for (k, l) in labels.iter().enumerate() {
+        let color = COLORS[(k + 2) % COLORS.len()];
+        c.draw_series(run.items.iter().filter(|i| i.label == *l).map(|i| {
+            let y = i.worker as f64;
+            Rectangle::new(
+                [(i.start_s * 1e3, y - 0.35), (i.end_s * 1e3, y + 0.35)],
+                color.filled(),
+            )
+        }))
+        .map_err(err)?
+        .label(l.to_string())
+        .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], color.filled()));
+        // Thin white borders make neighbouring tiles visible.
+        c.draw_series(run.items.iter().filter(|i| i.label == *l).map(|i| {
+            let y = i.worker as f64;
+            Rectangle::new(
+                [(i.start_s * 1e3, y - 0.35), (i.end_s * 1e3, y + 0.35)],
+                WHITE.stroke_width(1),
+            )
+        }))
+        .map_err(err)?;
+    }
+    c.configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font((FONT, 14))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
+/// Writes every chart as `<dir>/<prefix><chart>.png` (the folder is created if missing) and
+/// returns the paths.
+pub fn save_all_prefixed(
+    result: &SweepResult,
+    summary: &Summary,
+    dir: &Path,
+    prefix: &str,
+) -> Result<Vec<PathBuf>, EngineError> {
+    std::fs::create_dir_all(dir).map_err(|e| EngineError::Output {
+        path: dir.to_path_buf(),
+        reason: crate::engine::io::io_reason(&e),
+    })?;
+    let mut out = Vec::new();
+    for chart in CHARTS {
+        let path = dir.join(format!("{prefix}{chart}.png"));
+        let img = render(chart, result, summary).map_err(|reason| EngineError::Output {
+            path: path.clone(),
+            reason,
+        })?;
+        let mut bytes = Cursor::new(Vec::new());
+        img.write_to(&mut bytes, image::ImageFormat::Png)
+            .map_err(|e| EngineError::Output {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+        write_atomic(&path, bytes.get_ref())?;
+        out.push(path);
+    }
+    Ok(out)
+}
+
+/// Writes every chart as `<dir>/<chart>.png`.
+pub fn save_all(
+    result: &SweepResult,
+    summary: &Summary,
+    dir: &Path,
+) -> Result<Vec<PathBuf>, EngineError> {
+    save_all_prefixed(result, summary, dir, "")
+}

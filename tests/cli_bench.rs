@@ -1,0 +1,200 @@
+//! `tessera bench` as a user runs it: the real binary, tiny sweeps, files in temporary folders.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn tessera(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .output()
+        .expect("run tessera")
+}
+
+fn data(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/golden")
+        .join(p)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bench_writes_csv_json_and_png_with_the_documented_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, json, png) = (
+        dir.path().join("sweep.csv"),
+        dir.path().join("sweep.json"),
+        dir.path().join("charts"),
+    );
+    let o = tessera(&[
+        "bench",
+        s(&data("coins/input.png")),
+        "--op",
+        "adaptive-mean",
+        "--workers",
+        "1,2,3",
+        "--tiles",
+        "64,auto",
+        "--repeats",
+        "2",
+        "--warmup",
+        "1",
+        "--csv",
+        s(&csv),
+        "--json",
+        s(&json),
+        "--png",
+        s(&png),
+        "--quiet",
+    ]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        out.contains("median ms") && out.contains("speedup"),
+        "{out}"
+    );
+    assert!(out.contains("cores"), "{out}");
+
+    // CSV: header with the documented columns first, one row per configuration.
+    let mut rdr = csv::Reader::from_path(&csv).unwrap();
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header[..8],
+        [
+            "workers",
+            "tile",
+            "median_s",
+            "min_s",
+            "max_s",
+            "speedup",
+            "efficiency",
+            "mp_per_s"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 6);
+    let mut configs: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| (r[0].to_string(), r[1].to_string()))
+        .collect();
+    configs.sort();
+    assert_eq!(
+        configs,
+        [
+            ("1", "64"),
+            ("1", "auto"),
+            ("2", "64"),
+            ("2", "auto"),
+            ("3", "64"),
+            ("3", "auto")
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    for r in &rows {
+        let v: Vec<f64> = (2..8).map(|i| r[i].parse().unwrap()).collect();
+        let (median, min, max) = (v[0], v[1], v[2]);
+        assert!(min > 0.0 && min <= median && median <= max, "{r:?}");
+        if &r[0] == "1" {
+            assert_eq!((v[3], v[4]), (1.0, 1.0), "the 1-worker row is the baseline");
+        }
+        assert!(v[5] > 0.0);
+    }
+
+    // JSON: same rows and keys, every raw run, machine and settings.
+    let j: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(j["tool"]["name"], "tessera");
+    assert!(j["tool"]["version"].is_string());
+    assert!(j["date"].as_str().unwrap().ends_with('Z'));
+    assert!(j["machine"]["cores"].as_u64().unwrap() >= 1);
+    assert!(j["machine"]["os"].is_string());
+    assert_eq!(j["settings"]["repeats"], 2);
+    assert_eq!(j["settings"]["warmup"], 1);
+    assert_eq!(j["settings"]["workers"], serde_json::json!([1, 2, 3]));
+    assert_eq!(j["settings"]["workload"]["op"]["op"], "adaptive-mean");
+    let jrows = j["rows"].as_array().unwrap();
+    assert_eq!(jrows.len(), 6);
+    for key in &header {
+        assert!(jrows[0].get(key).is_some(), "JSON row lacks {key}");
+    }
+    let runs = j["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 6 * 3);
+    assert_eq!(runs.iter().filter(|r| r["warmup"] == true).count(), 6);
+    let measured = runs.iter().find(|r| r["warmup"] == false).unwrap();
+    assert!(!measured["items"].as_array().unwrap().is_empty());
+    assert_eq!(j["pools"].as_array().unwrap().len(), 3);
+
+    // PNG: every chart, decodable, not blank.
+    for chart in ["time", "speedup", "efficiency", "tiles", "timeline"] {
+        let p = png.join(format!("{chart}.png"));
+        let img = image::open(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let rgb = img.to_rgb8();
+        assert_eq!(rgb.dimensions(), (960, 560));
+        let non_white = rgb.pixels().filter(|p| p.0 != [255, 255, 255]).count();
+        assert!(
+            non_white > 5000,
+            "{chart}.png looks blank ({non_white} pixels drawn)"
+        );
+    }
+}
+
+#[test]
+fn bench_without_input_uses_the_sample_and_warns_past_the_cores() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let over = (cores + 1).to_string();
+    let o = tessera(&[
+        "bench",
+        "--workers",
+        &format!("1,{over}"),
+        "--repeats",
+        "1",
+        "--warmup",
+        "0",
+        "--op",
+        "otsu",
+        "--quiet",
+    ]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("sample"), "{out}");
+    assert!(
+        err.contains("warning") && err.contains(&format!("{cores} cores")),
+        "{err}"
+    );
+    assert!(out.contains(&format!("{over}*")), "{out}");
+}
+
+#[test]
+fn bench_usage_errors_exit_2_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("x.csv");
+    for args in [
+        vec!["--workers", "0"],
+        vec!["--workers", "4-2"],
+        vec!["--workers", "two"],
+        vec!["--tiles", "0"],
+        vec!["--repeats", "0"],
+        vec!["--block-size", "4"],
+        vec!["--dir", "."],
+    ] {
+        let mut a = vec!["bench", "--quiet", "--csv", s(&csv)];
+        a.extend(args.iter().copied());
+        let o = tessera(&a);
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("error"), "{args:?}: {err}");
+        assert!(!csv.exists());
+    }
+    // A missing input is a failure (1), with the path in the message.
+    let o = tessera(&["bench", "/no/such/image.png", "--quiet"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).1.contains("/no/such/image.png"));
+}

@@ -1,0 +1,180 @@
+//! The Scaling lab tab, driven headless through egui_kittest: a real sweep of a small image
+//! on a background thread, then the table, the charts, the history overlay and the exports.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use tessera::engine::ops::{OpKind, OpSettings};
+use tessera::engine::source::SourceImage;
+use tessera::ui::lab::LabPanel;
+
+struct State {
+    panel: LabPanel,
+    settings: OpSettings,
+    image: Option<Arc<SourceImage>>,
+}
+
+fn harness(image: Option<Arc<SourceImage>>) -> Harness<'static, State> {
+    let state = State {
+        panel: LabPanel::default(),
+        settings: OpSettings::default(),
+        image,
+    };
+    Harness::builder()
+        .with_size([1100.0, 4000.0])
+        .build_ui_state(
+            |ui, s: &mut State| {
+                let image = s.image.clone();
+                s.panel.ui(ui, &s.settings, image);
+            },
+            state,
+        )
+}
+
+fn small_image() -> Arc<SourceImage> {
+    Arc::new(SourceImage::gray(image::GrayImage::from_fn(
+        120,
+        90,
+        |x, y| image::Luma([((x * 7 + y * 13) % 251) as u8]),
+    )))
+}
+
+/// Steps the UI until the sweep is over (at most 60 s).
+fn wait_done(h: &mut Harness<'_, State>) {
+    let t0 = Instant::now();
+    h.step();
+    while h.state().panel.is_running() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "sweep did not finish"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        h.step();
+    }
+    h.step();
+    h.step();
+}
+
+fn has(h: &Harness<'_, State>, text: &str) -> bool {
+    h.query_all_by_label_contains(text).next().is_some()
+}
+
+#[test]
+fn a_sweep_shows_table_charts_history_and_exports() {
+    let mut h = harness(Some(small_image()));
+    {
+        let p = &mut h.state_mut().panel;
+        p.workers_text = "1,2,3".into();
+        p.tiles_text = "32, auto".into();
+        p.repeats = 2;
+        p.warmup = 1;
+    }
+    h.step();
+    assert!(has(&h, "6 configurations x 3 runs = 18 runs"));
+    assert!(has(&h, "No sweep yet"));
+    h.get_by_label("Run sweep").click();
+    wait_done(&mut h);
+
+    let hist = h.state().panel.history();
+    assert_eq!(hist.len(), 1);
+    assert_eq!(hist[0].summary.rows.len(), 6);
+    assert_eq!(hist[0].result.measured().count(), 12);
+    // The table and every chart are on screen.
+    for text in [
+        "median ms",
+        "efficiency",
+        "Time vs workers",
+        "Speedup vs workers",
+        "Efficiency vs workers",
+        "Throughput by tile size",
+        "Timeline of a run",
+        "Pool start-up",
+        "#1 open image, adaptive-gaussian",
+    ] {
+        assert!(has(&h, text), "{text:?} not shown");
+    }
+    assert!(!has(&h, "No sweep yet"));
+
+    // Exports through the path field (no file dialog needed).
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("lab");
+    h.state_mut().panel.export_base = base.display().to_string();
+    h.step();
+    h.get_by_label("Save CSV").click();
+    h.step();
+    h.get_by_label("Save JSON").click();
+    h.step();
+    h.get_by_label("Save PNG charts").click();
+    h.step();
+    h.step();
+    assert!(has(&h, "Wrote"), "no export message");
+    let csv = std::fs::read_to_string(base.with_extension("csv")).unwrap();
+    assert!(csv.starts_with("workers,tile,median_s,min_s,max_s,speedup,efficiency,mp_per_s"));
+    assert_eq!(csv.lines().count(), 7);
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(base.with_extension("json")).unwrap()).unwrap();
+    assert_eq!(json["rows"].as_array().unwrap().len(), 6);
+    for chart in ["time", "speedup", "efficiency", "tiles", "timeline"] {
+        let p = dir.path().join(format!("lab-{chart}.png"));
+        assert!(image::open(&p).is_ok(), "{} missing", p.display());
+    }
+
+    // A second sweep with another op joins the history; both are overlaid until unticked.
+    h.state_mut().settings.op = OpKind::Otsu;
+    h.step();
+    h.get_by_label("Run sweep").click();
+    wait_done(&mut h);
+    assert_eq!(h.state().panel.history().len(), 2);
+    assert!(has(&h, "#2 open image, otsu"));
+    h.get_by_label("#1 open image, adaptive-gaussian").click();
+    h.step();
+    h.step();
+    let hist = h.state().panel.history();
+    assert!(!hist[0].visible && hist[1].visible);
+}
+
+#[test]
+fn a_long_sweep_shows_progress_and_cancels() {
+    let big = Arc::new(SourceImage::gray(image::GrayImage::from_fn(
+        600,
+        400,
+        |x, y| image::Luma([((x ^ y) & 255) as u8]),
+    )));
+    let mut h = harness(Some(big));
+    {
+        let p = &mut h.state_mut().panel;
+        p.workers_text = "1-2".into();
+        p.repeats = 1000;
+    }
+    h.step();
+    h.get_by_label("Run sweep").click();
+    h.step();
+    assert!(h.state().panel.is_running());
+    let t0 = Instant::now();
+    while !has(&h, "run 3 of") && t0.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(5));
+        h.step();
+    }
+    assert!(has(&h, "Cancel"));
+    h.get_by_label("Cancel").click();
+    wait_done(&mut h);
+    assert!(h.state().panel.history().is_empty());
+    assert!(has(&h, "Sweep cancelled"));
+    assert!(has(&h, "Run sweep"));
+}
+
+#[test]
+fn bad_lists_disable_the_run_and_say_why() {
+    let mut h = harness(None);
+    h.state_mut().panel.workers_text = "0,2".into();
+    h.step();
+    assert!(has(&h, "worker counts between 1 and"));
+    h.state_mut().panel.workers_text = "1,2".into();
+    h.state_mut().panel.tiles_text = "auto, big".into();
+    h.step();
+    assert!(has(&h, "tile must be"));
+    // Without an open image the sample is the workload.
+    assert!(has(&h, "sample"));
+}
