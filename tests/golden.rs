@@ -71,13 +71,13 @@ fn check_dir(dir: &Path, configs: &[JobConfig]) -> (usize, usize, usize) {
         let op = case.settings().to_op().expect("valid case");
         for cfg in configs {
             let out = job::run(src, &op, cfg, &JobControl::new()).expect("job");
-            if let Some(level) = case.level {
-                if out.level.map(f64::from) != Some(level) {
-                    failures.push(format!(
-                        "{}: level {:?}, OpenCV {level}",
-                        case.expected, out.level
-                    ));
-                }
+            if let Some(level) = case.level
+                && out.level.map(f64::from) != Some(level)
+            {
+                failures.push(format!(
+                    "{}: level {:?}, OpenCV {level}",
+                    case.expected, out.level
+                ));
             }
             let got = out.image.as_raw();
             assert_eq!(got.len(), expected.len(), "{}", case.expected);

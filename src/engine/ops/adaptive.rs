@@ -239,7 +239,7 @@ pub fn gaussian_kernel(ksize: usize) -> Vec<f32> {
     }
     sum *= 2.0;
     sum += 1.0;
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         sum += 1.0;
     }
     let mul1 = 1.0 / sum;
@@ -250,7 +250,7 @@ pub fn gaussian_kernel(ksize: usize) -> Vec<f32> {
         k[n - 1 - i] = t;
     }
     k[half] = mul1;
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         k[half + 1] = mul1;
     }
     k.into_iter().map(|v| v as f32).collect()

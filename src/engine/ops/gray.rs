@@ -180,7 +180,7 @@ mod tests {
         let mut dst = vec![0u8; 4096];
         for block in 0..(1 << 24) / 4096 {
             for i in 0..4096u32 {
-                let c = (block * 4096 + i) as u32;
+                let c = block * 4096 + i;
                 src[3 * i as usize..3 * i as usize + 3].copy_from_slice(&[
                     (c >> 16) as u8,
                     (c >> 8) as u8,

@@ -237,7 +237,7 @@ impl OpSettings {
 pub const MAX_BLOCK_SIZE: u32 = 4095;
 
 fn validate_block_size(b: u32) -> Result<(), EngineError> {
-    if b < 3 || b % 2 == 0 {
+    if b < 3 || b.is_multiple_of(2) {
         return Err(EngineError::InvalidParam(format!(
             "block-size must be odd and at least 3, got {b}"
         )));
