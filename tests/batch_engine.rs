@@ -185,7 +185,7 @@ fn records_name_each_worker_and_run_on_reuses_a_pool() {
         let r = batch::run_on(&pool, &cfg, &ctl).unwrap();
         assert_eq!(r.workers, 2);
         assert_eq!((r.found, r.written, r.failed), (13, 12, 1));
-        assert!(r.all_ok() == false && !r.cancelled);
+        assert!(!r.all_ok() && !r.cancelled);
         assert_eq!(r.records.len(), 13);
         assert!(r.records.iter().all(|x| x.worker < 2 && x.end >= x.start));
         assert!(r.records.windows(2).all(|w| w[0].start <= w[1].start));

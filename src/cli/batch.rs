@@ -70,9 +70,10 @@ pub struct BatchArgs {
     /// instead of exhausting memory).
     #[arg(long, default_value_t = DecodeLimits::default().max_alloc >> 20, value_name = "MIB")]
     pub max_memory: u64,
-    /// When results are forced to the disk: never, end (once, when the batch ends), each
-    /// (every file; slow). Results are never half-written, whichever you choose.
-    #[arg(long, value_parser = parse_durability, default_value = "end")]
+    /// When results are forced to the disk: never (left to the OS, like cp), end (one flush
+    /// of the file system when the batch ends), each (every file before its rename; slow).
+    /// Results are never half-written, whichever you choose: this only matters for a power cut.
+    #[arg(long, value_parser = parse_durability, default_value = "never")]
     pub sync: Durability,
     /// No progress and no summary (failures are still printed).
     #[arg(short, long)]

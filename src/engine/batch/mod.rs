@@ -147,11 +147,12 @@ impl OutputFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Durability {
-    /// Leave it to the operating system.
+    /// Leave it to the operating system (as `cp` and OpenCV's `imwrite` do): the default.
+    #[default]
     Never,
     /// Once, when the batch ends (also when cancelled): one `syncfs` of the output folder's
-    /// file system (Linux; elsewhere each written file is synced then).
-    #[default]
+    /// file system (Linux; elsewhere each written file is synced then). It also waits for
+    /// other programs' pending writes on that file system.
     AtEnd,
     /// Every file before it is renamed into place (slow: one disk flush per file).
     EachFile,
@@ -220,7 +221,7 @@ impl BatchConfig {
             tile: TileSize::Auto,
             limits: DecodeLimits::default(),
             queue: 0,
-            durability: Durability::AtEnd,
+            durability: Durability::Never,
         }
     }
 
