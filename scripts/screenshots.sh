@@ -26,7 +26,9 @@ start() { # start [ARGS...]: the app with a fresh profile
     sleep "${WAIT:-8}"
 }
 stop() { kill "$APP" 2>/dev/null || true; wait "$APP" 2>/dev/null || true; }
-click() { xdotool mousemove "$1" "$2" click 1; sleep "${3:-1}"; }
+click() { # press, hold a moment (a slider reads the press), release
+    xdotool mousemove "$1" "$2" mousedown 1; sleep 0.2; xdotool mouseup 1; sleep "${3:-1}"
+}
 shot() { xdotool mousemove "$2" "$3"; sleep 1; import -window root "$OUT/$1.png"; echo "$OUT/$1.png"; }
 
 # 1. First start: the handwriting sample, split view, pointer on the image (pixel readout).
@@ -47,9 +49,9 @@ start assets/sample-coffee.png
 click 158 156          # Method
 click 130 206          # Fixed threshold
 for x in 70 99 128 157 70 99 128 157; do   # Workers 1..4, twice
-    click "$x" 354 1.5
-    click 105 453 1.5  # Run again
+    click "$x" 357 1.5
+    click 105 456 1.5  # Run again
 done
 shot histogram-timing 1000 200
-convert "$OUT/histogram-timing.png" -crop 935x235+345+565 +repage "$OUT/charts.png"
+convert "$OUT/histogram-timing.png" -crop 990x235+290+565 +repage "$OUT/charts.png"
 stop

@@ -172,12 +172,19 @@ pub fn timing(ui: &mut Ui, runs: &[RunRecord], image_id: u64, op: &str, max_work
         .collect();
     ui.horizontal(|ui| {
         ui.strong("Compute time by workers and tile size");
-        ui.label(egui::RichText::new(format!("{} runs", mine.len())).small())
-            .on_hover_text(format!(
-                "Every finished preview job of this image and these parameters is a point; \
+        ui.label(
+            egui::RichText::new(format!(
+                "{} run{}",
+                mine.len(),
+                if mine.len() == 1 { "" } else { "s" }
+            ))
+            .small(),
+        )
+        .on_hover_text(format!(
+            "Every finished preview job of this image and these parameters is a point; \
                  the line joins the medians per worker count. Change the worker count or \
                  tile size in the side panel to add points.\n\nOp: {op}"
-            ));
+        ));
     });
     if let Some(last) = mine.last() {
         ui.label(
