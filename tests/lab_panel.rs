@@ -102,14 +102,21 @@ fn a_sweep_shows_table_charts_history_and_exports() {
     let base = dir.path().join("lab");
     h.state_mut().panel.export_base = base.display().to_string();
     h.step();
-    h.get_by_label("Save CSV").click();
-    h.step();
-    h.get_by_label("Save JSON").click();
-    h.step();
-    h.get_by_label("Save PNG charts").click();
-    h.step();
-    h.step();
-    assert!(has(&h, "Wrote"), "no export message");
+    for (button, file) in [
+        ("Save CSV", "lab.csv"),
+        ("Save JSON", "lab.json"),
+        ("Save PNG charts", "lab-timeline.png"),
+    ] {
+        h.get_by_label(button).click();
+        h.step();
+        h.step();
+        let shown: Vec<String> = h
+            .query_all_by_label_contains("Wrote")
+            .chain(h.query_all_by_label_contains("failed"))
+            .map(|n| format!("{n:?}"))
+            .collect();
+        assert!(dir.path().join(file).exists(), "{button}: {shown:?}");
+    }
     let csv = std::fs::read_to_string(base.with_extension("csv")).unwrap();
     assert!(csv.starts_with("workers,tile,median_s,min_s,max_s,speedup,efficiency,mp_per_s"));
     assert_eq!(csv.lines().count(), 7);
@@ -153,10 +160,12 @@ fn a_long_sweep_shows_progress_and_cancels() {
     h.step();
     assert!(h.state().panel.is_running());
     let t0 = Instant::now();
-    while !has(&h, "run 3 of") && t0.elapsed() < Duration::from_secs(60) {
+    while h.state().panel.progress().is_some_and(|(done, _)| done < 3) {
+        assert!(t0.elapsed() < Duration::from_secs(60), "no progress");
         std::thread::sleep(Duration::from_millis(5));
-        h.step();
     }
+    h.step();
+    assert!(has(&h, " of 2002"), "progress not shown");
     assert!(has(&h, "Cancel"));
     h.get_by_label("Cancel").click();
     wait_done(&mut h);

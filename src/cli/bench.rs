@@ -1,7 +1,7 @@
 //! `tessera bench`: time an operation across worker counts and tile sizes (the scaling lab,
 //! headless), print the derived table and write CSV, JSON and PNG charts.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -122,6 +122,15 @@ pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
             return Err(EngineError::InvalidParam(format!(
                 "{} is a folder; give a file path",
                 p.display()
+            )));
+        }
+        if let Some(d) = p.parent().filter(|d| !d.as_os_str().is_empty())
+            && !d.is_dir()
+        {
+            return Err(EngineError::InvalidParam(format!(
+                "cannot write {}: the folder {} does not exist",
+                p.display(),
+                d.display()
             )));
         }
     }
@@ -308,9 +317,4 @@ pub fn execute(args: &BenchArgs) -> ExitCode {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => report_error(&e),
     }
-}
-
-/// Whether a path names an existing folder (for the usage checks of the output files).
-pub fn is_folder(p: &Path) -> bool {
-    p.is_dir()
 }

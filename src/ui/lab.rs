@@ -97,6 +97,11 @@ impl LabPanel {
         &self.history
     }
 
+    /// Runs done and runs in all of the running sweep.
+    pub fn progress(&self) -> Option<(usize, usize)> {
+        self.running.as_ref().map(|r| r.ctl.progress())
+    }
+
     /// Whether a sweep is running.
     pub fn is_running(&self) -> bool {
         self.running.is_some()

@@ -86,11 +86,18 @@ pub fn render(
     image::RgbImage::from_raw(w, h, buf).ok_or_else(|| "bitmap size".to_string())
 }
 
-fn caption(result: &SweepResult, what: &str) -> String {
-    format!(
-        "{what}: {}, {} ({} cores)",
-        result.workload.name, result.workload.op_description, result.cores
-    )
+type Area<'b> = DrawingArea<BitMapBackend<'b>, plotters::coord::Shift>;
+
+/// Draws the title and a line on the workload, and returns the area below them.
+fn titled<'b>(root: &Area<'b>, result: &SweepResult, title: &str) -> Result<Area<'b>, String> {
+    let sub = format!(
+        "{}, {} ({} cores, {})",
+        result.workload.name, result.workload.op_description, result.cores, result.date
+    );
+    root.titled(title, (FONT, 22))
+        .map_err(err)?
+        .titled(&sub, (FONT, 14))
+        .map_err(err)
 }
 
 fn lines(
@@ -125,8 +132,8 @@ fn lines(
         ),
         _ => ("Efficiency vs workers", "efficiency (%)"),
     };
-    let mut c: Chart<'_, '_> = ChartBuilder::on(root)
-        .caption(caption(result, title), (FONT, 20))
+    let area = titled(root, result, title)?;
+    let mut c: Chart<'_, '_> = ChartBuilder::on(&area)
         .margin(14)
         .x_label_area_size(44)
         .y_label_area_size(64)
@@ -152,8 +159,10 @@ fn lines(
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.mix(0.5)));
     }
     if chart == "speedup" {
-        for b in &s.baselines {
-            let bw = b.workers as f64;
+        let mut bases: Vec<usize> = s.baselines.iter().map(|b| b.workers).collect();
+        bases.dedup();
+        for b in bases {
+            let bw = b as f64;
             c.draw_series(DashedLineSeries::new(
                 vec![(bw, 1.0), (max_w, max_w / bw)],
                 2,
@@ -161,7 +170,11 @@ fn lines(
                 BLACK.mix(0.5).into(),
             ))
             .map_err(err)?
-            .label(format!("ideal (tile {})", b.tile))
+            .label(if b == 1 {
+                "ideal".to_string()
+            } else {
+                format!("ideal (vs {b} workers)")
+            })
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.5)));
         }
     }
@@ -243,11 +256,12 @@ fn heat(
         .map(|r| r.mp_per_s)
         .fold(0.0, f64::max)
         .max(1e-9);
-    let mut c: Chart<'_, '_> = ChartBuilder::on(root)
-        .caption(
-            caption(result, "Throughput (MP/s) by tile size x workers"),
-            (FONT, 20),
-        )
+    let area = titled(
+        root,
+        result,
+        "Throughput (MP/s, median) by tile size x workers",
+    )?;
+    let mut c: Chart<'_, '_> = ChartBuilder::on(&area)
         .margin(14)
         .x_label_area_size(44)
         .y_label_area_size(64)
@@ -323,17 +337,12 @@ fn timeline(
     };
     let workers = run.workers;
     let wall_ms = (run.wall_s * 1e3).max(1e-6);
-    let mut c: Chart<'_, '_> = ChartBuilder::on(root)
-        .caption(
-            caption(
-                result,
-                &format!(
-                    "Timeline of the last run ({} workers, tile {})",
-                    run.workers, run.tile
-                ),
-            ),
-            (FONT, 20),
-        )
+    let title = format!(
+        "Timeline of the last run ({} workers, tile {}): gaps are idle time",
+        run.workers, run.tile
+    );
+    let area = titled(root, result, &title)?;
+    let mut c: Chart<'_, '_> = ChartBuilder::on(&area)
         .margin(14)
         .x_label_area_size(44)
         .y_label_area_size(64)
