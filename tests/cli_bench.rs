@@ -183,7 +183,7 @@ fn bench_usage_errors_exit_2_and_write_nothing() {
         vec!["--tiles", "0"],
         vec!["--repeats", "0"],
         vec!["--block-size", "4"],
-        vec!["--dir", "."],
+        vec!["--dir", "/no/such/folder"],
     ] {
         let mut a = vec!["bench", "--quiet", "--csv", s(&csv)];
         a.extend(args.iter().copied());
@@ -197,4 +197,53 @@ fn bench_usage_errors_exit_2_and_write_nothing() {
     let o = tessera(&["bench", "/no/such/image.png", "--quiet"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).1.contains("/no/such/image.png"));
+}
+
+#[test]
+fn bench_times_a_folder_batch_per_image_and_leaves_the_folder_alone() {
+    let input = tempfile::tempdir().unwrap();
+    for name in ["coins", "camera", "text"] {
+        std::fs::copy(
+            data(&format!("{name}/input.png")),
+            input.path().join(format!("{name}.png")),
+        )
+        .unwrap();
+    }
+    let before: Vec<_> = std::fs::read_dir(input.path()).unwrap().collect();
+    let out = tempfile::tempdir().unwrap();
+    let json = out.path().join("folder.json");
+    let o = tessera(&[
+        "bench",
+        "--dir",
+        s(input.path()),
+        "--workers",
+        "1,2",
+        "--repeats",
+        "2",
+        "--warmup",
+        "0",
+        "--json",
+        s(&json),
+        "--quiet",
+    ]);
+    let (stdout, err) = text(&o);
+    assert!(o.status.success(), "{stdout}\n{err}");
+    assert!(stdout.contains("3 images"), "{stdout}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(v["rows"].as_array().unwrap().len(), 2, "{v}");
+    let runs = v["runs"].as_array().unwrap();
+    assert!(!runs.is_empty());
+    for run in runs {
+        let items = run["items"].as_array().unwrap();
+        // One record per image, each naming its file and a worker of the run's pool.
+        assert_eq!(items.len(), 3, "{run}");
+        let workers = run["workers"].as_u64().unwrap();
+        for it in items {
+            assert!(it["label"].as_str().unwrap().ends_with(".png"), "{it}");
+            assert!(it["worker"].as_u64().unwrap() < workers, "{it}");
+        }
+    }
+    // Results went to a temporary folder, not into the input folder.
+    let after: Vec<_> = std::fs::read_dir(input.path()).unwrap().collect();
+    assert_eq!(before.len(), after.len());
 }

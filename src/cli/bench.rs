@@ -13,7 +13,8 @@ use crate::engine::EngineError;
 use crate::engine::io::{DecodeLimits, read_image};
 use crate::engine::pool::{MAX_WORKERS, available_cores};
 use crate::engine::sweep::{
-    self, ImageWorkload, Machine, Summary, SweepConfig, SweepControl, SweepResult, report,
+    self, ImageWorkload, Machine, Summary, SweepConfig, SweepControl, SweepResult, Workload,
+    folder::FolderWorkload, report,
 };
 use crate::engine::tile::TileSize;
 
@@ -109,14 +110,6 @@ pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
     let settings = args.op.settings();
     settings.to_op()?;
     let cfg = args.config(cores)?;
-    if args.dir.is_some() {
-        // Wired to engine::batch through a folder Workload once the batch pipeline is in.
-        return Err(EngineError::InvalidParam(
-            "--dir (timing a folder batch) is not available in this build yet; time one \
-             image with INPUT"
-                .into(),
-        ));
-    }
     for p in [&args.csv, &args.json].into_iter().flatten() {
         if p.is_dir() {
             return Err(EngineError::InvalidParam(format!(
@@ -134,24 +127,30 @@ pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
             )));
         }
     }
-    let (name, src) = match &args.input {
-        Some(p) => (
+    let work: Box<dyn Workload> = match (&args.dir, &args.input) {
+        (Some(dir), _) => Box::new(FolderWorkload::new(dir, false, &settings)?),
+        (None, Some(p)) => Box::new(ImageWorkload::new(
             p.display().to_string(),
-            read_image(p, DecodeLimits::default())?,
-        ),
-        None => (sweep::SAMPLE_NAME.to_string(), sweep::sample_image()?),
+            Arc::new(read_image(p, DecodeLimits::default())?),
+            &settings,
+        )?),
+        (None, None) => Box::new(ImageWorkload::new(
+            sweep::SAMPLE_NAME,
+            Arc::new(sweep::sample_image()?),
+            &settings,
+        )?),
     };
-    let work = ImageWorkload::new(name, Arc::new(src), &settings)?;
-    let info = crate::engine::sweep::Workload::info(&work);
-
-    println!(
-        "workload: {} ({}x{}, {:.2} MP), {}",
-        info.name,
-        info.width.unwrap_or(0),
-        info.height.unwrap_or(0),
-        info.megapixels,
-        info.op_description
-    );
+    let info = work.info();
+    match (info.width, info.height) {
+        (Some(w), Some(h)) => println!(
+            "workload: {} ({w}x{h}, {:.2} MP), {}",
+            info.name, info.megapixels, info.op_description
+        ),
+        _ => println!(
+            "workload: folder {} ({} images, each written as PNG to a temporary folder), {}",
+            info.name, info.images, info.op_description
+        ),
+    }
     let m = Machine::detect(cores);
     println!(
         "machine: {} cores, {}, {} {}",
@@ -179,7 +178,7 @@ pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
 
     let ctl = SweepControl::new();
     let result = std::thread::scope(|s| {
-        let h = s.spawn(|| sweep::run(&work, &cfg, &ctl));
+        let h = s.spawn(|| sweep::run(work.as_ref(), &cfg, &ctl));
         let bar = if args.quiet {
             indicatif::ProgressBar::hidden()
         } else {

@@ -21,7 +21,8 @@ use crate::engine::ops::OpSettings;
 use crate::engine::pool::available_cores;
 use crate::engine::source::SourceImage;
 use crate::engine::sweep::{
-    self, ImageWorkload, Summary, SweepConfig, SweepControl, SweepResult, report,
+    self, ImageWorkload, Summary, SweepConfig, SweepControl, SweepResult, Workload,
+    folder::FolderWorkload, report,
 };
 use crate::engine::tile::TileSize;
 
@@ -49,6 +50,8 @@ pub struct LabPanel {
     pub workers_text: String,
     /// Tile sizes as typed (`auto, 64, 256`).
     pub tiles_text: String,
+    /// A folder to time as a batch instead of the open image (empty: the open image).
+    pub folder_text: String,
     pub repeats: usize,
     pub warmup: usize,
     /// Base path of the exports: `<base>.csv`, `<base>.json`, `<base>-<chart>.png`.
@@ -70,6 +73,7 @@ impl Default for LabPanel {
         LabPanel {
             workers_text: format!("1-{}", (2 * cores).min(crate::engine::pool::MAX_WORKERS)),
             tiles_text: "auto".into(),
+            folder_text: String::new(),
             repeats: 5,
             warmup: 1,
             export_base: "tessera-sweep".into(),
@@ -137,13 +141,16 @@ impl LabPanel {
         let ctl = Arc::new(SweepControl::with_notify(move || repaint.request_repaint()));
         let ctl2 = ctl.clone();
         let done = ctx.clone();
+        let folder = Some(self.folder_text.trim())
+            .filter(|f| !f.is_empty())
+            .map(PathBuf::from);
         let label = format!(
             "#{} {}, {}",
             self.history.len() + 1,
-            if image.is_some() {
-                "open image"
-            } else {
-                "sample"
+            match (&folder, &image) {
+                (Some(f), _) => format!("folder {}", f.display()),
+                (None, Some(_)) => "open image".into(),
+                (None, None) => "sample".into(),
             },
             settings.op.name()
         );
@@ -151,15 +158,19 @@ impl LabPanel {
             .name("tessera-sweep".into())
             .spawn(move || {
                 let result = (|| {
-                    let (name, src) = match image {
-                        Some(i) => ("open image".to_string(), i),
-                        None => (
-                            sweep::SAMPLE_NAME.to_string(),
+                    let work: Box<dyn Workload> = match (folder, image) {
+                        // Counting the folder's files is I/O: done here, never on the UI thread.
+                        (Some(f), _) => Box::new(FolderWorkload::new(&f, false, &settings)?),
+                        (None, Some(i)) => {
+                            Box::new(ImageWorkload::new("open image", i, &settings)?)
+                        }
+                        (None, None) => Box::new(ImageWorkload::new(
+                            sweep::SAMPLE_NAME,
                             Arc::new(sweep::sample_image()?),
-                        ),
+                            &settings,
+                        )?),
                     };
-                    let work = ImageWorkload::new(name, src, &settings)?;
-                    sweep::run(&work, &cfg, &ctl2)
+                    sweep::run(work.as_ref(), &cfg, &ctl2)
                 })();
                 let _ = tx.send(result);
                 done.request_repaint();
@@ -311,9 +322,10 @@ impl LabPanel {
         image: Option<Arc<SourceImage>>,
     ) {
         ui.heading("Scaling lab");
-        let workload = match &image {
-            Some(i) => format!("the open image ({}x{})", i.width(), i.height()),
-            None => format!("the {}", sweep::SAMPLE_NAME),
+        let workload = match (self.folder_text.trim(), &image) {
+            ("", Some(i)) => format!("the open image ({}x{})", i.width(), i.height()),
+            ("", None) => format!("the {}", sweep::SAMPLE_NAME),
+            (f, _) => format!("a batch of the folder {f} (results to a temporary folder)"),
         };
         let op = settings
             .to_op()
@@ -326,6 +338,18 @@ impl LabPanel {
         egui::Grid::new("lab_controls")
             .num_columns(2)
             .show(ui, |ui| {
+                let l = ui.label("Folder");
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.folder_text)
+                        .hint_text("empty: the open image")
+                        .desired_width(160.0),
+                )
+                .labelled_by(l.id)
+                .on_hover_text(
+                    "Time a whole folder batch (decode, process, encode, write; one image per \
+                     worker at a time) instead of the open image",
+                );
+                ui.end_row();
                 let l = ui.label("Workers");
                 ui.add(
                     egui::TextEdit::singleline(&mut self.workers_text)

@@ -609,6 +609,26 @@ pub fn run(cfg: &BatchConfig, ctl: &BatchControl) -> Result<BatchReport, EngineE
     run_on(&pool, cfg, ctl)
 }
 
+/// The files a batch with `cfg` would process, and the output names they get, without
+/// processing anything (the scaling lab counts a folder's images with it).
+pub fn discover(cfg: &BatchConfig) -> Result<Plan, EngineError> {
+    discover_with(cfg, |_| {})
+}
+
+fn discover_with(cfg: &BatchConfig, on_found: impl FnMut(usize)) -> Result<Plan, EngineError> {
+    let disc = plan::Discovery {
+        input: &cfg.input,
+        output: &cfg.output,
+        input_abs: plan::absolute(&cfg.input),
+        output_abs: plan::absolute(&cfg.output),
+        recursive: cfg.recursive,
+        include: plan::compile_include(&cfg.include)?,
+        suffix: &cfg.suffix,
+        format: cfg.format,
+    };
+    Ok(disc.run(on_found))
+}
+
 /// Runs a batch on a given pool (its worker count wins over `cfg.workers`). Fails only for
 /// usage and setup problems (bad config, output folder that cannot be created or written);
 /// every per-file problem is in the report.
@@ -645,22 +665,12 @@ fn run_inner(
     t0: Instant,
 ) -> Result<BatchReport, EngineError> {
     prepare_output(&cfg.output)?;
-    let disc = plan::Discovery {
-        input: &cfg.input,
-        output: &cfg.output,
-        input_abs: plan::absolute(&cfg.input),
-        output_abs: plan::absolute(&cfg.output),
-        recursive: cfg.recursive,
-        include: plan::compile_include(&cfg.include)?,
-        suffix: &cfg.suffix,
-        format: cfg.format,
-    };
-    let plan = disc.run(|n| {
+    let plan = discover_with(cfg, |n| {
         ctl.found.store(n, Ordering::Relaxed);
         if n % 256 == 0 {
             ctl.poke();
         }
-    });
+    })?;
     ctl.found.store(plan.items.len(), Ordering::Relaxed);
     let discovery = t0.elapsed();
     ctl.set_phase(Phase::Running);

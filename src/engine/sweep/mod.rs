@@ -37,6 +37,7 @@
 //! assert_eq!(summary.rows[0].speedup, 1.0);
 //! ```
 
+pub mod folder;
 pub mod report;
 pub mod stats;
 
@@ -61,16 +62,17 @@ pub use stats::{AmdahlFit, Baseline, ConfigRow, Summary, summarize};
 pub const MAX_REPEATS: usize = 1000;
 
 /// Name of the image a sweep uses when none is given.
-pub const SAMPLE_NAME: &str = "sample (chelsea, 451x300 RGB)";
+pub const SAMPLE_NAME: &str = "embedded sample (coffee, 600x400 RGB)";
 
 /// The embedded sample image used when no input is given (`tessera bench` without INPUT, the
-/// lab without an open image).
-///
-/// For now this is the 451x300 RGB "chelsea" input of the golden tests; point it at the
-/// window's sample under `assets/` once that exists (the only place to change).
+/// lab without an open image): the window's colour photo sample (`assets/`), so a sweep
+/// includes the gray conversion.
 pub fn sample_image() -> Result<SourceImage, EngineError> {
-    static BYTES: &[u8] = include_bytes!("../../../tests/data/golden/chelsea/input.png");
-    decode_bytes("sample.png", BYTES, DecodeLimits::default())
+    let sample = crate::assets::SAMPLES
+        .iter()
+        .find(|s| s.name == "coffee.png")
+        .unwrap_or(&crate::assets::SAMPLES[0]);
+    decode_bytes(sample.name, sample.bytes, DecodeLimits::default())
 }
 
 /// One configuration of a sweep: a worker count and a tile size.
@@ -271,13 +273,8 @@ pub struct WorkloadInfo {
 /// (decode once, up front; the pool is built by the sweep). They should honour `ctl`'s cancel
 /// flag; the sweep also checks it between runs.
 ///
-/// **Folder workloads** (to be added next to [`ImageWorkload`] once `engine::batch` is
-/// merged): a `FolderWorkload { cfg: BatchConfig, info: WorkloadInfo }` whose `run_once` sets
-/// the tile size in the batch config, calls `engine::batch::run_on(pool, &cfg, &batch_ctl)`
-/// (forwarding `ctl.is_cancelled()` to the batch control), and maps the `BatchReport` to a
-/// [`RunSample`]: `wall = report.total`, `megapixels = report.megapixels`, one
-/// [`ItemRecord`] per image `{worker, index, label: path, start_s, end_s}` and
-/// `tile_shape = "per image"`. Nothing else in the sweep, the CLI or the lab changes.
+/// Two workloads exist: [`ImageWorkload`] (one image, tiled) and [`folder::FolderWorkload`]
+/// (a whole folder batch, one image per worker at a time).
 pub trait Workload: Send + Sync {
     fn info(&self) -> WorkloadInfo;
     fn run_once(
