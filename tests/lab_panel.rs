@@ -109,7 +109,16 @@ fn a_sweep_shows_table_charts_history_and_exports() {
     ] {
         h.get_by_label(button).click();
         h.step();
-        h.step();
+        // The export is written on a background thread.
+        let t0 = std::time::Instant::now();
+        while h.state().panel.is_exporting() {
+            assert!(
+                t0.elapsed().as_secs() < 60,
+                "{button}: export never finished"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            h.step();
+        }
         let shown: Vec<String> = h
             .query_all_by_label_contains("Wrote")
             .chain(h.query_all_by_label_contains("failed"))

@@ -64,6 +64,8 @@ pub struct LabPanel {
     running: Option<Running>,
     /// The last message: (is an error, text).
     message: Option<(bool, String)>,
+    /// An export being written on a background thread; its message arrives here.
+    exporting: Option<Receiver<(bool, String)>>,
     cores: usize,
 }
 
@@ -82,6 +84,7 @@ impl Default for LabPanel {
             gantt_config: None,
             running: None,
             message: None,
+            exporting: None,
             cores,
         }
     }
@@ -190,6 +193,19 @@ impl LabPanel {
 
     /// Takes the result of a finished sweep into the history.
     fn poll(&mut self) {
+        if let Some(rx) = &self.exporting {
+            match rx.try_recv() {
+                Ok(m) => {
+                    self.message = Some(m);
+                    self.exporting = None;
+                }
+                Err(TryRecvError::Empty) => {}
+                Err(TryRecvError::Disconnected) => {
+                    self.message = Some((true, "Export failed: the export thread stopped".into()));
+                    self.exporting = None;
+                }
+            }
+        }
         let Some(run) = &self.running else { return };
         let msg = match run.rx.try_recv() {
             Ok(m) => m,
@@ -227,49 +243,49 @@ impl LabPanel {
         self.selected.and_then(|i| self.history.get(i))
     }
 
-    /// Writes the selected sweep's CSV, JSON or PNG charts next to the export base path.
-    pub fn export(&mut self, what: Export) {
+    /// Whether an export is being written.
+    pub fn is_exporting(&self) -> bool {
+        self.exporting.is_some()
+    }
+
+    /// Writes the selected sweep's CSV, JSON or PNG charts next to the export base path, on a
+    /// background thread (the UI thread never writes files); `ctx` is woken when it is done.
+    pub fn export(&mut self, ctx: &egui::Context, what: Export) {
         let Some(e) = self.selected_entry() else {
             self.message = Some((true, "Run a sweep first.".into()));
             return;
         };
+        let (result, summary) = (e.result.clone(), e.summary.clone());
         let base = PathBuf::from(self.export_base.trim());
-        let r = match what {
-            Export::Csv => {
-                let p = base.with_extension("csv");
-                report::save_csv(&e.summary, &p).map(|_| vec![p])
+        let (tx, rx) = sync_channel(1);
+        let wake = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("tessera-export".into())
+            .spawn(move || {
+                let r = write_export(what, &base, &result, &summary);
+                let _ = tx.send(match r {
+                    Ok(paths) => (
+                        false,
+                        format!(
+                            "Wrote {}",
+                            paths
+                                .iter()
+                                .map(|p| p.display().to_string())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ),
+                    Err(e) => (true, format!("Export failed: {e}")),
+                });
+                wake.request_repaint();
+            });
+        match spawned {
+            Ok(_) => {
+                self.exporting = Some(rx);
+                self.message = Some((false, "Exporting…".into()));
             }
-            Export::Json => {
-                let p = base.with_extension("json");
-                report::save_json(&e.result, &p).map(|_| vec![p])
-            }
-            Export::Png => {
-                let dir = match base.parent() {
-                    Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-                    _ => PathBuf::from("."),
-                };
-                let prefix = format!(
-                    "{}-",
-                    base.file_name()
-                        .map_or("tessera-sweep".into(), |n| n.to_string_lossy().into_owned())
-                );
-                png::save_all_prefixed(&e.result, &e.summary, &dir, &prefix)
-            }
-        };
-        self.message = Some(match r {
-            Ok(paths) => (
-                false,
-                format!(
-                    "Wrote {}",
-                    paths
-                        .iter()
-                        .map(|p| p.display().to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ),
-            Err(e) => (true, format!("Export failed: {e}")),
-        });
+            Err(e) => self.message = Some((true, format!("Export failed: {e}"))),
+        }
     }
 
     /// Draws the tab. `settings` are the window's shared operation settings and `image` the
@@ -502,15 +518,46 @@ impl LabPanel {
                 self.export_base = strip_ext(&p).display().to_string();
             }
             if ui.button("Save CSV").clicked() {
-                self.export(Export::Csv);
+                self.export(ui.ctx(), Export::Csv);
             }
             if ui.button("Save JSON").clicked() {
-                self.export(Export::Json);
+                self.export(ui.ctx(), Export::Json);
             }
             if ui.button("Save PNG charts").clicked() {
-                self.export(Export::Png);
+                self.export(ui.ctx(), Export::Png);
             }
         });
+    }
+}
+
+/// Writes one export (CSV, JSON or every PNG chart) and returns the files written.
+fn write_export(
+    what: Export,
+    base: &Path,
+    result: &SweepResult,
+    summary: &Summary,
+) -> Result<Vec<PathBuf>, EngineError> {
+    match what {
+        Export::Csv => {
+            let p = base.with_extension("csv");
+            report::save_csv(summary, &p).map(|_| vec![p])
+        }
+        Export::Json => {
+            let p = base.with_extension("json");
+            report::save_json(result, &p).map(|_| vec![p])
+        }
+        Export::Png => {
+            let dir = match base.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            let prefix = format!(
+                "{}-",
+                base.file_name()
+                    .map_or("tessera-sweep".into(), |n| n.to_string_lossy().into_owned())
+            );
+            png::save_all_prefixed(result, summary, &dir, &prefix)
+        }
     }
 }
 
