@@ -428,9 +428,9 @@ impl Runner<'_> {
         let one = |(index, &rect): (usize, &Rect)| {
             self.guarded(Stage::Histogram, index, rect, || {
                 let mut h = Histogram::default();
-                for y in rect.y..rect.y + rect.h {
-                    h.add_row(&gray.row(y)[rect.x..rect.x + rect.w]);
-                }
+                h.add_rows(
+                    (rect.y..rect.y + rect.h).map(|y| &gray.row(y)[rect.x..rect.x + rect.w]),
+                );
                 h
             })
         };

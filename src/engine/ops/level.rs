@@ -15,24 +15,45 @@ impl Default for Histogram {
 impl Histogram {
     /// Adds the values of `row` to the histogram.
     pub fn add_row(&mut self, row: &[u8]) {
-        // Four sub-histograms break the store-to-load dependency between equal neighbours.
+        self.add_rows(std::iter::once(row));
+    }
+
+    /// Adds the values of every row (a tile's rows, say) to the histogram. Four
+    /// sub-histograms, kept across the rows, break the store-to-load dependency between equal
+    /// neighbours; they are folded in every 2^24 pixels (before a u32 count could overflow) and
+    /// at the end, so the per-call overhead is paid once per tile rather than once per row.
+    pub fn add_rows<'a>(&mut self, rows: impl IntoIterator<Item = &'a [u8]>) {
+        const FLUSH: usize = 1 << 24;
         let mut h = [[0u32; 256]; 4];
-        for chunk in row.chunks(1 << 24) {
-            let mut quads = chunk.chunks_exact(4);
-            for q in &mut quads {
-                h[0][q[0] as usize] += 1;
-                h[1][q[1] as usize] += 1;
-                h[2][q[2] as usize] += 1;
-                h[3][q[3] as usize] += 1;
+        let mut pending = 0usize;
+        for row in rows {
+            for chunk in row.chunks(FLUSH) {
+                if pending + chunk.len() > FLUSH {
+                    self.fold(&mut h);
+                    pending = 0;
+                }
+                pending += chunk.len();
+                let mut quads = chunk.chunks_exact(4);
+                for q in &mut quads {
+                    h[0][q[0] as usize] += 1;
+                    h[1][q[1] as usize] += 1;
+                    h[2][q[2] as usize] += 1;
+                    h[3][q[3] as usize] += 1;
+                }
+                for &v in quads.remainder() {
+                    h[0][v as usize] += 1;
+                }
             }
-            for &v in quads.remainder() {
-                h[0][v as usize] += 1;
-            }
-            for (i, total) in self.0.iter_mut().enumerate() {
-                *total += (h[0][i] + h[1][i] + h[2][i] + h[3][i]) as u64;
-            }
-            h = [[0u32; 256]; 4];
         }
+        self.fold(&mut h);
+    }
+
+    /// Adds the sub-histograms `h` to the totals and clears them.
+    fn fold(&mut self, h: &mut [[u32; 256]; 4]) {
+        for (i, total) in self.0.iter_mut().enumerate() {
+            *total += (h[0][i] + h[1][i] + h[2][i] + h[3][i]) as u64;
+        }
+        *h = [[0u32; 256]; 4];
     }
 
     /// Adds another histogram to this one.
