@@ -172,39 +172,39 @@ impl Adaptive {
         // Source rows the tile needs (inside the image); virtual rows outside replicate.
         let ra = rect.y.saturating_sub(r);
         let rb = (rect.y + rect.h - 1 + r).min(h_img - 1);
-        let nrows = rb - ra + 1;
-        let mut hbuf = vec![0f32; nrows * w];
+        // Streaming, as OpenCV's filter engine: the row-filtered rows live in a ring of 2r+1
+        // rows (source row `yy` in slot `yy % n`), each computed just before the first output
+        // row that needs it. The ring stays in L2 however tall the tile, so the column pass
+        // never goes out to memory (and two workers do not compete for its bandwidth).
+        let n = 2 * r + 1;
+        let mut ring = vec![0f32; n * w];
         let mut pad = vec![0f32; w + 2 * r];
-        for (j, yy) in (ra..=rb).enumerate() {
-            fill_padded(src.row(yy), rect.x, r, &mut pad);
-            row_filter(&pad, &self.half_kernel, &mut hbuf[j * w..(j + 1) * w]);
-        }
-        let hrow = |y: isize| -> &[f32] {
-            let yy = y.clamp(ra as isize, rb as isize) as usize - ra;
-            &hbuf[yy * w..(yy + 1) * w]
-        };
-        // The column pass reads 2r+1 buffered rows per output row: done in column chunks so
-        // those rows stay in L2 however wide the tile.
-        let chunk = (COLUMN_PASS_BYTES / (4 * (2 * r + 1))).clamp(64, w.max(64));
-        let mut acc = vec![0f32; chunk.min(w)];
-        let mut taps: Vec<&[f32]> = Vec::with_capacity(2 * r + 1);
-        for c0 in (0..w).step_by(chunk) {
-            let c1 = (c0 + chunk).min(w);
-            let acc = &mut acc[..c1 - c0];
-            for (i, out_row) in out.iter_mut().enumerate() {
-                let y = (rect.y + i) as isize;
-                taps.clear();
-                taps.extend((-(r as isize)..=r as isize).map(|d| &hrow(y + d)[c0..c1]));
-                symmetric_filter(&taps, &self.half_kernel, acc);
-                let row = &src.row(rect.y + i)[rect.x + c0..rect.x + c1];
-                decide_gaussian(row, acc, self.decider, &mut out_row[c0..c1]);
+        let mut acc = vec![0f32; w];
+        let mut next = ra; // the next source row to filter
+        for (i, out_row) in out.iter_mut().enumerate() {
+            let y = rect.y + i;
+            let need = (y + r).min(rb);
+            while next <= need {
+                fill_padded(src.row(next), rect.x, r, &mut pad);
+                let slot = next % n;
+                row_filter(&pad, &self.half_kernel, &mut ring[slot * w..(slot + 1) * w]);
+                next += 1;
             }
+            // The window's rows, clamped to the image (replicated border): all still in the
+            // ring, since it holds the n rows up to `need`.
+            let taps: Vec<&[f32]> = (0..n)
+                .map(|k| {
+                    let yy = (y + k).saturating_sub(r).clamp(ra, rb);
+                    let slot = yy % n;
+                    &ring[slot * w..(slot + 1) * w]
+                })
+                .collect();
+            symmetric_filter(&taps, &self.half_kernel, &mut acc);
+            let row = &src.row(y)[rect.x..rect.x + w];
+            decide_gaussian(row, &acc, self.decider, out_row);
         }
     }
 }
-
-/// Bytes of buffered rows the Gaussian column pass keeps hot at once (well inside L2).
-const COLUMN_PASS_BYTES: usize = 192 * 1024;
 
 /// OpenCV's Gaussian kernel for `ksize` and sigma 0, as `getGaussianKernel(ksize, 0, CV_32F)`:
 /// fixed tables for 3, 5, 7, 9; otherwise `exp(x²·(-0.125/σ²))` over doubled offsets with
