@@ -7,7 +7,6 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Cursor, Write};
 use std::path::{Path, PathBuf};
 
-use image::codecs::jpeg::JpegEncoder;
 use image::{GrayImage, ImageError, ImageFormat, ImageReader, Limits};
 
 use super::error::EngineError;
@@ -166,9 +165,27 @@ pub fn encode_gray<W: Write + std::io::Seek>(
             png::EncodingError::IoError(io) => ImageError::IoError(io),
             other => ImageError::IoError(std::io::Error::other(other.to_string())),
         }),
-        ImageFormat::Jpeg => img.write_with_encoder(JpegEncoder::new_with_quality(w, JPEG_QUALITY)),
+        ImageFormat::Jpeg => write_jpeg(img, w),
         other => img.write_to(w, other),
     }
+}
+
+/// Baseline JPEG (4:4:4, quality [`JPEG_QUALITY`]) with the `jpeg-encoder` crate, whose SIMD
+/// transforms encode about three times as fast as the `image` crate's encoder: on a folder
+/// of small images, JPEG encoding was a third of the batch's time.
+fn write_jpeg<W: Write>(img: &GrayImage, w: &mut W) -> Result<(), ImageError> {
+    let (width, height) = (img.width(), img.height());
+    let (Ok(w16), Ok(h16)) = (u16::try_from(width), u16::try_from(height)) else {
+        return Err(ImageError::Limits(image::error::LimitError::from_kind(
+            image::error::LimitErrorKind::DimensionError,
+        )));
+    };
+    jpeg_encoder::Encoder::new(w, JPEG_QUALITY)
+        .encode(img.as_raw(), w16, h16, jpeg_encoder::ColorType::Luma)
+        .map_err(|e| match e {
+            jpeg_encoder::EncodingError::IoError(io) => ImageError::IoError(io),
+            other => ImageError::IoError(std::io::Error::other(other.to_string())),
+        })
 }
 
 fn write_png_stream<W: Write>(img: &GrayImage, w: W) -> Result<(), png::EncodingError> {

@@ -421,7 +421,7 @@ fn image_workload_records_every_tile_on_its_workers() {
 #[test]
 fn sample_image_decodes() {
     let s = sample_image().unwrap();
-    assert_eq!((s.width(), s.height()), (451, 300));
+    assert_eq!((s.width(), s.height()), (600, 400));
 }
 
 #[test]
