@@ -24,6 +24,10 @@ start() { # start [ARGS...]: the app with a fresh profile
     "$BIN" "$@" &
     APP=$!
     sleep "${WAIT:-8}"
+    # No window manager under Xvfb: give the window the keyboard focus for typing.
+    xdotool search --pid "$APP" 2>/dev/null | while read -r w; do
+        xdotool windowfocus "$w" 2>/dev/null || true
+    done
 }
 stop() { kill "$APP" 2>/dev/null || true; wait "$APP" 2>/dev/null || true; }
 click() { # press, hold a moment (a slider reads the press), release
@@ -54,4 +58,31 @@ for x in 70 99 128 157 70 99 128 157; do   # Workers 1..4, twice
 done
 shot histogram-timing 1000 200
 convert "$OUT/histogram-timing.png" -crop 990x235+290+565 +repage "$OUT/charts.png"
+stop
+
+# 4. The Batch tab after a batch of a folder holding good and bad files (made here from the
+#    golden inputs, plus a text file, a truncated PNG and an empty file).
+BATCH=$(mktemp -d)
+mkdir -p "$BATCH/scans" "$BATCH/results"
+for n in camera coins chelsea page text horse; do
+    cp "tests/data/golden/$n/input.png" "$BATCH/scans/$n.png" 2>/dev/null || true
+done
+echo "not an image" > "$BATCH/scans/notes.png"
+head -c 3000 tests/data/golden/chelsea/input.png > "$BATCH/scans/truncated.png"
+: > "$BATCH/scans/empty.jpg"
+start
+click 202 12           # Batch tab
+click 280 68; xdotool type "$BATCH/scans"
+click 280 94; xdotool type "$BATCH/results"
+click 30 230 4         # Start
+click 40 420 1         # a failure: its reason shows
+shot batch 700 600
+stop
+
+# 5. The Scaling lab after a sweep of the colour sample over 1-4 workers and two tile sizes.
+start assets/sample-coffee.png
+click 273 12           # Scaling lab tab
+click 148 131; xdotool key ctrl+a; xdotool type "auto,64"
+click 47 237 25        # Run sweep, then wait for it
+shot lab 700 600
 stop
