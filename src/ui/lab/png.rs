@@ -163,8 +163,11 @@ fn lines(
         bases.dedup();
         for b in bases {
             let bw = b as f64;
+            // Ends where it leaves the plot: plotters clamps points outside the range to its
+            // edge rather than clipping the line, which would bend it.
+            let x_end = max_w.min(y_max * 1.1 * bw);
             c.draw_series(DashedLineSeries::new(
-                vec![(bw, 1.0), (max_w, max_w / bw)],
+                vec![(bw, 1.0), (x_end, x_end / bw)],
                 2,
                 4,
                 BLACK.mix(0.5).into(),
@@ -219,8 +222,9 @@ fn lines(
             let curve: Vec<(f64, f64)> = (0..=60)
                 .map(|i| {
                     let n = 1.0 + (max_w - 1.0) * i as f64 / 60.0;
-                    (n, f.speedup(n, b.workers).min(y_max * 1.1))
+                    (n, f.speedup(n, b.workers))
                 })
+                .take_while(|&(_, y)| y <= y_max * 1.1)
                 .collect();
             c.draw_series(DashedLineSeries::new(curve, 6, 4, color.into()))
                 .map_err(err)?
