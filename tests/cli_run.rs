@@ -1,24 +1,10 @@
 //! `tessera run` as a user runs it: the real binary on temporary folders.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
-fn tessera(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(args)
-        .output()
-        .expect("run tessera")
-}
-
-fn data(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/golden")
-        .join(p)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+mod common;
+use common::{data, s, tessera};
 
 fn gray(p: &Path) -> Vec<u8> {
     image::open(p).unwrap().into_luma8().into_raw()

@@ -1,0 +1,26 @@
+//! Helpers shared by the CLI integration tests: run the real binary, find the shipped test
+//! data. (Each test crate uses a subset.)
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Runs the real `tessera` binary with `args` and waits for it.
+pub fn tessera(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .output()
+        .expect("run tessera")
+}
+
+/// A path under `tests/data/golden`.
+pub fn data(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/golden")
+        .join(p)
+}
+
+/// A path as an argument string.
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
