@@ -287,19 +287,7 @@ fn fmt_duration(d: Duration) -> String {
 }
 
 fn print_summary(r: &BatchReport) {
-    println!(
-        "{}: {} found, {} written, {} skipped, {} failed{}",
-        r.input.display(),
-        r.found,
-        r.written,
-        r.skipped,
-        r.failed,
-        if r.not_processed > 0 {
-            format!(", {} not processed (cancelled)", r.not_processed)
-        } else {
-            String::new()
-        }
-    );
+    println!("{}: {}", r.input.display(), r.counts_line());
     println!(
         "{} on {} workers ({}), {} -> {}",
         r.op,

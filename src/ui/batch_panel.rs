@@ -272,18 +272,7 @@ impl BatchPanel {
             "Report"
         };
         ui.strong(title);
-        ui.label(format!(
-            "{} found: {} written, {} skipped, {} failed{}",
-            r.found,
-            r.written,
-            r.skipped,
-            r.failed,
-            if r.not_processed > 0 {
-                format!(", {} not processed", r.not_processed)
-            } else {
-                String::new()
-            }
-        ));
+        ui.label(r.counts_line());
         ui.label(format!(
             "{:.2} s, {:.1} images/s, {:.1} MP/s ({:.1} MP written) on {} workers",
             r.total.as_secs_f64(),

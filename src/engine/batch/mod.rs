@@ -581,6 +581,19 @@ pub struct BatchReport {
 
 impl BatchReport {
     /// Whether every file was written or skipped.
+    /// The counts in one line, as the CLI and the window print them:
+    /// `9 found: 6 written, 0 skipped, 3 failed` (+ `, N not processed (cancelled)`).
+    pub fn counts_line(&self) -> String {
+        let mut line = format!(
+            "{} found: {} written, {} skipped, {} failed",
+            self.found, self.written, self.skipped, self.failed
+        );
+        if self.not_processed > 0 {
+            line += &format!(", {} not processed (cancelled)", self.not_processed);
+        }
+        line
+    }
+
     pub fn all_ok(&self) -> bool {
         self.failed == 0 && !self.cancelled && self.not_processed == 0
     }
