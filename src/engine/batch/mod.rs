@@ -30,6 +30,7 @@
 
 pub mod plan;
 
+use std::collections::HashSet;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
@@ -694,6 +695,7 @@ fn run_inner(
         ctl,
         t0,
         items: &plan.items,
+        made_dirs: Mutex::new(HashSet::new()),
     };
     let mut records: Vec<ImageRecord> = match cfg.strategy {
         Strategy::WorkerReads => ctx.worker_reads(pool),
@@ -816,6 +818,8 @@ struct Ctx<'a> {
     ctl: &'a BatchControl,
     t0: Instant,
     items: &'a [Item],
+    /// Output sub-folders already created.
+    made_dirs: Mutex<HashSet<PathBuf>>,
 }
 
 /// A decoded input (or why it could not be), from the reader thread.
@@ -895,6 +899,31 @@ impl Ctx<'_> {
         })
     }
 
+    /// Creates the folder of `output` if needed. The output folder itself exists from the
+    /// start; sub-folders (recursive batches) are created once, by the first file that needs
+    /// them.
+    fn ensure_parent(&self, output: &Path) -> Result<(), String> {
+        let Some(parent) = output.parent() else {
+            return Ok(());
+        };
+        if parent.as_os_str().is_empty() || parent == self.cfg.output {
+            return Ok(());
+        }
+        let mut made = self.made_dirs.lock().unwrap_or_else(|p| p.into_inner());
+        if made.contains(parent) {
+            return Ok(());
+        }
+        std::fs::create_dir_all(parent).map_err(|e| {
+            format!(
+                "cannot create the folder {}: {}",
+                parent.display(),
+                super::io::io_reason(&e)
+            )
+        })?;
+        made.insert(parent.to_path_buf());
+        Ok(())
+    }
+
     fn needs_decode(&self, item: &Item) -> bool {
         item.problem.is_none() && !(self.cfg.skip_existing && item.output.exists())
     }
@@ -951,15 +980,8 @@ impl Ctx<'_> {
                 item.output.display()
             ));
         }
-        if let Some(parent) = item.output.parent()
-            && !parent.as_os_str().is_empty()
-            && let Err(e) = std::fs::create_dir_all(parent)
-        {
-            return Outcome::Failed(format!(
-                "cannot create the folder {}: {}",
-                parent.display(),
-                super::io::io_reason(&e)
-            ));
+        if let Err(reason) = self.ensure_parent(&item.output) {
+            return Outcome::Failed(reason);
         }
         let sync = self.cfg.durability == Durability::EachFile;
         match write_gray_atomic_with(&out.image, &item.output, sync) {
@@ -987,10 +1009,24 @@ fn panic_reason(p: &(dyn std::any::Any + Send)) -> String {
     format!("internal error while processing: {msg}")
 }
 
+/// Whether `b` names the same file as `a` (through a link, a second spelling of the path or a
+/// case-insensitive file system). One `stat` of `b` when it does not exist, as is usual.
 fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
+    let Ok(mb) = std::fs::metadata(b) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(a).is_ok_and(|ma| ma.dev() == mb.dev() && ma.ino() == mb.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = mb;
+        match (a.canonicalize(), b.canonicalize()) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => false,
+        }
     }
 }
 
