@@ -7,6 +7,7 @@
 //! cargo run --release --example batch_speed -- FOLDER [--workers 1,2] [--repeats 5] [--format jpg] [--json]
 //! ```
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -38,7 +39,8 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-/// N threads, each taking the next file: decode, process, encode into a buffer, write.
+/// N threads, each taking the next file: decode, process, encode straight into the output
+/// file.
 fn tight_loop(files: &[PathBuf], out: &Path, workers: usize, format: OutputFormat) -> f64 {
     let op = OpSettings::default().to_op().unwrap();
     let next = AtomicUsize::new(0);
@@ -47,22 +49,19 @@ fn tight_loop(files: &[PathBuf], out: &Path, workers: usize, format: OutputForma
         for _ in 0..workers {
             s.spawn(|| {
                 let ctl = JobControl::new();
-                let mut buf = std::io::Cursor::new(Vec::new());
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(f) = files.get(i) else { break };
                     let src = read_image(f, DecodeLimits::default()).unwrap();
                     pixels.fetch_add(src.width() * src.height(), Ordering::Relaxed);
                     let res = job::run_here(&src, &op, TileSize::Auto, &ctl).unwrap();
-                    buf.get_mut().clear();
-                    buf.set_position(0);
-                    encode_gray(&res.image, format.image_format(), &mut buf).unwrap();
                     let name = f.file_stem().unwrap().to_string_lossy().into_owned();
-                    std::fs::write(
-                        out.join(format!("{name}.{}", format.extension())),
-                        buf.get_ref(),
-                    )
-                    .unwrap();
+                    let path = out.join(format!("{name}.{}", format.extension()));
+                    // Straight into the final file (no temporary file, no rename).
+                    let file = std::fs::File::create(&path).unwrap();
+                    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+                    encode_gray(&res.image, format.image_format(), &mut w).unwrap();
+                    w.flush().unwrap();
                 }
             });
         }
