@@ -4,7 +4,8 @@
 are printed. The machine is shared and noisy: compare the ratios within one run.
 
 usage: scripts/batch_speed.py [--repeats 7] [--photos 100] [--work /tmp/tessera-batch-speed]
-                              [--skip-seed] [--skip-photos]
+                              [--skip-seed] [--skip-photos] [--workers 1,2] [--procs 1,2,3,4]
+                              [--json FILE]
 Needs: target/release/tessera and target/release/examples/batch_speed
        (cargo build --release --bin tessera --example batch_speed), and the OpenCV peers
        environment (/work/shared/peers/setup.sh) for the seed program and to make the photos.
@@ -78,8 +79,12 @@ def main():
     ap.add_argument("--work", default="/tmp/tessera-batch-speed")
     ap.add_argument("--skip-seed", action="store_true")
     ap.add_argument("--skip-photos", action="store_true")
+    ap.add_argument("--workers", default="1,2", help="tessera worker counts to time")
+    ap.add_argument("--procs", default="1,2,3,4", help="process counts of the Python program")
     ap.add_argument("--json")
     a = ap.parse_args()
+    workers = [int(w) for w in a.workers.split(",")]
+    procs = [int(p) for p in a.procs.split(",")]
     for exe in (TESSERA, LOOP):
         if not os.path.exists(exe):
             sys.exit(f"missing {exe}: cargo build --release --bin tessera --example batch_speed")
@@ -95,15 +100,15 @@ def main():
                            stdout=subprocess.DEVNULL)
         out = os.path.join(a.work, "seed-out")
         configs = {}
-        for p in (1, 2, 3, 4):
+        for p in procs:
             configs[f"python seed_batch.py --procs {p}"] = (
                 [PY, os.path.join(PEERS, "seed_batch.py"), crops, out + "-py",
                  "--procs", str(p), "--repeats", "1"], out + "-py")
-        for w in (1, 2):
+        for w in workers:
             configs[f"tessera batch --workers {w}"] = (
                 [TESSERA, "batch", crops, "-o", out, "--format", "jpg", "--workers", str(w),
                  "-q"], out)
-        configs["tessera batch (default: 2 workers)"] = (
+        configs["tessera batch (default workers)"] = (
             [TESSERA, "batch", crops, "-o", out, "--format", "jpg", "-q"], out)
         configs["tessera batch --strategy preload"] = (
             [TESSERA, "batch", crops, "-o", out, "--format", "jpg", "-q",
@@ -115,7 +120,7 @@ def main():
         for k, v in m.items():
             row(k, v, best_py)
         result["seed"] = {k: v[0] for k, v in m.items()}
-        result["seed_speedup_vs_best_python"] = best_py / m["tessera batch (default: 2 workers)"][0]
+        result["seed_speedup_vs_best_python"] = best_py / m["tessera batch (default workers)"][0]
 
     if not a.skip_photos:
         photos = os.path.join(a.work, f"photos{a.photos}")
@@ -123,12 +128,13 @@ def main():
             make_photos(os.path.join(PEERS, "photo_8mp.jpg"), photos, a.photos)
         out = os.path.join(a.work, "photos-out")
         configs = {}
-        for w in (1, 2):
+        for w in workers:
             configs[f"tessera batch --workers {w}"] = (
                 [TESSERA, "batch", photos, "-o", out, "--format", "jpg", "--workers", str(w),
                  "-q"], out)
-        configs["tessera batch --workers 2 --strategy preload"] = (
-            [TESSERA, "batch", photos, "-o", out, "--format", "jpg", "--workers", "2",
+        top = str(max(workers))
+        configs[f"tessera batch --workers {top} --strategy preload"] = (
+            [TESSERA, "batch", photos, "-o", out, "--format", "jpg", "--workers", top,
              "--strategy", "preload", "-q"], out)
         reps = max(3, a.repeats // 2)
         m = bench(configs, reps)
@@ -139,7 +145,7 @@ def main():
             row(k, v, one)
         result["photos"] = {k: v[0] for k, v in m.items()}
         # Pipeline against a tight loop, in one process, interleaved.
-        r = subprocess.run([LOOP, photos, "--workers", "1,2", "--repeats", str(reps),
+        r = subprocess.run([LOOP, photos, "--workers", a.workers, "--repeats", str(reps),
                             "--format", "jpg", "--json"], check=True, capture_output=True)
         loop = json.loads(r.stdout)
         print("Pipeline (tessera::engine::batch::run) against a tight loop per worker "

@@ -252,6 +252,9 @@ pub fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         NotFound => "no such file or folder".into(),
         PermissionDenied => "permission denied".into(),
+        StorageFull => "no space left on the device (disk full)".into(),
+        ReadOnlyFilesystem => "read-only file system".into(),
+        QuotaExceeded => "disk quota exceeded".into(),
         _ => e.to_string(),
     }
 }
@@ -344,6 +347,21 @@ pub fn write_gray_atomic(img: &GrayImage, path: &Path) -> Result<(), EngineError
 /// instead, since one `fsync` per small file costs more than the work itself.
 pub fn write_gray_atomic_with(img: &GrayImage, path: &Path, sync: bool) -> Result<(), EngineError> {
     let format = output_format(path)?;
+    // A buffer about the size of a raw image, at most 1 MiB: small results go out in one
+    // write.
+    let capacity = (img.as_raw().len() + 4096).min(1 << 20);
+    write_atomic(path, sync, capacity, |w| encode_gray(img, format, w))
+}
+
+/// The atomic write itself: `encode` fills a buffered temporary file beside `path`, which is
+/// renamed over `path` only when everything succeeded; on any error the temporary file is
+/// removed (dropping a `NamedTempFile` deletes it) and the reason is returned.
+fn write_atomic(
+    path: &Path,
+    sync: bool,
+    capacity: usize,
+    encode: impl FnOnce(&mut BufWriter<tempfile::NamedTempFile>) -> Result<(), ImageError>,
+) -> Result<(), EngineError> {
     let out_err = |reason: String| EngineError::Output {
         path: path.to_path_buf(),
         reason,
@@ -367,11 +385,13 @@ pub fn write_gray_atomic_with(img: &GrayImage, path: &Path, sync: bool) -> Resul
             io_reason(&e)
         ))
     })?;
-    // A buffer about the size of a raw image, at most 1 MiB: small results go out in one
-    // write.
-    let capacity = (img.as_raw().len() + 4096).min(1 << 20);
     let mut writer = BufWriter::with_capacity(capacity, tmp);
-    encode_gray(img, format, &mut writer).map_err(|e| out_err(e.to_string()))?;
+    encode(&mut writer).map_err(|e| {
+        out_err(match &e {
+            ImageError::IoError(io) => io_reason(io),
+            other => other.to_string(),
+        })
+    })?;
     let tmp = writer
         .into_inner()
         .map_err(|e| out_err(io_reason(e.error())))?;
@@ -523,6 +543,27 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("too large"), "{e}");
+    }
+
+    #[test]
+    fn a_full_disk_fails_clearly_and_leaves_nothing() {
+        // The encoder's writes fail as on a full disk (ENOSPC) after part of the data went
+        // into the temporary file.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.png");
+        let full = || std::io::Error::from_raw_os_error(28);
+        let e = write_atomic(&p, false, 64, |w| {
+            w.write_all(&[7; 100])?;
+            Err(ImageError::IoError(full()))
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("disk full") && e.contains("out.png"), "{e}");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "files left behind: {left:?}");
+        // And a success through the same path writes exactly the bytes.
+        write_atomic(&p, false, 8, |w| Ok(w.write_all(b"0123456789")?)).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"0123456789");
     }
 
     #[test]

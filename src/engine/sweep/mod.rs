@@ -529,6 +529,24 @@ impl SweepResult {
         self.runs.iter().filter(|r| !r.warmup)
     }
 
+    /// The run a summary timeline shows: of the configurations with the most workers that
+    /// fit the cores (the most workers overall if none fits), the measured run of median
+    /// wall time. `None` when nothing was measured.
+    pub fn timeline_run(&self) -> Option<&RunRecord> {
+        let most = |fit: bool| {
+            self.measured()
+                .filter(|r| !fit || r.workers <= self.cores)
+                .map(|r| r.workers)
+                .max()
+        };
+        let workers = most(true).or_else(|| most(false))?;
+        // The first tile size swept with that worker count.
+        let config = self.measured().find(|r| r.workers == workers)?.config;
+        let mut runs: Vec<&RunRecord> = self.measured().filter(|r| r.config == config).collect();
+        runs.sort_by(|a, b| a.wall_s.total_cmp(&b.wall_s));
+        Some(runs[(runs.len() - 1) / 2])
+    }
+
     /// The last measured run of a configuration (the Gantt chart shows it).
     pub fn last_run(&self, config: usize) -> Option<&RunRecord> {
         self.measured().filter(|r| r.config == config).last()

@@ -261,6 +261,28 @@ fn derived_figures_from_known_timings() {
 }
 
 #[test]
+fn the_summary_timeline_is_a_median_run_of_the_most_workers_that_fit() {
+    // Same fake as above: 2 cores, workers 1, 2, 4; jitter +0, +10%, -10% by round.
+    let mut fake = Fake::new(2.0, 0.25, 2);
+    fake.jitter = [vec![0.0; 3], vec![0.0; 3], vec![0.1; 3], vec![-0.1; 3]].concat();
+    let r = run_with_cores(
+        &fake,
+        &cfg(&[1, 2, 4], &[T64], 3, 1),
+        &SweepControl::new(),
+        2,
+    )
+    .unwrap();
+    let t = r.timeline_run().unwrap();
+    // 4 workers exceed the 2 cores: the 2-worker configuration, its middle run (1.25 s).
+    assert_eq!(t.workers, 2);
+    assert!(!t.warmup);
+    assert!((t.wall_s - 1.25).abs() < 1e-9, "{}", t.wall_s);
+    // With every count over the cores, the most workers.
+    let r = run_with_cores(&fake, &cfg(&[4, 8], &[T64], 1, 0), &SweepControl::new(), 2).unwrap();
+    assert_eq!(r.timeline_run().unwrap().workers, 8);
+}
+
+#[test]
 fn parallelism_and_imbalance_from_items() {
     let run = RunRecord {
         seq: 0,

@@ -336,13 +336,13 @@ fn timeline(
     root: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
     result: &SweepResult,
 ) -> Result<(), String> {
-    let Some(run) = result.measured().last() else {
+    let Some(run) = result.timeline_run() else {
         return Err("the sweep has no measured run".into());
     };
     let workers = run.workers;
     let wall_ms = (run.wall_s * 1e3).max(1e-6);
     let title = format!(
-        "Timeline of the last run ({} workers, tile {}): gaps are idle time",
+        "Timeline of a median run ({} workers, tile {}): gaps are idle time",
         run.workers, run.tile
     );
     let area = titled(root, result, &title)?;
