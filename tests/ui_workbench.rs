@@ -179,6 +179,73 @@ fn an_unreadable_file_shows_an_error_and_keeps_the_image() {
 }
 
 #[test]
+fn dragging_a_slider_shows_results_while_it_moves() {
+    // A job of some tens of milliseconds, and a "drag" that changes C every few milliseconds
+    // for several job lengths. Cancelling the running job on every change (as before) shows
+    // nothing until the drag stops; letting a quick job finish shows results along the way.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("page.png");
+    GrayImage::from_fn(900, 600, |x, y| {
+        image::Luma([((x * 3 + y * y) % 251) as u8])
+    })
+    .save(&p)
+    .unwrap();
+    let mut h = harness(Startup::Path(p));
+    h.state_mut().prefs.settings.block_size = 61;
+    h.state_mut().prefs.workers = 1;
+    wait_until(&mut h, "the first result", |a| {
+        a.is_up_to_date() && a.result().is_some_and(|r| r.1.block_size == 61)
+    });
+    // How long one job takes here, measured like the window does it.
+    let t0 = Instant::now();
+    h.state_mut().prefs.settings.c = 3.0;
+    h.step();
+    wait_until(&mut h, "the C=3 result", |a| {
+        a.is_up_to_date() && a.result().is_some_and(|r| r.1.c == 3.0)
+    });
+    let job = t0.elapsed();
+    assert!(
+        job < tessera::ui::QUICK_JOB,
+        "the job ({job:?}) is too slow for this test"
+    );
+    let before = h.state().runs().len();
+    let drag_until = Instant::now() + (job * 6).max(Duration::from_millis(300));
+    // Values the C slider can hold (-50..=50 in steps of 0.5), never 3 again.
+    let mut c = 3.0;
+    let mut i = 0;
+    while Instant::now() < drag_until {
+        i += 1;
+        c = 3.0 + 0.5 * f64::from(i % 90 + 1);
+        h.state_mut().prefs.settings.c = c;
+        h.step();
+        std::thread::sleep(Duration::from_millis(3));
+    }
+    let during = h.state().runs().len() - before;
+    assert!(
+        during >= 2,
+        "only {during} results shown while dragging (job {job:?})"
+    );
+    eprintln!("{during} results shown while dragging (one job {job:?})");
+    // The newest settings win once the drag stops.
+    wait_until(&mut h, "the final result", |a| {
+        a.is_up_to_date() && a.result().is_some_and(|r| r.1.c == c)
+    });
+    let settings = h.state().prefs.settings;
+    let src = h.state().source().unwrap();
+    let want = job::run(
+        &src,
+        &settings.to_op().unwrap(),
+        &JobConfig {
+            workers: 1,
+            tile: TileSize::Auto,
+        },
+        &JobControl::new(),
+    )
+    .unwrap();
+    assert_eq!(h.state().result().unwrap().0.as_raw(), want.image.as_raw());
+}
+
+#[test]
 fn cancel_stops_the_running_job() {
     let dir = tempfile::tempdir().unwrap();
     // Big enough, with a wide Gaussian block on one worker, to take seconds.

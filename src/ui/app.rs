@@ -217,6 +217,9 @@ pub struct Workbench {
     lab: LabPanel,
     max_texture_side: usize,
     last_request: Option<Request>,
+    /// Wall time of the last job that delivered a result (decides whether a change waits for
+    /// the running job or cancels it).
+    last_job_wall: Option<Duration>,
     nonce: u64,
     image_counter: u64,
     hover: Option<Hover>,
@@ -227,6 +230,10 @@ pub struct Workbench {
 
 /// Runs kept for the timing chart.
 const RUNS_KEPT: usize = 200;
+
+/// A job that took at most this long is let finish when the settings change while it runs
+/// (the newest settings start right after it); a slower one is cancelled at once.
+pub const QUICK_JOB: Duration = Duration::from_millis(1000);
 
 impl Workbench {
     /// A workbench with preferences from `storage` (if any), opening what `startup` says.
@@ -258,6 +265,7 @@ impl Workbench {
             lab: LabPanel::default(),
             max_texture_side: ctx.input(|i| i.max_texture_side),
             last_request: None,
+            last_job_wall: None,
             nonce: 0,
             image_counter: 0,
             hover: None,
@@ -537,9 +545,12 @@ impl Workbench {
                     if !self.jobs.is_current_job(generation) {
                         continue;
                     }
-                    self.jobs.running = None;
+                    let wall = self.jobs.running.take().map(|r| r.started.elapsed());
                     match result {
-                        Ok(p) => self.accept_result(*p),
+                        Ok(p) => {
+                            self.last_job_wall = wall;
+                            self.accept_result(*p)
+                        }
                         Err(EngineError::Cancelled) => self.outcome = Outcome::Cancelled,
                         Err(e) => {
                             self.outcome = Outcome::Failed(e.to_string());
@@ -629,7 +640,8 @@ impl Workbench {
         });
     }
 
-    /// Starts a job when the image or the settings changed since the last one.
+    /// Starts a job when the image or the settings changed since the last one (see
+    /// [`QUICK_JOB`] for when it waits for the running one).
     fn maybe_start_job(&mut self) {
         let Some(img) = &self.image else { return };
         let want = Request {
@@ -641,6 +653,26 @@ impl Workbench {
         };
         if self.last_request == Some(want) {
             return;
+        }
+        // A quick job on the same image still running is let finish, and the newest settings
+        // start right after it (a repaint comes with its result): while a slider is dragged
+        // the view then follows at the job's own rate, instead of every change cancelling the
+        // job before it can show anything. A slow job (over QUICK_JOB last time) is cancelled
+        // and restarted at once, as before, so a change never waits long behind a stale job.
+        let same_image = self
+            .last_request
+            .is_some_and(|r| r.image_id == want.image_id);
+        let quick = self.last_job_wall.is_none_or(|d| d <= QUICK_JOB);
+        if let Some(running) = &self.jobs.running
+            && same_image
+            && quick
+            && running.started.elapsed() < 2 * QUICK_JOB
+        {
+            self.ctx.request_repaint_after(Duration::from_millis(20));
+            return;
+        }
+        if !same_image {
+            self.last_job_wall = None;
         }
         self.last_request = Some(want);
         match self.prefs.settings.to_op() {
@@ -710,7 +742,7 @@ impl Workbench {
             ui.ctx().request_repaint_after(Duration::from_millis(100));
         }
         if let Some(log) = &mut self.frame_log {
-            log.frame(frame_start, self.jobs.running.is_some());
+            log.frame(frame_start, self.jobs.running.is_some(), self.runs.len());
         }
     }
 

@@ -1,7 +1,8 @@
 //! Frame-time logging for measuring responsiveness: with `TESSERA_FRAME_LOG=FILE` the window
-//! writes one line per frame (`t_ms interval_ms ui_ms job_running`): `interval_ms` is the time
+//! writes one line per frame (`t_ms interval_ms ui_ms job_running results`): `interval_ms` is the time
 //! since the previous frame began (drawing and texture upload included), `ui_ms` the time
-//! spent in the app's own code. A summary goes to stderr when the window closes.
+//! spent in the app's own code, `results` the number of results shown so far (`t_ms` counts
+//! from the Unix time on the first line). A summary goes to stderr when the window closes.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -24,7 +25,11 @@ impl FrameLog {
         match File::create(&path) {
             Ok(f) => {
                 let mut out = BufWriter::new(f);
-                let _ = writeln!(out, "t_ms interval_ms ui_ms job_running");
+                let unix_ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis());
+                let _ = writeln!(out, "# t0_unix_ms {unix_ms}");
+                let _ = writeln!(out, "t_ms interval_ms ui_ms job_running results");
                 Some(FrameLog {
                     out,
                     t0: Instant::now(),
@@ -42,14 +47,14 @@ impl FrameLog {
     }
 
     /// Records a frame that began at `start` (its app code has just finished).
-    pub fn frame(&mut self, start: Instant, job_running: bool) {
+    pub fn frame(&mut self, start: Instant, job_running: bool, results: usize) {
         let ui_ms = start.elapsed().as_secs_f64() * 1e3;
         let interval = self.last.map_or(0.0, |l| (start - l).as_secs_f64() * 1e3);
         self.last = Some(start);
         let t = (start - self.t0).as_secs_f64() * 1e3;
         let _ = writeln!(
             self.out,
-            "{t:.1} {interval:.2} {ui_ms:.2} {}",
+            "{t:.1} {interval:.2} {ui_ms:.2} {} {results}",
             job_running as u8
         );
         // Flushed every frame: the window may be killed rather than closed.

@@ -15,7 +15,7 @@ pub mod view;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub use app::{Outcome, Prefs, Startup, Workbench};
+pub use app::{Outcome, Prefs, QUICK_JOB, Startup, Workbench};
 
 /// The window's initial and smallest sizes, in points.
 pub const WINDOW_SIZE: [f32; 2] = [1280.0, 800.0];
