@@ -15,6 +15,7 @@ use crate::engine::batch::{
     self, BatchConfig, BatchControl, BatchProgress, BatchReport, OutputFormat, Phase, Strategy,
 };
 use crate::engine::ops::OpSettings;
+use crate::ui::dialog::{PendingDialog, ShowDialog};
 
 /// A batch running in the background.
 struct Running {
@@ -42,6 +43,8 @@ pub struct BatchPanel {
     last_progress: Option<BatchProgress>,
     /// The failure whose reason is shown (index into the report's failures).
     selected_failure: Option<usize>,
+    /// A folder dialog being shown, for the input (`true`) or output (`false`) field.
+    dialog: Option<PendingDialog<bool>>,
 }
 
 impl Default for BatchPanel {
@@ -59,6 +62,7 @@ impl Default for BatchPanel {
             last: None,
             last_progress: None,
             selected_failure: None,
+            dialog: None,
         }
     }
 }
@@ -201,8 +205,24 @@ impl BatchPanel {
             .num_columns(2)
             .spacing([12.0, 6.0])
             .show(ui, |ui| {
-                folder_row(ui, "Input folder", &mut self.input);
-                folder_row(ui, "Output folder", &mut self.output);
+                if let Some(answer) = self.dialog.as_ref().and_then(|d| d.poll()) {
+                    let input = self.dialog.take().is_some_and(|d| d.target);
+                    if let Some(p) = answer {
+                        let field = if input {
+                            &mut self.input
+                        } else {
+                            &mut self.output
+                        };
+                        *field = p.display().to_string();
+                    }
+                }
+                let open = self.dialog.is_some();
+                if let Some(start) = folder_row(ui, "Input folder", &mut self.input, open) {
+                    self.dialog = Some(PendingDialog::spawn(ui.ctx(), true, start));
+                }
+                if let Some(start) = folder_row(ui, "Output folder", &mut self.output, open) {
+                    self.dialog = Some(PendingDialog::spawn(ui.ctx(), false, start));
+                }
 
                 ui.label("Operation");
                 match settings.to_op() {
@@ -336,24 +356,37 @@ fn short(p: &Path) -> String {
     )
 }
 
-/// A labelled path field with a "Browse…" button (a native folder dialog; without a desktop
-/// portal it returns nothing and the field stays as typed).
-fn folder_row(ui: &mut egui::Ui, label: &str, path: &mut String) {
+/// A labelled path field with a "Browse…" button. A click returns the dialog to show (a
+/// native folder dialog, run on a background thread; without a desktop portal it answers
+/// nothing and the field stays as typed). `dialog_open` disables the button.
+fn folder_row(
+    ui: &mut egui::Ui,
+    label: &str,
+    path: &mut String,
+    dialog_open: bool,
+) -> Option<ShowDialog> {
     let l = ui.label(label);
+    let mut start = None;
     ui.horizontal(|ui| {
         ui.add(egui::TextEdit::singleline(path).desired_width(360.0))
             .labelled_by(l.id);
-        if ui.button("Browse…").clicked() {
-            let mut dialog = rfd::FileDialog::new().set_title(label);
-            if !path.trim().is_empty() {
-                dialog = dialog.set_directory(PathBuf::from(path.trim()));
-            }
-            if let Some(p) = dialog.pick_folder() {
-                *path = p.display().to_string();
-            }
+        if ui
+            .add_enabled(!dialog_open, egui::Button::new("Browse…"))
+            .clicked()
+        {
+            let title = label.to_owned();
+            let folder = Some(PathBuf::from(path.trim())).filter(|p| p.is_dir());
+            start = Some(Box::new(move || {
+                let mut dialog = rfd::FileDialog::new().set_title(title);
+                if let Some(f) = folder {
+                    dialog = dialog.set_directory(f);
+                }
+                dialog.pick_folder()
+            }) as ShowDialog);
         }
     });
     ui.end_row();
+    start
 }
 
 fn progress_ui(ui: &mut egui::Ui, p: &BatchProgress) {

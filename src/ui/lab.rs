@@ -25,6 +25,7 @@ use crate::engine::sweep::{
     folder::FolderWorkload, report,
 };
 use crate::engine::tile::TileSize;
+use crate::ui::dialog::PendingDialog;
 
 /// A finished sweep kept in the session history.
 pub struct SweepEntry {
@@ -66,6 +67,8 @@ pub struct LabPanel {
     message: Option<(bool, String)>,
     /// An export being written on a background thread; its message arrives here.
     exporting: Option<Receiver<(bool, String)>>,
+    /// The export "Browse…" dialog being shown.
+    dialog: Option<PendingDialog<()>>,
     cores: usize,
 }
 
@@ -85,6 +88,7 @@ impl Default for LabPanel {
             running: None,
             message: None,
             exporting: None,
+            dialog: None,
             cores,
         }
     }
@@ -510,12 +514,21 @@ impl LabPanel {
             )
             .labelled_by(l.id)
             .on_hover_text("Writes <path>.csv, <path>.json and <path>-<chart>.png");
-            if ui.button("Browse…").clicked()
-                && let Some(p) = rfd::FileDialog::new()
-                    .set_file_name("tessera-sweep")
-                    .save_file()
+            if let Some(answer) = self.dialog.as_ref().and_then(|d| d.poll()) {
+                self.dialog = None;
+                if let Some(p) = answer {
+                    self.export_base = strip_ext(&p).display().to_string();
+                }
+            }
+            if ui
+                .add_enabled(self.dialog.is_none(), egui::Button::new("Browse…"))
+                .clicked()
             {
-                self.export_base = strip_ext(&p).display().to_string();
+                self.dialog = Some(PendingDialog::spawn(ui.ctx(), (), || {
+                    rfd::FileDialog::new()
+                        .set_file_name("tessera-sweep")
+                        .save_file()
+                }));
             }
             if ui.button("Save CSV").clicked() {
                 self.export(ui.ctx(), Export::Csv);

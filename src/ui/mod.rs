@@ -7,6 +7,7 @@
 pub mod app;
 pub mod batch_panel;
 pub mod charts;
+pub mod dialog;
 pub mod frame_log;
 pub mod jobs;
 pub mod lab;
