@@ -13,8 +13,8 @@ use crate::engine::EngineError;
 use crate::engine::io::{DecodeLimits, read_image};
 use crate::engine::pool::{MAX_WORKERS, available_cores};
 use crate::engine::sweep::{
-    self, ImageWorkload, Machine, Summary, SweepConfig, SweepControl, SweepResult, Workload,
-    folder::FolderWorkload, report,
+    self, ImageWorkload, Machine, Summary, SweepConfig, SweepControl, SweepResult, TABLE_COLUMNS,
+    Workload, folder::FolderWorkload, report,
 };
 use crate::engine::tile::TileSize;
 
@@ -229,35 +229,19 @@ fn join<T: ToString>(it: impl Iterator<Item = T>) -> String {
 pub fn format_table(result: &SweepResult, s: &Summary) -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "\n{:>8} {:>6} {:>10} {:>10} {:>10} {:>8} {:>10} {:>8} {:>6} {:>6}",
-        "workers",
-        "tile",
-        "median ms",
-        "min ms",
-        "max ms",
-        "speedup",
-        "efficiency",
-        "MP/s",
-        "par",
-        "imbal"
-    );
+    // Column widths of the printed table, in the order of TABLE_COLUMNS.
+    const WIDTHS: [usize; 10] = [8, 6, 10, 10, 10, 8, 10, 8, 6, 6];
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        cells
+            .zip(WIDTHS)
+            .map(|(c, w)| format!("{c:>w$}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let _ = writeln!(out, "\n{}", line(&mut TABLE_COLUMNS.iter().map(|c| c.0)));
     for r in &s.rows {
-        let _ = writeln!(
-            out,
-            "{:>8} {:>6} {:>10.2} {:>10.2} {:>10.2} {:>7.2}x {:>9.0}% {:>8.1} {:>6.2} {:>6.2}",
-            format!("{}{}", r.workers, if r.oversubscribed { "*" } else { "" }),
-            r.tile,
-            r.median_s * 1e3,
-            r.min_s * 1e3,
-            r.max_s * 1e3,
-            r.speedup,
-            r.efficiency * 100.0,
-            r.mp_per_s,
-            r.parallelism,
-            r.imbalance,
-        );
+        let cells = r.table_cells();
+        let _ = writeln!(out, "{}", line(&mut cells.iter().map(String::as_str)));
     }
     let _ = writeln!(
         out,

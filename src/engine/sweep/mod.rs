@@ -56,7 +56,7 @@ use super::source::SourceImage;
 use super::tile::TileSize;
 
 pub use report::{Machine, SweepReport};
-pub use stats::{AmdahlFit, Baseline, ConfigRow, Summary, summarize};
+pub use stats::{AmdahlFit, Baseline, ConfigRow, Summary, TABLE_COLUMNS, summarize};
 
 /// The most measured repeats (or warm-up rounds) a sweep accepts.
 pub const MAX_REPEATS: usize = 1000;

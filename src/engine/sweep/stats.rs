@@ -74,6 +74,47 @@ pub struct ConfigRow {
     pub tile_shape: String,
 }
 
+/// The columns of the results table that `tessera bench` prints and the Scaling lab shows:
+/// (short header, what it means). [`ConfigRow::table_cells`] gives a row's cells in this
+/// order.
+pub const TABLE_COLUMNS: [(&str, &str); 10] = [
+    ("workers", "worker count (* more workers than cores)"),
+    ("tile", "tile edge in pixels, or auto"),
+    ("median ms", "median wall time of the measured runs"),
+    ("min ms", "fastest run"),
+    ("max ms", "slowest run"),
+    ("speedup", "baseline median / this median"),
+    ("efficiency", "speedup x baseline workers / workers"),
+    ("MP/s", "megapixels per second at the median time"),
+    ("par", "parallelism: busy time / wall time"),
+    (
+        "imbal",
+        "load imbalance: busiest worker / mean worker busy time",
+    ),
+];
+
+impl ConfigRow {
+    /// This row's cells, formatted, in the order of [`TABLE_COLUMNS`].
+    pub fn table_cells(&self) -> [String; 10] {
+        [
+            format!(
+                "{}{}",
+                self.workers,
+                if self.oversubscribed { "*" } else { "" }
+            ),
+            self.tile.clone(),
+            format!("{:.2}", self.median_s * 1e3),
+            format!("{:.2}", self.min_s * 1e3),
+            format!("{:.2}", self.max_s * 1e3),
+            format!("{:.2}x", self.speedup),
+            format!("{:.0}%", self.efficiency * 100.0),
+            format!("{:.1}", self.mp_per_s),
+            format!("{:.2}", self.parallelism),
+            format!("{:.2}", self.imbalance),
+        ]
+    }
+}
+
 /// The baseline of one tile size.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Baseline {

@@ -248,6 +248,14 @@ fn derived_figures_from_known_timings() {
     let r4 = row(4, "64");
     assert!(close(r4.speedup, 1.6) && close(r4.efficiency, 0.4));
     assert!(r4.oversubscribed && s.oversubscribed());
+    // The table's cells, as `tessera bench` prints them and the lab shows them.
+    let cells = r2.table_cells();
+    assert_eq!(cells.len(), TABLE_COLUMNS.len());
+    assert_eq!(
+        [&cells[0], &cells[2], &cells[5], &cells[6]],
+        ["2", "1250.00", "1.60x", "80%"]
+    );
+    assert_eq!(r4.table_cells()[0], "4*");
     // Tile 256 is 10% slower everywhere: same speedups, its own baseline.
     assert!(close(row(1, "256").median_s, 2.2) && close(row(2, "256").speedup, 1.6));
     assert_eq!(s.baselines.len(), 2);

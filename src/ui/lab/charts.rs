@@ -9,7 +9,7 @@ use egui_plot::{
 };
 
 use super::SweepEntry;
-use crate::engine::sweep::SweepResult;
+use crate::engine::sweep::{SweepResult, TABLE_COLUMNS};
 
 /// Series colours: one per (sweep, tile size), cycling.
 pub const PALETTE: [Color32; 8] = [
@@ -59,42 +59,19 @@ pub fn table(ui: &mut egui::Ui, e: &SweepEntry) {
         .striped(true)
         .num_columns(10)
         .show(ui, |ui| {
-            for h in [
-                "workers",
-                "tile",
-                "median ms",
-                "min ms",
-                "max ms",
-                "speedup",
-                "efficiency",
-                "MP/s",
-                "parallelism",
-                "imbalance",
-            ] {
-                ui.strong(h);
+            for (h, meaning) in TABLE_COLUMNS {
+                ui.strong(h).on_hover_text(meaning);
             }
             ui.end_row();
             for r in &s.rows {
-                let w = if r.oversubscribed {
-                    format!("{}*", r.workers)
-                } else {
-                    r.workers.to_string()
-                };
-                ui.label(w).on_hover_text(if r.oversubscribed {
-                    "more workers than cores"
-                } else {
-                    "within the core count"
-                });
-                ui.label(&r.tile)
-                    .on_hover_text(format!("tiles of {}", r.tile_shape));
-                ui.label(format!("{:.2}", r.median_s * 1e3));
-                ui.label(format!("{:.2}", r.min_s * 1e3));
-                ui.label(format!("{:.2}", r.max_s * 1e3));
-                ui.label(format!("{:.2}x", r.speedup));
-                ui.label(format!("{:.0}%", r.efficiency * 100.0));
-                ui.label(format!("{:.1}", r.mp_per_s));
-                ui.label(format!("{:.2}", r.parallelism));
-                ui.label(format!("{:.2}", r.imbalance));
+                for (i, cell) in r.table_cells().into_iter().enumerate() {
+                    let l = ui.label(cell);
+                    match i {
+                        0 if r.oversubscribed => l.on_hover_text("more workers than cores"),
+                        1 => l.on_hover_text(format!("tiles of {}", r.tile_shape)),
+                        _ => l,
+                    };
+                }
                 ui.end_row();
             }
         });
