@@ -45,6 +45,9 @@ struct Running {
     label: String,
 }
 
+/// How often the window redraws while a sweep runs.
+const SWEEP_REPAINT: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// State of the Scaling lab tab.
 pub struct LabPanel {
     /// Worker counts as typed (`1-4`, `1,2,4`).
@@ -145,7 +148,12 @@ impl LabPanel {
         let settings = *settings;
         let (tx, rx) = sync_channel(1);
         let repaint = ctx.clone();
-        let ctl = Arc::new(SweepControl::with_notify(move || repaint.request_repaint()));
+        // While a sweep runs the window redraws at most twice a second: every frame costs CPU
+        // (all of it with software rendering), and a measuring tool should disturb what it
+        // measures as little as it can.
+        let ctl = Arc::new(SweepControl::with_notify(move || {
+            repaint.request_repaint_after(SWEEP_REPAINT)
+        }));
         let ctl2 = ctl.clone();
         let done = ctx.clone();
         let folder = Some(self.folder_text.trim())
@@ -445,8 +453,7 @@ impl LabPanel {
                         .desired_width(240.0)
                         .text(format!("run {done} of {total}")),
                 );
-                ui.ctx()
-                    .request_repaint_after(std::time::Duration::from_millis(100));
+                ui.ctx().request_repaint_after(SWEEP_REPAINT);
             } else {
                 let can = cfg.is_ok() && settings.to_op().is_ok();
                 if ui
