@@ -73,16 +73,7 @@ pub fn read_image(path: &Path, limits: DecodeLimits) -> Result<SourceImage, Engi
             .take(meta.len() + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| input_err(io_reason(&e)))?;
-        if bytes.is_empty() {
-            return Err(input_err("empty file".into()));
-        }
-        if image::guess_format(&bytes).ok() == Some(ImageFormat::Jpeg) {
-            return decode_jpeg(&bytes, limits).map_err(input_err);
-        }
-        let reader = ImageReader::new(Cursor::new(bytes.as_slice()))
-            .with_guessed_format()
-            .map_err(|e| input_err(io_reason(&e)))?;
-        return decode(reader, limits).map_err(input_err);
+        return decode_slice(&bytes, limits).map_err(input_err);
     }
     let reader = ImageReader::new(BufReader::new(file))
         .with_guessed_format()
@@ -100,16 +91,21 @@ pub fn decode_bytes(
         path: PathBuf::from(name),
         reason,
     };
+    decode_slice(bytes, limits).map_err(input_err)
+}
+
+/// Decodes an image held in memory; JPEG straight from the slice (no copy).
+fn decode_slice(bytes: &[u8], limits: DecodeLimits) -> Result<SourceImage, String> {
     if bytes.is_empty() {
-        return Err(input_err("empty file".into()));
+        return Err("empty file".into());
     }
     if image::guess_format(bytes).ok() == Some(ImageFormat::Jpeg) {
-        return decode_jpeg(bytes, limits).map_err(input_err);
+        return decode_jpeg(bytes, limits);
     }
     let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
-        .map_err(|e| input_err(io_reason(&e)))?;
-    decode(reader, limits).map_err(input_err)
+        .map_err(|e| io_reason(&e))?;
+    decode(reader, limits)
 }
 
 fn decode<R: std::io::BufRead + std::io::Seek>(

@@ -826,26 +826,36 @@ struct Ctx<'a> {
 type Decoded = Option<Result<SourceImage, String>>;
 
 impl Ctx<'_> {
-    /// Each of the N workers takes the next file in order until none is left.
-    fn worker_reads(&self, pool: &WorkerPool) -> Vec<ImageRecord> {
-        let next = AtomicUsize::new(0);
+    /// Runs each of the pool's N workers until `next` has nothing more for it (or the batch
+    /// is cancelled): `next` gives the index of an item and, with preload, its decoded
+    /// pixels. Returns every record made.
+    fn on_workers(
+        &self,
+        pool: &WorkerPool,
+        next: impl Fn() -> Option<(usize, Option<Decoded>)> + Sync,
+    ) -> Vec<ImageRecord> {
         let per_worker: Vec<Vec<ImageRecord>> = pool.install(|| {
             rayon::broadcast(|b| {
                 let mut out = Vec::new();
-                loop {
-                    if self.ctl.is_cancelled() {
-                        break;
-                    }
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(item) = self.items.get(i) else {
+                while !self.ctl.is_cancelled() {
+                    let Some((i, decoded)) = next() else {
                         break;
                     };
-                    out.push(self.one(b.index(), item, None));
+                    out.push(self.one(b.index(), &self.items[i], decoded));
                 }
                 out
             })
         });
         per_worker.into_iter().flatten().collect()
+    }
+
+    /// Each of the N workers takes the next file in order until none is left.
+    fn worker_reads(&self, pool: &WorkerPool) -> Vec<ImageRecord> {
+        let next = AtomicUsize::new(0);
+        self.on_workers(pool, || {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            (i < self.items.len()).then_some((i, None))
+        })
     }
 
     /// One reader thread decodes in order into a bounded queue; N workers take from it.
@@ -874,28 +884,17 @@ impl Ctx<'_> {
                         }
                     }
                 });
-            let per_worker: Vec<Vec<ImageRecord>> = pool.install(|| {
-                rayon::broadcast(|b| {
-                    let mut out = Vec::new();
-                    loop {
-                        if self.ctl.is_cancelled() {
-                            break;
-                        }
-                        let msg = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
-                        let Ok((i, decoded)) = msg else {
-                            break; // all sent
-                        };
-                        out.push(self.one(b.index(), &self.items[i], Some(decoded)));
-                    }
-                    out
-                })
+            let records = self.on_workers(pool, || {
+                // Err: all sent.
+                let msg = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                msg.ok().map(|(i, decoded)| (i, Some(decoded)))
             });
             // Unblock the reader if it waits on a full queue, then let it end.
             drop(rx);
             if let Ok(r) = reader {
                 let _ = r.join();
             }
-            per_worker.into_iter().flatten().collect()
+            records
         })
     }
 

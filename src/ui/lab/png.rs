@@ -232,18 +232,25 @@ fn lines(
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
         }
     }
-    c.configure_series_labels()
-        .position(if chart == "time" {
+    legend(
+        &mut c,
+        if chart == "time" {
             SeriesLabelPosition::UpperRight
         } else {
             SeriesLabelPosition::UpperLeft
-        })
+        },
+    )
+}
+
+/// Draws the series legend of a chart at `position`, in the charts' common style.
+fn legend<'a, 'b: 'a>(c: &mut Chart<'a, 'b>, position: SeriesLabelPosition) -> Result<(), String> {
+    c.configure_series_labels()
+        .position(position)
         .label_font((FONT, 14))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()
-        .map_err(err)?;
-    Ok(())
+        .map_err(err)
 }
 
 fn heat(
@@ -397,14 +404,7 @@ fn timeline(
         }))
         .map_err(err)?;
     }
-    c.configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font((FONT, 14))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
-    Ok(())
+    legend(&mut c, SeriesLabelPosition::UpperRight)
 }
 
 /// Writes every chart as `<dir>/<prefix><chart>.png` (the folder is created if missing) and
