@@ -180,6 +180,10 @@ impl Adaptive {
         let mut ring = vec![0f32; n * w];
         let mut pad = vec![0f32; w + 2 * r];
         let mut acc = vec![0f32; w];
+        // Where each tap's input starts: in `pad` for the row pass, in `ring` for the column
+        // pass (offsets, not slices, so the list is made once and the ring stays writable).
+        let row_taps: Vec<usize> = (0..n).collect();
+        let mut col_taps = vec![0usize; n];
         let mut next = ra; // the next source row to filter
         for (i, out_row) in out.iter_mut().enumerate() {
             let y = rect.y + i;
@@ -187,19 +191,21 @@ impl Adaptive {
             while next <= need {
                 fill_padded(src.row(next), rect.x, r, &mut pad);
                 let slot = next % n;
-                row_filter(&pad, &self.half_kernel, &mut ring[slot * w..(slot + 1) * w]);
+                symmetric_filter(
+                    &pad,
+                    &row_taps,
+                    &self.half_kernel,
+                    &mut ring[slot * w..(slot + 1) * w],
+                );
                 next += 1;
             }
             // The window's rows, clamped to the image (replicated border): all still in the
             // ring, since it holds the n rows up to `need`.
-            let taps: Vec<&[f32]> = (0..n)
-                .map(|k| {
-                    let yy = (y + k).saturating_sub(r).clamp(ra, rb);
-                    let slot = yy % n;
-                    &ring[slot * w..(slot + 1) * w]
-                })
-                .collect();
-            symmetric_filter(&taps, &self.half_kernel, &mut acc);
+            for (k, t) in col_taps.iter_mut().enumerate() {
+                let yy = (y + k).saturating_sub(r).clamp(ra, rb);
+                *t = (yy % n) * w;
+            }
+            symmetric_filter(&ring, &col_taps, &self.half_kernel, &mut acc);
             let row = &src.row(y)[rect.x..rect.x + w];
             decide_gaussian(row, &acc, self.decider, out_row);
         }
@@ -392,59 +398,74 @@ fn u8_to_f32(src: &[u8], dst: &mut [f32]) {
     }
 }
 
-/// `out[i] = k0·pad[i+r] + Σ_j kj·(pad[i+r-j] + pad[i+r+j])`: the row pass over a padded row.
-fn row_filter(pad: &[f32], half: &[f32], out: &mut [f32]) {
-    let w = out.len();
-    let taps: Vec<&[f32]> = (0..2 * half.len() - 1).map(|t| &pad[t..t + w]).collect();
-    symmetric_filter(&taps, half, out);
-}
-
 /// Pixels per register block of [`symmetric_filter`]: four AVX vectors of accumulators, so the
 /// adds of successive taps overlap instead of waiting on one another.
 const LANES: usize = 32;
 
-/// A symmetric filter over `2r + 1` aligned inputs (`taps[r]` the centre):
-/// `out[i] = half[0]·taps[r][i] + Σ_{j=1..=r} half[j]·(taps[r-j][i] + taps[r+j][i])`,
+/// A symmetric filter over `2r + 1` aligned inputs `t_k = data[taps[k]..]` (`t_r` the centre):
+/// `out[i] = half[0]·t_r[i] + Σ_{j=1..=r} half[j]·(t_{r-j}[i] + t_{r+j}[i])`,
 /// accumulated in exactly that order (the mirrored pair added before the multiply, as
 /// OpenCV's symmetric filters do), so every pixel is computed bit for bit the same way
 /// whatever the blocking. The accumulators of a block of [`LANES`] pixels stay in registers
-/// across all taps: each input is loaded once per block and `out` is written once.
+/// across all taps: each input is loaded once per block and `out` is written once. The last,
+/// partial block is done as a whole block ending at `n` (overlapping pixels already written,
+/// which come out the same): on small images the tail would otherwise be a fifth of the
+/// pixels, done one at a time.
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
-fn symmetric_filter(taps: &[&[f32]], half: &[f32], out: &mut [f32]) {
-    let r = half.len() - 1;
-    debug_assert_eq!(taps.len(), 2 * r + 1);
+fn symmetric_filter(data: &[f32], taps: &[usize], half: &[f32], out: &mut [f32]) {
     let n = out.len();
+    if n >= LANES {
+        let mut x = 0;
+        while x < n {
+            let at = x.min(n - LANES);
+            filter_block::<LANES>(data, taps, half, at, out);
+            x += LANES;
+        }
+    } else if n >= 8 {
+        let mut x = 0;
+        while x < n {
+            filter_block::<8>(data, taps, half, x.min(n - 8), out);
+            x += 8;
+        }
+    } else {
+        for x in 0..n {
+            filter_block::<1>(data, taps, half, x, out);
+        }
+    }
+}
+
+/// `out[x..x + L]` of [`symmetric_filter`]: one register block (inlined into each of its
+/// multiversioned callers).
+#[inline(always)]
+fn filter_block<const L: usize>(
+    data: &[f32],
+    taps: &[usize],
+    half: &[f32],
+    x: usize,
+    out: &mut [f32],
+) {
+    let r = half.len() - 1;
     let k0 = half[0];
-    let mut x = 0;
-    while x + LANES <= n {
-        let c: &[f32; LANES] = taps[r][x..x + LANES]
+    let at = |k: usize| taps[k] + x;
+    let c: &[f32; L] = data[at(r)..at(r) + L]
+        .try_into()
+        .unwrap_or_else(|_| unreachable!());
+    let mut acc = [0f32; L];
+    for i in 0..L {
+        acc[i] = k0 * c[i];
+    }
+    for (j, &kj) in half.iter().enumerate().skip(1) {
+        let a: &[f32; L] = data[at(r - j)..at(r - j) + L]
             .try_into()
             .unwrap_or_else(|_| unreachable!());
-        let mut acc = [0f32; LANES];
-        for i in 0..LANES {
-            acc[i] = k0 * c[i];
+        let b: &[f32; L] = data[at(r + j)..at(r + j) + L]
+            .try_into()
+            .unwrap_or_else(|_| unreachable!());
+        for i in 0..L {
+            acc[i] += kj * (a[i] + b[i]);
         }
-        for (j, &kj) in half.iter().enumerate().skip(1) {
-            let a: &[f32; LANES] = taps[r - j][x..x + LANES]
-                .try_into()
-                .unwrap_or_else(|_| unreachable!());
-            let b: &[f32; LANES] = taps[r + j][x..x + LANES]
-                .try_into()
-                .unwrap_or_else(|_| unreachable!());
-            for i in 0..LANES {
-                acc[i] += kj * (a[i] + b[i]);
-            }
-        }
-        out[x..x + LANES].copy_from_slice(&acc);
-        x += LANES;
     }
-    for (i, o) in out.iter_mut().enumerate().skip(x) {
-        let mut acc = k0 * taps[r][i];
-        for (j, &kj) in half.iter().enumerate().skip(1) {
-            acc += kj * (taps[r - j][i] + taps[r + j][i]);
-        }
-        *o = acc;
-    }
+    out[x..x + L].copy_from_slice(&acc);
 }
 
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
