@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Makes tests/data/jpeg: small JPEGs written by OpenCV in the layouts cameras and tools use
-(4:2:0, 4:2:2, 4:4:4, progressive, restart markers, gray, odd sizes, a file cut short), and
+(4:2:0, 4:2:2, 4:4:4, progressive, restart markers, gray, CMYK, odd sizes, a file cut
+short), and
 what OpenCV makes of them: imread's pixels (saved as lossless PNG) and, for the encoder, the
 exact bytes imwrite gives for a gray image.
 
 usage: OPENCV_PYTHON=/tmp/opencv-peers/bin/python; $OPENCV_PYTHON scripts/make_jpeg_golden.py
-(the peers environment: ../shared/peers/setup.sh). tests/jpeg_golden.rs checks against it.
+(the peers environment: ../shared/peers/setup.sh; ImageMagick's `convert` for the CMYK file). tests/jpeg_golden.rs checks against it.
 """
-import json, os
+import json, os, subprocess
 import cv2
 import numpy as np
 
@@ -22,10 +23,11 @@ odd = im[10:47, 200:237 + 13]  # 50x37: partial MCUs on both sides
 cases = []
 
 
-def case(name, img, params, cut=None):
-    ok, buf = cv2.imencode(".jpg", img, params)
-    assert ok
-    data = buf.tobytes()
+def case(name, img, params, cut=None, data=None):
+    if data is None:
+        ok, buf = cv2.imencode(".jpg", img, params)
+        assert ok
+        data = buf.tobytes()
     if cut:
         data = data[: int(len(data) * cut)]
     path = os.path.join(OUT, name + ".jpg")
@@ -49,6 +51,14 @@ case("odd_50x37_420", odd, [cv2.IMWRITE_JPEG_QUALITY, 92])
 case("gray", cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), [cv2.IMWRITE_JPEG_QUALITY, 95])
 # Cut at 60%: libjpeg warns, fills the rest grey, and imread returns the image.
 case("truncated_420", crop, [cv2.IMWRITE_JPEG_QUALITY, 95], cut=0.6)
+
+# CMYK (Adobe, inverted), as print workflows write: made by ImageMagick, which OpenCV cannot.
+tmp = os.path.join(OUT, "cmyk-source.png")
+cv2.imwrite(tmp, odd)
+cmyk = subprocess.run(["convert", tmp, "-colorspace", "CMYK", "-quality", "90", "jpg:-"],
+                      check=True, capture_output=True).stdout
+os.remove(tmp)
+case("cmyk_adobe", None, None, data=cmyk)
 
 # The encoder: imwrite's bytes (quality 95, its default) for gray results.
 gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)

@@ -100,7 +100,7 @@ fn decode_slice(bytes: &[u8], limits: DecodeLimits) -> Result<SourceImage, Strin
         return Err("empty file".into());
     }
     if image::guess_format(bytes).ok() == Some(ImageFormat::Jpeg) {
-        return decode_jpeg(bytes, limits);
+        return decode_jpeg(bytes, jpeg_buffers_whole_image(bytes), limits);
     }
     let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
@@ -118,8 +118,9 @@ fn decode<R: std::io::BufRead + std::io::Seek>(
         );
     };
     if format == ImageFormat::Jpeg {
-        // Streamed: libjpeg reads as it decodes.
-        return decode_jpeg(reader.into_inner(), limits);
+        // Streamed: libjpeg reads as it decodes. The headers are not looked at beforehand, so
+        // the memory check assumes the worst (a progressive file).
+        return decode_jpeg(reader.into_inner(), true, limits);
     }
     reader.limits(limits.to_image_limits());
     let mut decoder = reader
@@ -146,15 +147,22 @@ fn decode<R: std::io::BufRead + std::io::Seek>(
 /// for OpenCV: a file that ends early decodes with its missing part grey. The EXIF
 /// orientation is applied as `imread` does; a CMYK JPEG is turned to RGB with OpenCV's
 /// formula. libjpeg reports fatal errors by unwinding, caught here.
-fn decode_jpeg<R: std::io::BufRead>(input: R, limits: DecodeLimits) -> Result<SourceImage, String> {
+/// `whole_image`: whether libjpeg will hold every DCT coefficient of the image at once (a
+/// progressive or multi-scan file), counted against the memory limit.
+fn decode_jpeg<R: std::io::BufRead>(
+    input: R,
+    whole_image: bool,
+    limits: DecodeLimits,
+) -> Result<SourceImage, String> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        decode_jpeg_unwinding(input, limits)
+        decode_jpeg_unwinding(input, whole_image, limits)
     }))
     .unwrap_or_else(|payload| Err(libjpeg_reason(payload.as_ref())))
 }
 
 fn decode_jpeg_unwinding<R: std::io::BufRead>(
     input: R,
+    whole_image: bool,
     limits: DecodeLimits,
 ) -> Result<SourceImage, String> {
     use mozjpeg::{ColorSpace, Decompress, Marker};
@@ -189,7 +197,17 @@ fn decode_jpeg_unwinding<R: std::io::BufRead>(
         ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK => (ColorSpace::JCS_CMYK, 4),
         _ => (ColorSpace::JCS_RGB, 3),
     };
-    let size = w as u64 * h as u64 * channels;
+    // The decoded pixels, plus, for a progressive file, its coefficients (64 × 2 bytes per
+    // block of each component), which libjpeg allocates when decoding starts.
+    let coefficients: u64 = if whole_image {
+        d.components()
+            .iter()
+            .map(|c| u64::from(c.width_in_blocks) * u64::from(c.height_in_blocks) * 128)
+            .sum()
+    } else {
+        0
+    };
+    let size = w as u64 * h as u64 * channels + coefficients;
     if size > limits.max_alloc {
         return Err(too_large(format!("{w}x{h} needs {} MiB", size >> 20)));
     }
@@ -219,6 +237,45 @@ fn decode_jpeg_unwinding<R: std::io::BufRead>(
     }
     .into();
     Ok(src)
+}
+
+/// Whether a JPEG's first frame is decoded from a whole-image coefficient buffer: progressive
+/// (SOF2, SOF6, ...), or sequential with a first scan that holds only some of the components.
+/// Walks the marker segments up to the first scan; anything it cannot follow counts as yes.
+fn jpeg_buffers_whole_image(bytes: &[u8]) -> bool {
+    let mut at = 2; // after SOI
+    let mut frame_components = None;
+    while at + 4 <= bytes.len() {
+        if bytes[at] != 0xFF {
+            return true;
+        }
+        let marker = bytes[at + 1];
+        if marker == 0xFF {
+            at += 1; // fill byte
+            continue;
+        }
+        let len = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+        let body = bytes.get(at + 4..at + 2 + len);
+        match marker {
+            // Start of frame, except DHT (C4), JPG (C8) and DAC (CC).
+            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
+                if matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE) {
+                    return true;
+                }
+                frame_components = body.and_then(|b| b.get(5)).copied();
+            }
+            0xDA => {
+                let scan_components = body.and_then(|b| b.first()).copied();
+                return match (frame_components, scan_components) {
+                    (Some(f), Some(s)) => s < f,
+                    _ => true,
+                };
+            }
+            _ => {}
+        }
+        at += 2 + len;
+    }
+    true
 }
 
 /// OpenCV's `icvCvt_CMYK2BGR_8u_C4C3R` (libjpeg hands Adobe's inverted CMYK over as is).
@@ -601,6 +658,49 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("too large"), "{e}");
+    }
+
+    #[test]
+    fn a_progressive_jpeg_counts_its_coefficients_against_the_memory_limit() {
+        let rgb: Vec<u8> = (0..64 * 48 * 3).map(|i| (i * 7 % 251) as u8).collect();
+        let encode = |progressive: bool| {
+            let mut c = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
+            c.set_fastest_defaults();
+            c.set_size(64, 48);
+            c.set_quality(90.0);
+            c.set_chroma_sampling_pixel_sizes((1, 1), (1, 1)); // 4:4:4
+            if progressive {
+                c.set_progressive_mode();
+            }
+            let mut s = c.start_compress(Vec::new()).unwrap();
+            s.write_scanlines(&rgb).unwrap();
+            s.finish().unwrap()
+        };
+        let (baseline, progressive) = (encode(false), encode(true));
+        assert!(!jpeg_buffers_whole_image(&baseline));
+        assert!(jpeg_buffers_whole_image(&progressive));
+        assert!(
+            jpeg_buffers_whole_image(b"\xFF\xD8\xFF"),
+            "unreadable counts as yes"
+        );
+        // Room for the decoded pixels (9216 bytes) but not also for the coefficients
+        // (3 components × 48 blocks × 128 bytes = 18432).
+        let limits = DecodeLimits {
+            max_alloc: 20_000,
+            ..DecodeLimits::default()
+        };
+        let ok = decode_bytes("b.jpg", &baseline, limits).unwrap();
+        assert_eq!((ok.width(), ok.height()), (64, 48));
+        let e = decode_bytes("p.jpg", &progressive, limits)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("too large"), "{e}");
+        let roomy = DecodeLimits {
+            max_alloc: 30_000,
+            ..limits
+        };
+        let p = decode_bytes("p.jpg", &progressive, roomy).unwrap();
+        assert_eq!(p.raw(), ok.raw(), "same pixels either way");
     }
 
     #[test]
