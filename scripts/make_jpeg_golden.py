@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Makes tests/data/jpeg: small JPEGs written by OpenCV in the layouts cameras and tools use
-(4:2:0, 4:2:2, 4:4:4, progressive, restart markers, gray, CMYK, odd sizes, a file cut
-short), and
-what OpenCV makes of them: imread's pixels (saved as lossless PNG) and, for the encoder, the
-exact bytes imwrite gives for a gray image.
+"""Makes tests/data/jpeg: small JPEGs in the layouts cameras and tools write (4:2:0, 4:2:2,
+4:4:4, progressive, restart markers, arithmetic coding, gray, CMYK, odd sizes, a file cut
+short), and what OpenCV makes of them: imread's pixels (saved as lossless PNG) and, for the
+encoder, the exact bytes imwrite gives for a gray image.
 
 usage: OPENCV_PYTHON=/tmp/opencv-peers/bin/python; $OPENCV_PYTHON scripts/make_jpeg_golden.py
-(the peers environment: ../shared/peers/setup.sh; ImageMagick's `convert` for the CMYK file). tests/jpeg_golden.rs checks against it.
+Needs the peers environment (../shared/peers/setup.sh), ImageMagick's `convert` (the CMYK
+file) and `jpegtran` from libjpeg-turbo-progs (the arithmetic-coded one).
+tests/jpeg_golden.rs checks against it.
 """
 import json, os, subprocess
 import cv2
@@ -59,6 +60,12 @@ cmyk = subprocess.run(["convert", tmp, "-colorspace", "CMYK", "-quality", "90", 
                       check=True, capture_output=True).stdout
 os.remove(tmp)
 case("cmyk_adobe", None, None, data=cmyk)
+
+# Arithmetic coding (SOF9), which libjpeg-turbo decodes: recoded losslessly by jpegtran.
+base = open(os.path.join(OUT, "q95_420.jpg"), "rb").read()
+arith = subprocess.run(["jpegtran", "-arithmetic"], input=base, check=True,
+                       capture_output=True).stdout
+case("arithmetic_420", None, None, data=arith)
 
 # The encoder: imwrite's bytes (quality 95, its default) for gray results.
 gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
