@@ -36,6 +36,15 @@ impl Default for DecodeLimits {
 }
 
 impl DecodeLimits {
+    /// The reason given when an image is over these limits; `what` says by how much.
+    fn too_large(self, what: impl std::fmt::Display) -> String {
+        format!(
+            "image too large to open ({what}; limits: {} pixels per side, {} MiB)",
+            self.max_dimension,
+            self.max_alloc >> 20
+        )
+    }
+
     fn to_image_limits(self) -> Limits {
         let mut l = Limits::default();
         l.max_image_width = Some(self.max_dimension);
@@ -147,6 +156,7 @@ fn decode<R: std::io::BufRead + std::io::Seek>(
 /// for OpenCV: a file that ends early decodes with its missing part grey. The EXIF
 /// orientation is applied as `imread` does; a CMYK JPEG is turned to RGB with OpenCV's
 /// formula. libjpeg reports fatal errors by unwinding, caught here.
+///
 /// `whole_image`: whether libjpeg will hold every DCT coefficient of the image at once (a
 /// progressive or multi-scan file), counted against the memory limit.
 fn decode_jpeg<R: std::io::BufRead>(
@@ -167,22 +177,15 @@ fn decode_jpeg_unwinding<R: std::io::BufRead>(
 ) -> Result<SourceImage, String> {
     use mozjpeg::{ColorSpace, Decompress, Marker};
 
-    let too_large = |what: String| {
-        format!(
-            "image too large to open ({what}; limits: {} pixels per side, {} MiB)",
-            limits.max_dimension,
-            limits.max_alloc >> 20
-        )
-    };
     let d = Decompress::with_markers(&[Marker::APP(1)])
         .from_reader(input)
-        .map_err(|e| format!("corrupt or truncated image ({e})"))?;
+        .map_err(corrupt)?;
     let (w, h) = d.size();
     if w == 0 || h == 0 {
         return Err("image has no pixels".into());
     }
     if w.max(h) as u64 > u64::from(limits.max_dimension) {
-        return Err(too_large(format!("{w}x{h} pixels")));
+        return Err(limits.too_large(format_args!("{w}x{h} pixels")));
     }
     let orientation = d
         .markers()
@@ -192,10 +195,12 @@ fn decode_jpeg_unwinding<R: std::io::BufRead>(
         .unwrap_or(Orientation::NoTransforms);
     // As OpenCV: gray stays gray (its BGR would be three equal channels, which gray back to
     // the same values), four channels are CMYK, everything else is converted to RGB.
-    let (out, channels) = match d.color_space() {
-        ColorSpace::JCS_GRAYSCALE => (ColorSpace::JCS_GRAYSCALE, 1),
-        ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK => (ColorSpace::JCS_CMYK, 4),
-        _ => (ColorSpace::JCS_RGB, 3),
+    let (out, channels, color) = match d.color_space() {
+        ColorSpace::JCS_GRAYSCALE => (ColorSpace::JCS_GRAYSCALE, 1, "gray 8-bit (JPEG)"),
+        ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK => {
+            (ColorSpace::JCS_CMYK, 4, "CMYK 8-bit (JPEG)")
+        }
+        _ => (ColorSpace::JCS_RGB, 3, "RGB 8-bit (JPEG)"),
     };
     // The decoded pixels, plus, for a progressive file, its coefficients (64 × 2 bytes per
     // block of each component), which libjpeg allocates when decoding starts.
@@ -209,14 +214,10 @@ fn decode_jpeg_unwinding<R: std::io::BufRead>(
     };
     let size = w as u64 * h as u64 * channels + coefficients;
     if size > limits.max_alloc {
-        return Err(too_large(format!("{w}x{h} needs {} MiB", size >> 20)));
+        return Err(limits.too_large(format_args!("{w}x{h} needs {} MiB", size >> 20)));
     }
-    let mut started = d
-        .to_colorspace(out)
-        .map_err(|e| format!("corrupt or truncated image ({e})"))?;
-    let pixels: Vec<u8> = started
-        .read_scanlines()
-        .map_err(|e| format!("corrupt or truncated image ({e})"))?;
+    let mut started = d.to_colorspace(out).map_err(corrupt)?;
+    let pixels: Vec<u8> = started.read_scanlines().map_err(corrupt)?;
     // Whatever follows the last scan line (a missing EOI, trailing bytes) does not matter.
     drop(started);
     let (w, h) = (w as u32, h as u32);
@@ -230,12 +231,7 @@ fn decode_jpeg_unwinding<R: std::io::BufRead>(
     };
     img.apply_orientation(orientation);
     let mut src = SourceImage::from_dynamic(img);
-    src.color = match channels {
-        1 => "gray 8-bit (JPEG)",
-        3 => "RGB 8-bit (JPEG)",
-        _ => "CMYK 8-bit (JPEG)",
-    }
-    .into();
+    src.color = color.into();
     Ok(src)
 }
 
@@ -296,19 +292,19 @@ fn libjpeg_reason(payload: &(dyn std::any::Any + Send)) -> String {
         .map(String::as_str)
         .or_else(|| payload.downcast_ref::<&str>().copied())
         .unwrap_or("unknown error");
-    let msg = msg.strip_prefix("libjpeg fatal error: ").unwrap_or(msg);
-    format!("corrupt or truncated image ({msg})")
+    corrupt(msg.strip_prefix("libjpeg fatal error: ").unwrap_or(msg))
+}
+
+/// The reason for an image whose data cannot be decoded; `detail` is the decoder's word.
+fn corrupt(detail: impl std::fmt::Display) -> String {
+    format!("corrupt or truncated image ({detail})")
 }
 
 fn decode_reason(e: &ImageError, limits: DecodeLimits) -> String {
     match e {
-        ImageError::Limits(l) => format!(
-            "image too large to open ({l}; limits: {} pixels per side, {} MiB)",
-            limits.max_dimension,
-            limits.max_alloc >> 20
-        ),
+        ImageError::Limits(l) => limits.too_large(l),
         ImageError::Unsupported(u) => format!("unsupported image: {u}"),
-        ImageError::Decoding(d) => format!("corrupt or truncated image ({d})"),
+        ImageError::Decoding(d) => corrupt(d),
         ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
             "truncated image (file ends early)".into()
         }

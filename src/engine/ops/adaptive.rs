@@ -413,24 +413,21 @@ const LANES: usize = 32;
 /// pixels, done one at a time.
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
 fn symmetric_filter(data: &[f32], taps: &[usize], half: &[f32], out: &mut [f32]) {
+    match out.len() {
+        n if n >= LANES => filter_blocks::<LANES>(data, taps, half, out),
+        n if n >= 8 => filter_blocks::<8>(data, taps, half, out),
+        _ => filter_blocks::<1>(data, taps, half, out),
+    }
+}
+
+/// All of `out` in blocks of `L` (`L <= out.len()`), the last one ending at the end of `out`.
+#[inline(always)]
+fn filter_blocks<const L: usize>(data: &[f32], taps: &[usize], half: &[f32], out: &mut [f32]) {
     let n = out.len();
-    if n >= LANES {
-        let mut x = 0;
-        while x < n {
-            let at = x.min(n - LANES);
-            filter_block::<LANES>(data, taps, half, at, out);
-            x += LANES;
-        }
-    } else if n >= 8 {
-        let mut x = 0;
-        while x < n {
-            filter_block::<8>(data, taps, half, x.min(n - 8), out);
-            x += 8;
-        }
-    } else {
-        for x in 0..n {
-            filter_block::<1>(data, taps, half, x, out);
-        }
+    let mut x = 0;
+    while x < n {
+        filter_block::<L>(data, taps, half, x.min(n - L), out);
+        x += L;
     }
 }
 
