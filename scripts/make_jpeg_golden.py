@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Makes tests/data/jpeg: small JPEGs in the layouts cameras and tools write (4:2:0, 4:2:2,
-4:4:4, progressive, restart markers, arithmetic coding, gray, CMYK, odd sizes, a file cut
-short), and what OpenCV makes of them: imread's pixels (saved as lossless PNG) and, for the
-encoder, the exact bytes imwrite gives for a gray image.
+4:4:4, progressive, restart markers, arithmetic coding, EXIF orientation, gray, CMYK, odd
+sizes, a file cut short), and what OpenCV makes of them: imread's pixels (saved as lossless
+PNG) and, for the encoder, the exact bytes imwrite gives for a gray image.
 
 usage: OPENCV_PYTHON=/tmp/opencv-peers/bin/python; $OPENCV_PYTHON scripts/make_jpeg_golden.py
 Needs the peers environment (../shared/peers/setup.sh), ImageMagick's `convert` (the CMYK
@@ -66,6 +66,13 @@ base = open(os.path.join(OUT, "q95_420.jpg"), "rb").read()
 arith = subprocess.run(["jpegtran", "-arithmetic"], input=base, check=True,
                        capture_output=True).stdout
 case("arithmetic_420", None, None, data=arith)
+
+# EXIF orientation 6 ("rotate 90° clockwise"), as phones write it: an APP1 segment put after
+# SOI of an OpenCV-written file. imread turns the pixels, and so must we.
+exif = (b"Exif\0\0MM\0\x2a\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06"
+        + b"\0\0\0\0\0\0")
+app1 = b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif
+case("exif_orientation_6", None, None, data=base[:2] + app1 + base[2:])
 
 # The encoder: imwrite's bytes (quality 95, its default) for gray results.
 gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)

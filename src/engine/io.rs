@@ -594,7 +594,8 @@ mod tests {
     #[test]
     fn jpeg_exif_orientation_is_applied_as_opencv_does() {
         // Orientation 6 ("rotate 90° clockwise to display"), as phones write; OpenCV's imread
-        // turns the pixels (checked by hand with cv2.imread on this very file), and so do we.
+        // turns the pixels (tests/jpeg_golden.rs checks the same tag against cv2.imread on an
+        // OpenCV-written file), and so do we.
         let limits = DecodeLimits::default();
         let plain = decode_bytes("p.jpg", &jpeg_with_orientation(24, 16, None), limits).unwrap();
         for (tag, turn) in [
