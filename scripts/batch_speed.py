@@ -7,7 +7,7 @@ usage: scripts/batch_speed.py [--repeats 7] [--photos 100] [--work /tmp/tessera-
                               [--skip-seed] [--skip-photos] [--workers 1,2] [--procs 1,2,3,4]
                               [--json FILE]
 Needs: target/release/tessera and target/release/examples/batch_speed
-       (cargo build --release --bin tessera --example batch_speed), and the OpenCV peers
+       (cargo build --release --bin tessera && cargo build --release -p tessera-engine --example batch_speed), and the OpenCV peers
        environment (/work/shared/peers/setup.sh) for the seed program and to make the photos.
 """
 import argparse, json, os, shutil, statistics, subprocess, sys, time
@@ -87,7 +87,7 @@ def main():
     procs = [int(p) for p in a.procs.split(",")]
     for exe in (TESSERA, LOOP):
         if not os.path.exists(exe):
-            sys.exit(f"missing {exe}: cargo build --release --bin tessera --example batch_speed")
+            sys.exit(f"missing {exe}: cargo build --release --bin tessera && cargo build --release -p tessera-engine --example batch_speed")
     os.makedirs(a.work, exist_ok=True)
     result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cores": os.cpu_count()}
     print(f"{result['date']}, {result['cores']} cores, {a.repeats} interleaved repeats, medians")

@@ -11,6 +11,6 @@ workers=${2:-1,2}
 repeats=${3:-9}
 venv=/tmp/opencv-peers
 [ -x "$venv/bin/python" ] || bash "$peers/setup.sh" "$venv"
-cargo build --release --example opbench -q
+cargo build --release -p tessera-engine --example opbench -q
 "$venv/bin/python" "$peers/opencv_bench.py" "$img" --threads "$workers" --repeats "$repeats"
 target/release/examples/opbench "$img" --workers "$workers" --repeats "$repeats"

@@ -1,6 +1,6 @@
 //! Sample images embedded in the binary (from scikit-image's data folder; see the README's
 //! credits): the window opens one on first start, and `tessera bench` can use one when no input
-//! is given. Engine-free, so both the window and the CLI can use it.
+//! is given. Shared by the window and the CLI.
 
 /// An embedded sample image.
 #[derive(Debug, Clone, Copy)]
@@ -32,4 +32,31 @@ pub const SAMPLES: &[Sample] = &[
 /// The default sample image's PNG bytes.
 pub fn sample_image_bytes() -> &'static [u8] {
     SAMPLES[0].bytes
+}
+
+/// Name of the image a sweep uses when none is given.
+pub const SAMPLE_NAME: &str = "embedded sample (coffee, 600x400 RGB)";
+
+/// The embedded sample image used when no input is given (`tessera bench` without INPUT, the
+/// lab without an open image): the window's colour photo sample, so a sweep includes the
+/// gray conversion.
+pub fn sample_image() -> Result<tessera_engine::SourceImage, tessera_engine::EngineError> {
+    let sample = SAMPLES
+        .iter()
+        .find(|s| s.name == "coffee.png")
+        .unwrap_or(&SAMPLES[0]);
+    tessera_engine::io::decode_bytes(
+        sample.name,
+        sample.bytes,
+        tessera_engine::io::DecodeLimits::default(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sample_image_decodes() {
+        let s = super::sample_image().unwrap();
+        assert_eq!((s.width(), s.height()), (600, 400));
+    }
 }

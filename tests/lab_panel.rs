@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use tessera::engine::ops::{OpKind, OpSettings};
-use tessera::engine::source::SourceImage;
 use tessera::ui::lab::LabPanel;
+use tessera_engine::ops::{OpKind, OpSettings};
+use tessera_engine::source::SourceImage;
 
 struct State {
     panel: LabPanel,

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use tessera::engine::ops::{OpKind, OpSettings};
 use tessera::ui::batch_panel::BatchPanel;
+use tessera_engine::ops::{OpKind, OpSettings};
 
 fn folder(dir: &Path) {
     std::fs::create_dir_all(dir).unwrap();

@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use image::{GrayImage, RgbImage};
-use tessera::engine::ops::{OpKind, OpSettings};
-use tessera::engine::source::SourceImage;
-use tessera::engine::{JobConfig, JobControl, TileSize, job};
 use tessera::ui::{Outcome, Startup, Workbench};
+use tessera_engine::ops::{OpKind, OpSettings};
+use tessera_engine::source::SourceImage;
+use tessera_engine::{JobConfig, JobControl, TileSize, job};
 
 fn harness(startup: Startup) -> Harness<'static, Workbench> {
     Harness::builder()

@@ -19,12 +19,12 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{EXIT_FAILURE, EXIT_OK, ExecArgs, OpArgs, report_error};
-use crate::engine::EngineError;
-use crate::engine::batch::{
+use tessera_engine::EngineError;
+use tessera_engine::batch::{
     self, BatchConfig, BatchControl, BatchProgress, BatchReport, Durability, Outcome, OutputFormat,
     Phase, Strategy,
 };
-use crate::engine::io::DecodeLimits;
+use tessera_engine::io::DecodeLimits;
 
 #[derive(Debug, Clone, Args)]
 pub struct BatchArgs {

@@ -8,15 +8,15 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{OpArgs, parse_tile, report_error};
-use crate::engine::EngineError;
-use crate::engine::io::{DecodeLimits, read_image};
-use crate::engine::pool::{MAX_WORKERS, available_cores};
-use crate::engine::sweep::{
+use super::{OpArgs, report_error};
+use tessera_engine::EngineError;
+use tessera_engine::io::{DecodeLimits, read_image};
+use tessera_engine::pool::available_cores;
+use tessera_engine::sweep::{
     self, ImageWorkload, Machine, Summary, SweepConfig, SweepControl, SweepResult, TABLE_COLUMNS,
     Workload, folder::FolderWorkload, report,
 };
-use crate::engine::tile::TileSize;
+use tessera_engine::tile::TileSize;
 
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
@@ -33,7 +33,12 @@ pub struct BenchArgs {
     #[arg(long, value_name = "LIST")]
     pub workers: Option<String>,
     /// Tile sizes: a comma-separated list of edges in pixels and/or "auto".
-    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_tile, default_value = "auto")]
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "auto"
+    )]
     pub tiles: Vec<TileSize>,
     /// Measured runs of each configuration.
     #[arg(long, default_value_t = 5)]
@@ -55,41 +60,11 @@ pub struct BenchArgs {
     pub quiet: bool,
 }
 
-/// Parses a worker list: `1,2,4`, `1-8`, `1,2,4-6`.
-pub fn parse_workers(s: &str) -> Result<Vec<usize>, EngineError> {
-    let bad = || {
-        EngineError::InvalidParam(format!(
-            "--workers must be a list of worker counts between 1 and {MAX_WORKERS} such as \
-             1,2,4 or 1-8, got {s:?}"
-        ))
-    };
-    let num = |t: &str| -> Result<usize, EngineError> {
-        match t.trim().parse::<usize>() {
-            Ok(n) if (1..=MAX_WORKERS).contains(&n) => Ok(n),
-            _ => Err(bad()),
-        }
-    };
-    let mut out = Vec::new();
-    for part in s.split(',') {
-        match part.split_once('-') {
-            Some((a, b)) => {
-                let (a, b) = (num(a)?, num(b)?);
-                if a > b {
-                    return Err(bad());
-                }
-                out.extend(a..=b);
-            }
-            None => out.push(num(part)?),
-        }
-    }
-    Ok(out)
-}
-
 impl BenchArgs {
     /// The sweep configuration, validated.
     pub fn config(&self, cores: usize) -> Result<SweepConfig, EngineError> {
         let workers = match &self.workers {
-            Some(s) => parse_workers(s)?,
+            Some(s) => sweep::parse_worker_list(s)?,
             None => SweepConfig::default_workers(cores),
         };
         let cfg = SweepConfig {
@@ -135,8 +110,8 @@ pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
             &settings,
         )?),
         (None, None) => Box::new(ImageWorkload::new(
-            sweep::SAMPLE_NAME,
-            Arc::new(sweep::sample_image()?),
+            crate::assets::SAMPLE_NAME,
+            Arc::new(crate::assets::sample_image()?),
             &settings,
         )?),
     };
@@ -163,7 +138,7 @@ pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
         "sweep: workers {} x tiles {}; {} warm-up and {} measured runs each, configurations \
          interleaved",
         join(cfg.workers.iter()),
-        join(cfg.tiles.iter().map(|&t| sweep::tile_label(t))),
+        join(cfg.tiles.iter().map(|&t| t.to_string())),
         cfg.warmup,
         cfg.repeats
     );
@@ -210,7 +185,7 @@ pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
         wrote.push(p.display().to_string());
     }
     if let Some(dir) = &args.png {
-        for p in crate::ui::lab::png::save_all(&result, &summary, dir)? {
+        for p in crate::plots::save_all(&result, &summary, dir)? {
             wrote.push(p.display().to_string());
         }
     }

@@ -11,17 +11,12 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::engine::ops::{OpKind, OpSettings, ThresholdType};
-use crate::engine::pool::available_cores;
-use crate::engine::tile::TileSize;
-use crate::engine::{EngineError, JobConfig};
+use tessera_engine::ops::{OpKind, OpSettings, ThresholdType};
+use tessera_engine::pool::available_cores;
+use tessera_engine::tile::TileSize;
+use tessera_engine::{EngineError, JobConfig};
 
-/// Exit code for success.
-pub const EXIT_OK: u8 = 0;
-/// Exit code when the work failed (or, for a batch, some files failed).
-pub const EXIT_FAILURE: u8 = 1;
-/// Exit code for a usage error (bad arguments or parameters).
-pub const EXIT_USAGE: u8 = 2;
+pub use crate::exit::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -53,11 +48,11 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct OpArgs {
     /// Operation: gray, threshold, otsu, triangle, adaptive-mean, adaptive-gaussian.
-    #[arg(long, value_parser = parse_op, default_value = "adaptive-gaussian")]
+    #[arg(long, default_value = "adaptive-gaussian")]
     pub op: OpKind,
     /// Threshold type: binary, binary-inv, trunc, tozero, tozero-inv (adaptive ops: binary,
     /// binary-inv).
-    #[arg(long = "type", value_parser = parse_type, default_value = "binary")]
+    #[arg(long = "type", default_value = "binary")]
     pub kind: ThresholdType,
     /// Fixed threshold level (threshold op); compared as floor(thresh).
     #[arg(long, default_value_t = 127.0, allow_negative_numbers = true)]
@@ -93,58 +88,23 @@ pub struct ExecArgs {
     #[arg(long)]
     pub workers: Option<usize>,
     /// Tile edge in pixels, or "auto" (full-width strips chosen by the engine).
-    #[arg(long, value_parser = parse_tile, default_value = "auto")]
+    #[arg(long, default_value = "auto")]
     pub tile: TileSize,
 }
 
 impl ExecArgs {
     pub fn config(&self) -> Result<JobConfig, EngineError> {
         let workers = self.workers.unwrap_or_else(available_cores);
-        if workers == 0 || workers > crate::engine::pool::MAX_WORKERS {
+        if workers == 0 || workers > tessera_engine::pool::MAX_WORKERS {
             return Err(EngineError::InvalidParam(format!(
                 "--workers must be between 1 and {}, got {workers}",
-                crate::engine::pool::MAX_WORKERS
+                tessera_engine::pool::MAX_WORKERS
             )));
         }
         Ok(JobConfig {
             workers,
             tile: self.tile,
         })
-    }
-}
-
-fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> String {
-    all.iter().map(|&t| name(t)).collect::<Vec<_>>().join(", ")
-}
-
-fn parse_op(s: &str) -> Result<OpKind, String> {
-    OpKind::from_name(s).ok_or_else(|| {
-        format!(
-            "unknown op {s:?} (expected one of: {})",
-            names(&OpKind::ALL, OpKind::name)
-        )
-    })
-}
-
-fn parse_type(s: &str) -> Result<ThresholdType, String> {
-    ThresholdType::from_name(s).ok_or_else(|| {
-        format!(
-            "unknown type {s:?} (expected one of: {})",
-            names(&ThresholdType::ALL, ThresholdType::name)
-        )
-    })
-}
-
-/// Parses a tile size: "auto" or a positive edge length in pixels.
-pub fn parse_tile(s: &str) -> Result<TileSize, String> {
-    if s.eq_ignore_ascii_case("auto") {
-        return Ok(TileSize::Auto);
-    }
-    match s.parse::<u32>() {
-        Ok(n) if n >= 1 => Ok(TileSize::Square(n)),
-        _ => Err(format!(
-            "tile must be \"auto\" or a positive number of pixels, got {s:?}"
-        )),
     }
 }
 

@@ -8,8 +8,8 @@ use clap::Args;
 use serde::Serialize;
 
 use super::{ExecArgs, OpArgs, report_error};
-use crate::engine::io::{DecodeLimits, output_format, read_image, write_gray_atomic};
-use crate::engine::{EngineError, JobControl, job};
+use tessera_engine::io::{DecodeLimits, output_format, read_image, write_gray_atomic};
+use tessera_engine::{EngineError, JobControl, job};
 
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {

@@ -17,12 +17,12 @@ use super::jobs::{ImageOrigin, Jobs, Msg, Pick};
 use super::lab::LabPanel;
 use super::view::{self, FullRes, Hover, Layer, ViewMode, Viewer, describe_pixel};
 use crate::assets::SAMPLES;
-use crate::engine::io::output_format;
-use crate::engine::ops::level::Histogram;
-use crate::engine::ops::{MAX_BLOCK_SIZE, Op, OpKind, OpSettings, ThresholdType};
-use crate::engine::pool::available_cores;
-use crate::engine::source::SourceImage;
-use crate::engine::{EngineError, JobConfig, JobStats, TileSize};
+use tessera_engine::io::output_format;
+use tessera_engine::ops::level::Histogram;
+use tessera_engine::ops::{MAX_BLOCK_SIZE, Op, OpKind, OpSettings, ThresholdType};
+use tessera_engine::pool::available_cores;
+use tessera_engine::source::SourceImage;
+use tessera_engine::{EngineError, JobConfig, JobStats, TileSize};
 
 /// Key of the persisted preferences in eframe's storage.
 pub const STORAGE_KEY: &str = "tessera-workbench";

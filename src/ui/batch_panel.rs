@@ -10,12 +10,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 
-use crate::engine::EngineError;
-use crate::engine::batch::{
+use crate::ui::dialog::{PendingDialog, ShowDialog};
+use tessera_engine::EngineError;
+use tessera_engine::batch::{
     self, BatchConfig, BatchControl, BatchProgress, BatchReport, OutputFormat, Phase, Strategy,
 };
-use crate::engine::ops::OpSettings;
-use crate::ui::dialog::{PendingDialog, ShowDialog};
+use tessera_engine::ops::OpSettings;
 
 /// A batch running in the background.
 struct Running {

@@ -7,9 +7,9 @@ use std::time::Duration;
 use egui::{Color32, Ui};
 use egui_plot::{Bar, BarChart, Legend, Line, MarkerShape, Plot, Points, VLine};
 
-use crate::engine::ops::level::Histogram;
-use crate::engine::ops::{OpKind, OpSettings};
-use crate::engine::tile::TileShape;
+use tessera_engine::ops::level::Histogram;
+use tessera_engine::ops::{OpKind, OpSettings};
+use tessera_engine::tile::TileShape;
 
 /// The global level the current settings threshold at, for the histogram marker.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -125,7 +125,7 @@ pub struct RunRecord {
     /// Which image (a counter bumped on every load).
     pub image_id: u64,
     pub image_name: String,
-    /// The op and its parameters, as [`crate::engine::Op::describe`] writes them.
+    /// The op and its parameters, as [`tessera_engine::Op::describe`] writes them.
     pub op: String,
     pub workers: usize,
     /// "auto" or the edge length.

@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 use egui::ColorImage;
 use image::GrayImage;
 
-use crate::engine::io::{DecodeLimits, decode_bytes, read_image, write_gray_atomic};
-use crate::engine::ops::level::Histogram;
-use crate::engine::ops::{Op, OpSettings};
-use crate::engine::source::{Pixels, SourceImage};
-use crate::engine::{EngineError, JobConfig, JobControl, JobStats, TileSize, job};
+use tessera_engine::io::{DecodeLimits, decode_bytes, read_image, write_gray_atomic};
+use tessera_engine::ops::level::Histogram;
+use tessera_engine::ops::{Op, OpSettings};
+use tessera_engine::source::{Pixels, SourceImage};
+use tessera_engine::{EngineError, JobConfig, JobControl, JobStats, TileSize, job};
 
 /// Where an image comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]

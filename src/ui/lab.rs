@@ -10,22 +10,20 @@
 //! dialog.
 
 pub mod charts;
-pub mod png;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 
-use crate::engine::EngineError;
-use crate::engine::ops::OpSettings;
-use crate::engine::pool::available_cores;
-use crate::engine::source::SourceImage;
-use crate::engine::sweep::{
+use crate::ui::dialog::PendingDialog;
+use tessera_engine::EngineError;
+use tessera_engine::ops::OpSettings;
+use tessera_engine::pool::available_cores;
+use tessera_engine::source::SourceImage;
+use tessera_engine::sweep::{
     self, ImageWorkload, Summary, SweepConfig, SweepControl, SweepResult, Workload,
     folder::FolderWorkload, report,
 };
-use crate::engine::tile::TileSize;
-use crate::ui::dialog::PendingDialog;
 
 /// A finished sweep kept in the session history.
 pub struct SweepEntry {
@@ -79,7 +77,7 @@ impl Default for LabPanel {
     fn default() -> Self {
         let cores = available_cores();
         LabPanel {
-            workers_text: format!("1-{}", (2 * cores).min(crate::engine::pool::MAX_WORKERS)),
+            workers_text: format!("1-{}", (2 * cores).min(tessera_engine::pool::MAX_WORKERS)),
             tiles_text: "auto".into(),
             folder_text: String::new(),
             repeats: 5,
@@ -95,14 +93,6 @@ impl Default for LabPanel {
             cores,
         }
     }
-}
-
-/// Parses a comma-separated list of tile sizes (`auto`, edges in pixels).
-pub fn parse_tiles(s: &str) -> Result<Vec<TileSize>, EngineError> {
-    s.split(',')
-        .filter(|t| !t.trim().is_empty())
-        .map(|t| crate::cli::parse_tile(t.trim()).map_err(EngineError::InvalidParam))
-        .collect()
 }
 
 impl LabPanel {
@@ -124,8 +114,8 @@ impl LabPanel {
     /// The configuration the controls describe, validated.
     pub fn config(&self) -> Result<SweepConfig, EngineError> {
         let cfg = SweepConfig {
-            workers: crate::cli::bench::parse_workers(self.workers_text.trim())?,
-            tiles: parse_tiles(&self.tiles_text)?,
+            workers: sweep::parse_worker_list(self.workers_text.trim())?,
+            tiles: sweep::parse_tile_list(&self.tiles_text)?,
             repeats: self.repeats,
             warmup: self.warmup,
         };
@@ -180,8 +170,8 @@ impl LabPanel {
                             Box::new(ImageWorkload::new("open image", i, &settings)?)
                         }
                         (None, None) => Box::new(ImageWorkload::new(
-                            sweep::SAMPLE_NAME,
-                            Arc::new(sweep::sample_image()?),
+                            crate::assets::SAMPLE_NAME,
+                            Arc::new(crate::assets::sample_image()?),
                             &settings,
                         )?),
                     };
@@ -352,7 +342,7 @@ impl LabPanel {
         ui.heading("Scaling lab");
         let workload = match (self.folder_text.trim(), &image) {
             ("", Some(i)) => format!("the open image ({}x{})", i.width(), i.height()),
-            ("", None) => format!("the {}", sweep::SAMPLE_NAME),
+            ("", None) => format!("the {}", crate::assets::SAMPLE_NAME),
             (f, _) => format!("a batch of the folder {f} (results to a temporary folder)"),
         };
         let op = settings
@@ -576,7 +566,7 @@ fn write_export(
                 base.file_name()
                     .map_or("tessera-sweep".into(), |n| n.to_string_lossy().into_owned())
             );
-            png::save_all_prefixed(result, summary, &dir, &prefix)
+            crate::plots::save_all_prefixed(result, summary, &dir, &prefix)
         }
     }
 }

@@ -49,7 +49,7 @@ pub fn run(image: Option<PathBuf>) -> ExitCode {
         Err(e) => {
             eprintln!("tessera: error: cannot open the window: {e}");
             eprintln!("(the subcommands run without a display: tessera --help)");
-            ExitCode::from(crate::cli::EXIT_FAILURE)
+            ExitCode::from(crate::exit::EXIT_FAILURE)
         }
     }
 }

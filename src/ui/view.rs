@@ -19,8 +19,8 @@ use egui::{
 use image::GrayImage;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::ops::gray::gray_of;
-use crate::engine::source::SourceImage;
+use tessera_engine::ops::gray::gray_of;
+use tessera_engine::source::SourceImage;
 
 /// The largest preview side, also capped by the GPU's maximum texture side.
 pub const PREVIEW_SIDE: usize = 2048;

@@ -9,7 +9,7 @@ use egui_plot::{
 };
 
 use super::SweepEntry;
-use crate::engine::sweep::{SweepResult, TABLE_COLUMNS};
+use tessera_engine::sweep::{SweepResult, TABLE_COLUMNS};
 
 /// Series colours: one per (sweep, tile size), cycling.
 pub const PALETTE: [Color32; 8] = [
@@ -39,7 +39,7 @@ const PLOT_HEIGHT: f32 = 220.0;
 pub fn tiles_of(result: &SweepResult) -> Vec<String> {
     let mut v: Vec<String> = Vec::new();
     for k in &result.configs {
-        let t = crate::engine::sweep::tile_label(k.tile);
+        let t = k.tile.to_string();
         if !v.contains(&t) {
             v.push(t);
         }
@@ -338,11 +338,7 @@ pub fn gantt(ui: &mut egui::Ui, e: &SweepEntry, config: &mut Option<usize>) {
             .selected_text(format!("{} workers, tile {}", run.workers, run.tile))
             .show_ui(ui, |ui| {
                 for (i, k) in r.configs.iter().enumerate() {
-                    let text = format!(
-                        "{} workers, tile {}",
-                        k.workers,
-                        crate::engine::sweep::tile_label(k.tile)
-                    );
+                    let text = format!("{} workers, tile {}", k.workers, k.tile.to_string());
                     ui.selectable_value(config, Some(i), text);
                 }
             });

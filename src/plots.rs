@@ -8,9 +8,9 @@ use std::sync::Once;
 
 use plotters::prelude::*;
 
-use crate::engine::EngineError;
-use crate::engine::sweep::report::write_atomic;
-use crate::engine::sweep::{Summary, SweepResult, tile_label};
+use tessera_engine::EngineError;
+use tessera_engine::sweep::report::write_atomic;
+use tessera_engine::sweep::{Summary, SweepResult};
 
 /// Size of each chart in pixels.
 pub const SIZE: (u32, u32) = (960, 560);
@@ -55,7 +55,7 @@ type Chart<'a, 'b> = ChartContext<
 fn tiles_of(result: &SweepResult) -> Vec<String> {
     let mut v: Vec<String> = Vec::new();
     for k in &result.configs {
-        let t = tile_label(k.tile);
+        let t = k.tile.to_string();
         if !v.contains(&t) {
             v.push(t);
         }
@@ -107,7 +107,7 @@ fn lines(
     s: &Summary,
 ) -> Result<(), String> {
     let max_w = result.config.workers.iter().copied().max().unwrap_or(1) as f64;
-    let y_of = |r: &crate::engine::sweep::ConfigRow| match chart {
+    let y_of = |r: &tessera_engine::sweep::ConfigRow| match chart {
         "time" => r.max_s * 1e3,
         "speedup" => r.speedup,
         _ => r.efficiency * 100.0,
@@ -417,7 +417,7 @@ pub fn save_all_prefixed(
 ) -> Result<Vec<PathBuf>, EngineError> {
     std::fs::create_dir_all(dir).map_err(|e| EngineError::Output {
         path: dir.to_path_buf(),
-        reason: crate::engine::io::io_reason(&e),
+        reason: tessera_engine::io::io_reason(&e),
     })?;
     let mut out = Vec::new();
     for chart in CHARTS {

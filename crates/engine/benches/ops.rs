@@ -8,11 +8,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use tessera::engine::io::{DecodeLimits, read_image};
-use tessera::engine::job::{self, JobConfig, JobControl};
-use tessera::engine::ops::{OpKind, OpSettings};
-use tessera::engine::source::SourceImage;
-use tessera::engine::tile::TileSize;
+use tessera_engine::io::{DecodeLimits, read_image};
+use tessera_engine::job::{self, JobConfig, JobControl};
+use tessera_engine::ops::{OpKind, OpSettings};
+use tessera_engine::source::SourceImage;
+use tessera_engine::tile::TileSize;
 
 fn photo() -> SourceImage {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/peers/photo_8mp.jpg");

@@ -21,7 +21,7 @@
 
 use serde::Serialize;
 
-use super::{SweepResult, tile_label};
+use super::SweepResult;
 
 /// The median (mean of the two middle values for an even count); `NaN` for none.
 pub fn median(values: &[f64]) -> f64 {
@@ -228,7 +228,7 @@ pub fn summarize(result: &SweepResult) -> Summary {
             let busy: Vec<f64> = runs.iter().map(|r| r.busy_s).collect();
             ConfigRow {
                 workers: key.workers,
-                tile: tile_label(key.tile),
+                tile: key.tile.to_string(),
                 median_s: med,
                 min_s: walls.iter().cloned().fold(f64::INFINITY, f64::min),
                 max_s: walls.iter().cloned().fold(f64::NEG_INFINITY, f64::max),

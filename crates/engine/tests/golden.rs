@@ -9,10 +9,10 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use tessera::engine::io::{DecodeLimits, read_image};
-use tessera::engine::job::{self, JobConfig, JobControl};
-use tessera::engine::ops::{OpKind, OpSettings, ThresholdType};
-use tessera::engine::tile::TileSize;
+use tessera_engine::io::{DecodeLimits, read_image};
+use tessera_engine::job::{self, JobConfig, JobControl};
+use tessera_engine::ops::{OpKind, OpSettings, ThresholdType};
+use tessera_engine::tile::TileSize;
 
 #[derive(Debug, Deserialize)]
 struct Case {
@@ -142,7 +142,9 @@ fn shipped_golden_cases_are_bit_identical() {
 fn full_golden_set_is_bit_identical_when_present() {
     let dir = std::env::var_os("TESSERA_GOLDEN_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/golden/cases"));
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/golden/cases")
+        });
     if !dir.join("manifest.json").exists() {
         eprintln!("skipped: no full golden set at {}", dir.display());
         return;

@@ -70,6 +70,37 @@ impl fmt::Display for ThresholdType {
     }
 }
 
+impl std::str::FromStr for ThresholdType {
+    type Err = ParseNameError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::from_name(s).ok_or_else(|| ParseNameError::new("type", s, Self::ALL.map(Self::name)))
+    }
+}
+
+/// A name that is not one of a closed set (an op, a threshold type, a tile size): the message
+/// lists what is accepted, as the CLI and the window show it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} {got:?} (expected one of: {})", expected.join(", "))]
+pub struct ParseNameError {
+    what: &'static str,
+    got: String,
+    expected: Vec<&'static str>,
+}
+
+impl ParseNameError {
+    pub(crate) fn new(
+        what: &'static str,
+        got: &str,
+        expected: impl IntoIterator<Item = &'static str>,
+    ) -> Self {
+        ParseNameError {
+            what,
+            got: got.to_string(),
+            expected: expected.into_iter().collect(),
+        }
+    }
+}
+
 /// How `adaptiveThreshold` computes the local level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -127,6 +158,7 @@ impl OpKind {
         }
     }
 
+    /// Parses a name as written by [`OpKind::name`].
     pub fn from_name(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.name() == s)
     }
@@ -348,6 +380,13 @@ pub fn saturate_round_u8(v: f64) -> u8 {
         255
     } else {
         r as u8
+    }
+}
+
+impl std::str::FromStr for OpKind {
+    type Err = ParseNameError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::from_name(s).ok_or_else(|| ParseNameError::new("op", s, Self::ALL.map(Self::name)))
     }
 }
 

@@ -5,11 +5,11 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use tessera::engine::io::{DecodeLimits, read_image, write_gray_atomic};
-use tessera::engine::job::{self, JobConfig, JobControl};
-use tessera::engine::ops::{OpKind, OpSettings};
-use tessera::engine::source::Pixels;
-use tessera::engine::tile::TileSize;
+use tessera_engine::io::{DecodeLimits, read_image, write_gray_atomic};
+use tessera_engine::job::{self, JobConfig, JobControl};
+use tessera_engine::ops::{OpKind, OpSettings};
+use tessera_engine::source::Pixels;
+use tessera_engine::tile::TileSize;
 
 #[derive(Deserialize)]
 struct Manifest {

@@ -26,8 +26,8 @@ use serde::Serialize;
 use walkdir::WalkDir;
 
 use super::OutputFormat;
-use crate::engine::error::EngineError;
-use crate::engine::io::io_reason;
+use crate::error::EngineError;
+use crate::io::io_reason;
 
 /// File extensions taken as images when no include pattern is given (case-insensitive).
 pub const INPUT_EXTENSIONS: &[&str] = &[

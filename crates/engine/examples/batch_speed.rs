@@ -13,12 +13,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use tessera::engine::batch::{self, BatchConfig, BatchControl, OutputFormat, plan};
-use tessera::engine::io::{DecodeLimits, encode_gray, read_image};
-use tessera::engine::job::{self, JobControl};
-use tessera::engine::ops::OpSettings;
-use tessera::engine::pool::WorkerPool;
-use tessera::engine::tile::TileSize;
+use tessera_engine::batch::{self, BatchConfig, BatchControl, OutputFormat, plan};
+use tessera_engine::io::{DecodeLimits, encode_gray, read_image};
+use tessera_engine::job::{self, JobControl};
+use tessera_engine::ops::OpSettings;
+use tessera_engine::pool::WorkerPool;
+use tessera_engine::tile::TileSize;
 
 #[derive(Serialize)]
 struct Row {

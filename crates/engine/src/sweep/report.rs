@@ -8,9 +8,9 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::stats::{AmdahlFit, Baseline, ConfigRow, Summary, summarize};
-use super::{PoolInfo, RunRecord, SweepConfig, SweepResult, WorkloadInfo, tile_label};
-use crate::engine::error::EngineError;
-use crate::engine::io::io_reason;
+use super::{PoolInfo, RunRecord, SweepConfig, SweepResult, WorkloadInfo};
+use crate::error::EngineError;
+use crate::io::io_reason;
 
 /// The machine a sweep ran on.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -117,7 +117,7 @@ impl<'a> SweepReport<'a> {
             settings: Settings {
                 workload: &result.workload,
                 workers,
-                tiles: tiles.iter().map(|&t| tile_label(t)).collect(),
+                tiles: tiles.iter().map(|&t| t.to_string()).collect(),
                 repeats: *repeats,
                 warmup: *warmup,
                 order: "warm-up rounds, then measured rounds; each round runs every \

@@ -6,10 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
-use tessera::engine::batch::{self, BatchConfig, BatchControl, Outcome, Phase, Strategy};
-use tessera::engine::io::{DecodeLimits, read_image};
-use tessera::engine::job::{self, JobConfig, JobControl};
-use tessera::engine::pool::WorkerPool;
+use tessera_engine::batch::{self, BatchConfig, BatchControl, Outcome, Phase, Strategy};
+use tessera_engine::io::{DecodeLimits, read_image};
+use tessera_engine::job::{self, JobConfig, JobControl};
+use tessera_engine::pool::WorkerPool;
 
 /// `n` generated PNGs of `w`×`h` (RGB, each different).
 fn folder(dir: &Path, n: usize, w: u32, h: u32) {

@@ -58,6 +58,35 @@ pub enum TileSize {
     Square(u32),
 }
 
+impl std::fmt::Display for TileSize {
+    /// `auto` or the edge in pixels, as the CLI takes it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TileSize::Auto => f.write_str("auto"),
+            TileSize::Square(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+/// A tile size that is neither `auto` nor a positive number of pixels.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("tile must be \"auto\" or a positive number of pixels, got {0:?}")]
+pub struct ParseTileError(String);
+
+impl std::str::FromStr for TileSize {
+    type Err = ParseTileError;
+    /// Parses `auto` (any case) or a positive edge length in pixels.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.eq_ignore_ascii_case("auto") {
+            return Ok(TileSize::Auto);
+        }
+        match s.parse::<u32>() {
+            Ok(n) if n >= 1 => Ok(TileSize::Square(n)),
+            _ => Err(ParseTileError(s.to_string())),
+        }
+    }
+}
+
 impl TileSize {
     /// Resolves the size for an image, a worker count and a halo into a tile width and height.
     pub fn resolve(self, width: usize, height: usize, workers: usize, halo: usize) -> TileShape {

@@ -1,8 +1,8 @@
 //! Micro-timings of the row kernels and of buffer allocation (a development aid).
 use std::time::Instant;
-use tessera::engine::ops::ThresholdType;
-use tessera::engine::ops::gray::rgb_row_to_gray;
-use tessera::engine::ops::threshold::Thresholder;
+use tessera_engine::ops::ThresholdType;
+use tessera_engine::ops::gray::rgb_row_to_gray;
+use tessera_engine::ops::threshold::Thresholder;
 
 fn med(mut f: impl FnMut()) -> f64 {
     let mut v: Vec<f64> = (0..60)

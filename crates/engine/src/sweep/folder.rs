@@ -6,12 +6,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::{ItemRecord, RunSample, Workload, WorkloadInfo};
-use crate::engine::batch::{self, BatchConfig, BatchControl};
-use crate::engine::error::EngineError;
-use crate::engine::job::JobControl;
-use crate::engine::ops::OpSettings;
-use crate::engine::pool::WorkerPool;
-use crate::engine::tile::TileSize;
+use crate::batch::{self, BatchConfig, BatchControl};
+use crate::error::EngineError;
+use crate::job::JobControl;
+use crate::ops::OpSettings;
+use crate::pool::WorkerPool;
+use crate::tile::TileSize;
 
 /// Times `tessera batch INPUT -o <temporary folder>` with the given operation. The results go
 /// to a private temporary folder (removed with the workload) and are overwritten by each run,

@@ -523,7 +523,7 @@ fn write_atomic(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::source::Pixels;
+    use crate::source::Pixels;
 
     #[test]
     fn output_format_from_extension() {

@@ -24,8 +24,8 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use tessera::engine::sweep::{self, ImageWorkload, SweepConfig, SweepControl};
-//! use tessera::engine::{OpSettings, SourceImage, TileSize};
+//! use tessera_engine::sweep::{self, ImageWorkload, SweepConfig, SweepControl};
+//! use tessera_engine::{OpSettings, SourceImage, TileSize};
 //! let img = image::GrayImage::from_fn(64, 48, |x, y| image::Luma([(x * 4 + y) as u8]));
 //! let work = ImageWorkload::new("ramp", Arc::new(SourceImage::gray(img)), &OpSettings::default())
 //!     .unwrap();
@@ -48,7 +48,6 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::Serialize;
 
 use super::error::EngineError;
-use super::io::{DecodeLimits, decode_bytes};
 use super::job::{self, JobControl, Stage};
 use super::ops::{Op, OpSettings};
 use super::pool::{MAX_WORKERS, WorkerPool, available_cores};
@@ -61,18 +60,47 @@ pub use stats::{AmdahlFit, Baseline, ConfigRow, Summary, TABLE_COLUMNS, summariz
 /// The most measured repeats (or warm-up rounds) a sweep accepts.
 pub const MAX_REPEATS: usize = 1000;
 
-/// Name of the image a sweep uses when none is given.
-pub const SAMPLE_NAME: &str = "embedded sample (coffee, 600x400 RGB)";
+/// Parses a worker list: `1,2,4`, `1-8`, `1,2,4-6`.
+pub fn parse_worker_list(s: &str) -> Result<Vec<usize>, EngineError> {
+    let bad = || {
+        EngineError::InvalidParam(format!(
+            "--workers must be a list of worker counts between 1 and {} such as \
+             1,2,4 or 1-8, got {s:?}",
+            super::pool::MAX_WORKERS
+        ))
+    };
+    let num = |t: &str| -> Result<usize, EngineError> {
+        match t.trim().parse::<usize>() {
+            Ok(n) if (1..=super::pool::MAX_WORKERS).contains(&n) => Ok(n),
+            _ => Err(bad()),
+        }
+    };
+    let mut out = Vec::new();
+    for part in s.split(',') {
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (num(a)?, num(b)?);
+                if a > b {
+                    return Err(bad());
+                }
+                out.extend(a..=b);
+            }
+            None => out.push(num(part)?),
+        }
+    }
+    Ok(out)
+}
 
-/// The embedded sample image used when no input is given (`tessera bench` without INPUT, the
-/// lab without an open image): the window's colour photo sample (`assets/`), so a sweep
-/// includes the gray conversion.
-pub fn sample_image() -> Result<SourceImage, EngineError> {
-    let sample = crate::assets::SAMPLES
-        .iter()
-        .find(|s| s.name == "coffee.png")
-        .unwrap_or(&crate::assets::SAMPLES[0]);
-    decode_bytes(sample.name, sample.bytes, DecodeLimits::default())
+/// Parses a comma-separated list of tile sizes (`auto`, edges in pixels): `auto,256`.
+pub fn parse_tile_list(s: &str) -> Result<Vec<TileSize>, EngineError> {
+    s.split(',')
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| {
+            t.trim()
+                .parse::<TileSize>()
+                .map_err(|e| EngineError::InvalidParam(e.to_string()))
+        })
+        .collect()
 }
 
 /// One configuration of a sweep: a worker count and a tile size.
@@ -80,14 +108,6 @@ pub fn sample_image() -> Result<SourceImage, EngineError> {
 pub struct ConfigKey {
     pub workers: usize,
     pub tile: TileSize,
-}
-
-/// The tile size as written in tables and files: `auto` or the edge in pixels.
-pub fn tile_label(tile: TileSize) -> String {
-    match tile {
-        TileSize::Auto => "auto".into(),
-        TileSize::Square(n) => n.to_string(),
-    }
 }
 
 /// What a sweep runs: worker counts × tile sizes, each `warmup` times unmeasured and
@@ -606,7 +626,7 @@ pub fn run_with_cores(
             seq,
             config: p.config,
             workers: key.workers,
-            tile: tile_label(key.tile),
+            tile: key.tile.to_string(),
             tile_shape: s.tile_shape,
             round: p.round,
             warmup: p.warmup,

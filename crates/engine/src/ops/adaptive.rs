@@ -20,7 +20,7 @@ use std::mem::MaybeUninit;
 use multiversion::multiversion;
 
 use super::{AdaptiveMethod, ThresholdType, saturate_round_u8};
-use crate::engine::tile::{GrayView, Rect};
+use crate::tile::{GrayView, Rect};
 
 /// The per-pixel decision shared by both methods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

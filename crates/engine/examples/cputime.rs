@@ -3,11 +3,11 @@
 //!
 //! usage: cargo run --release --example cputime -- IMAGE gray,threshold,otsu,mean-11,gauss-11
 //! (Linux: reads each thread's `/proc/self/task/*/schedstat`).
-use tessera::engine::io::{DecodeLimits, read_image};
-use tessera::engine::job::{self, JobConfig, JobControl};
-use tessera::engine::ops::{OpKind, OpSettings};
-use tessera::engine::source::SourceImage;
-use tessera::engine::tile::TileSize;
+use tessera_engine::io::{DecodeLimits, read_image};
+use tessera_engine::job::{self, JobConfig, JobControl};
+use tessera_engine::ops::{OpKind, OpSettings};
+use tessera_engine::source::SourceImage;
+use tessera_engine::tile::TileSize;
 
 /// Nanoseconds this process's threads have run on a CPU.
 fn cpu_ns() -> u64 {

@@ -5,11 +5,11 @@
 
 use std::time::Instant;
 
-use tessera::engine::io::{DecodeLimits, read_image};
-use tessera::engine::job::{self, JobConfig, JobControl};
-use tessera::engine::ops::{OpKind, OpSettings};
-use tessera::engine::source::SourceImage;
-use tessera::engine::tile::TileSize;
+use tessera_engine::io::{DecodeLimits, read_image};
+use tessera_engine::job::{self, JobConfig, JobControl};
+use tessera_engine::ops::{OpKind, OpSettings};
+use tessera_engine::source::SourceImage;
+use tessera_engine::tile::TileSize;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,7 +33,7 @@ fn main() {
             }
             "--tile" => {
                 i += 1;
-                tile = tessera::cli::parse_tile(&args[i]).expect("tile");
+                tile = args[i].parse::<TileSize>().expect("tile");
             }
             p => path = Some(p.to_string()),
         }

@@ -4,11 +4,11 @@
 
 use image::{GrayImage, RgbImage};
 use proptest::prelude::*;
-use tessera::engine::job::{self, JobConfig, JobControl};
-use tessera::engine::ops::{OpKind, OpSettings, ThresholdType};
-use tessera::engine::reference;
-use tessera::engine::source::SourceImage;
-use tessera::engine::tile::TileSize;
+use tessera_engine::job::{self, JobConfig, JobControl};
+use tessera_engine::ops::{OpKind, OpSettings, ThresholdType};
+use tessera_engine::reference;
+use tessera_engine::source::SourceImage;
+use tessera_engine::tile::TileSize;
 
 fn source() -> impl Strategy<Value = SourceImage> {
     (1u32..40, 1u32..40, any::<bool>(), any::<u64>()).prop_map(|(w, h, rgb, seed)| {
@@ -191,7 +191,7 @@ fn a_cancelled_job_stops_and_returns_no_image() {
         &control,
     );
     assert!(
-        matches!(r, Err(tessera::engine::EngineError::Cancelled)),
+        matches!(r, Err(tessera_engine::EngineError::Cancelled)),
         "{r:?}"
     );
     let (done, total) = control.progress();
