@@ -65,10 +65,10 @@ stop
 BATCH=$(mktemp -d)
 mkdir -p "$BATCH/scans" "$BATCH/results"
 for n in camera coins chelsea page text horse; do
-    cp "tests/data/golden/$n/input.png" "$BATCH/scans/$n.png" 2>/dev/null || true
+    cp "crates/engine/tests/data/golden/$n/input.png" "$BATCH/scans/$n.png" 2>/dev/null || true
 done
 echo "not an image" > "$BATCH/scans/notes.png"
-head -c 3000 tests/data/golden/chelsea/input.png > "$BATCH/scans/truncated.png"
+head -c 3000 crates/engine/tests/data/golden/chelsea/input.png > "$BATCH/scans/truncated.png"
 : > "$BATCH/scans/empty.jpg"
 start
 click 202 12           # Batch tab

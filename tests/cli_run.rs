@@ -216,3 +216,53 @@ fn help_lists_the_subcommands() {
         assert!(text.contains(sub), "{text}");
     }
 }
+
+/// Runs tessera with its standard output on a pipe whose reading end is already closed, as
+/// `tessera ... | head -0` does: every write fails with EPIPE.
+fn tessera_into_closed_pipe(args: &[&str]) -> Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_closed_stdout_pipe_ends_printing_quietly_and_the_work_still_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.png");
+    let json = dir.path().join("sweep.json");
+    // Text report, JSON report and the bench table: none may panic or complain.
+    for args in [
+        vec!["run", s(&data("camera/input.png")), "-o", s(&out)],
+        vec!["run", s(&data("camera/input.png")), "-o", s(&out), "--json"],
+        vec![
+            "bench",
+            s(&data("noise_13x17/input.png")),
+            "--workers",
+            "1,2",
+            "--repeats",
+            "1",
+            "--warmup",
+            "0",
+            "-q",
+            "--json",
+            s(&json),
+        ],
+    ] {
+        let o = tessera_into_closed_pipe(&args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).is_empty(), "{args:?}: {}", stderr(&o));
+    }
+    // The work itself was done: the result and the bench's JSON file are there.
+    assert_eq!(
+        gray(&out),
+        gray(&data(
+            "camera/adaptive-gaussian_binary_block_size11_c2_max_value255.png"
+        ))
+    );
+    assert!(json.exists());
+}

@@ -287,8 +287,8 @@ fn fmt_duration(d: Duration) -> String {
 }
 
 fn print_summary(r: &BatchReport) {
-    println!("{}: {}", r.input.display(), r.counts_line());
-    println!(
+    crate::outln!("{}: {}", r.input.display(), r.counts_line());
+    crate::outln!(
         "{} on {} workers ({}), {} -> {}",
         r.op,
         r.workers,
@@ -296,7 +296,7 @@ fn print_summary(r: &BatchReport) {
         r.format.extension(),
         r.output.display()
     );
-    println!(
+    crate::outln!(
         "{:.3} s ({:.1} images/s, {:.1} MP/s; {:.1} MP written)",
         r.total.as_secs_f64(),
         r.images_per_s,
@@ -304,15 +304,15 @@ fn print_summary(r: &BatchReport) {
         r.megapixels
     );
     if !r.collisions.is_empty() {
-        println!(
+        crate::outln!(
             "{} name collisions resolved (see the notes above)",
             r.collisions.len()
         );
     }
     if !r.failures.is_empty() {
-        println!("failed:");
+        crate::outln!("failed:");
         for f in &r.failures {
-            println!("  {}: {}", f.path.display(), f.reason);
+            crate::outln!("  {}: {}", f.path.display(), f.reason);
         }
     }
 }

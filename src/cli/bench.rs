@@ -117,24 +117,28 @@ pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
     };
     let info = work.info();
     match (info.width, info.height) {
-        (Some(w), Some(h)) => println!(
+        (Some(w), Some(h)) => crate::outln!(
             "workload: {} ({w}x{h}, {:.2} MP), {}",
-            info.name, info.megapixels, info.op_description
+            info.name,
+            info.megapixels,
+            info.op_description
         ),
-        _ => println!(
+        _ => crate::outln!(
             "workload: folder {} ({} images, each written as PNG to a temporary folder), {}",
-            info.name, info.images, info.op_description
+            info.name,
+            info.images,
+            info.op_description
         ),
     }
     let m = Machine::detect(cores);
-    println!(
+    crate::outln!(
         "machine: {} cores, {}, {} {}",
         cores,
         m.cpu_model.as_deref().unwrap_or("unknown CPU"),
         m.os,
         m.arch
     );
-    println!(
+    crate::outln!(
         "sweep: workers {} x tiles {}; {} warm-up and {} measured runs each, configurations \
          interleaved",
         join(cfg.workers.iter()),
@@ -173,7 +177,7 @@ pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
     })?;
     let summary = sweep::summarize(&result);
 
-    print!("{}", format_table(&result, &summary));
+    crate::out!("{}", format_table(&result, &summary));
 
     let mut wrote = Vec::new();
     if let Some(p) = &args.csv {
@@ -190,7 +194,7 @@ pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
         }
     }
     if !wrote.is_empty() {
-        println!("wrote {}", wrote.join(", "));
+        crate::outln!("wrote {}", wrote.join(", "));
     }
     Ok((result, summary))
 }

@@ -4,6 +4,7 @@
 
 pub mod batch;
 pub mod bench;
+pub mod out;
 pub mod run;
 
 use std::path::PathBuf;
@@ -120,9 +121,13 @@ pub fn report_error(e: &EngineError) -> ExitCode {
 
 /// Runs a parsed headless subcommand.
 pub fn execute(cmd: Command) -> ExitCode {
-    match cmd {
+    let code = match cmd {
         Command::Run(args) => run::execute(&args),
         Command::Batch(args) => batch::execute(&args),
         Command::Bench(args) => bench::execute(&args),
+    };
+    if out::failed() && code == ExitCode::SUCCESS {
+        return ExitCode::from(EXIT_FAILURE);
     }
+    code
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 use clap::Args;
 use serde::Serialize;
 
-use super::{ExecArgs, OpArgs, report_error};
+use super::{EXIT_FAILURE, ExecArgs, OpArgs, report_error};
 use tessera_engine::io::{DecodeLimits, output_format, read_image, write_gray_atomic};
 use tessera_engine::{EngineError, JobControl, job};
 
@@ -54,8 +54,11 @@ pub fn execute(args: &RunArgs) -> ExitCode {
         Ok(report) => {
             if args.json {
                 match serde_json::to_string(&report) {
-                    Ok(s) => println!("{s}"),
-                    Err(e) => eprintln!("tessera: error: {e}"),
+                    Ok(s) => crate::outln!("{s}"),
+                    Err(e) => {
+                        eprintln!("tessera: error: cannot write the report as JSON: {e}");
+                        return ExitCode::from(EXIT_FAILURE);
+                    }
                 }
             } else {
                 print_report(&report);
@@ -127,7 +130,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 fn print_report(r: &RunReport) {
-    println!(
+    crate::outln!(
         "{} -> {}: {} ({}x{}, {})",
         r.input.display(),
         r.output.display(),
@@ -137,18 +140,23 @@ fn print_report(r: &RunReport) {
         r.color
     );
     if let Some(level) = r.level {
-        println!("{} level: {level}", r.op);
+        crate::outln!("{} level: {level}", r.op);
     }
     if r.tiles == 0 {
-        println!("input already 8-bit gray: passed through unchanged");
+        crate::outln!("input already 8-bit gray: passed through unchanged");
     } else {
-        println!(
+        crate::outln!(
             "{} workers, tiles {} ({} per stage)",
-            r.workers, r.tile, r.tiles
+            r.workers,
+            r.tile,
+            r.tiles
         );
     }
-    println!(
+    crate::outln!(
         "decode {:.1} ms, compute {:.1} ms ({:.0} MP/s), encode {:.1} ms",
-        r.decode_ms, r.compute_ms, r.mp_per_s, r.encode_ms
+        r.decode_ms,
+        r.compute_ms,
+        r.mp_per_s,
+        r.encode_ms
     );
 }

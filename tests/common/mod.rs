@@ -13,10 +13,10 @@ pub fn tessera(args: &[&str]) -> Output {
         .expect("run tessera")
 }
 
-/// A path under `tests/data/golden`.
+/// A path under the engine's vendored golden data, `crates/engine/tests/data/golden`.
 pub fn data(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/golden")
+        .join("crates/engine/tests/data/golden")
         .join(p)
 }
 
