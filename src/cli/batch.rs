@@ -50,7 +50,7 @@ pub struct BatchArgs {
     /// Leave results that already exist alone (to resume a cancelled batch).
     #[arg(long)]
     pub skip_existing: bool,
-    /// Text appended to each result's name (a.jpg -> a<SUFFIX>.png).
+    /// Text appended to each result's name (`a.jpg` -> `a<SUFFIX>.png`).
     #[arg(long, default_value = "", value_name = "S")]
     pub suffix: String,
     /// Write the full report (counts, time, failures with reasons, per-file records) as JSON.

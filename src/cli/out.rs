@@ -36,14 +36,14 @@ pub fn failed() -> bool {
     STATE.load(Ordering::Relaxed) == FAILED
 }
 
-/// `println!` for the subcommands: a closed pipe ends printing quietly (see [`write`]).
+/// `println!` for the subcommands: a closed pipe ends printing quietly (see [`write()`]).
 #[macro_export]
 macro_rules! outln {
     () => { $crate::cli::out::write(format_args!("\n")) };
     ($($t:tt)*) => { $crate::cli::out::write(format_args!("{}\n", format_args!($($t)*))) };
 }
 
-/// `print!` for the subcommands: a closed pipe ends printing quietly (see [`write`]).
+/// `print!` for the subcommands: a closed pipe ends printing quietly (see [`write()`]).
 #[macro_export]
 macro_rules! out {
     ($($t:tt)*) => { $crate::cli::out::write(format_args!($($t)*)) };

@@ -1,7 +1,7 @@
 //! The Batch tab of the window: a folder in, a folder out, with the window's operation
 //! settings and worker count, live progress, Cancel and the report.
 //!
-//! The batch runs on a background thread ([`engine::batch::run`]); the panel only reads its
+//! The batch runs on a background thread ([`tessera_engine::batch::run`]); the panel only reads its
 //! [`BatchControl`] (atomics) and receives the report through a one-slot channel. The engine
 //! wakes the window with `request_repaint` after every file. The UI thread never decodes,
 //! processes or writes.

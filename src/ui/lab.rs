@@ -1,7 +1,7 @@
 //! The Scaling lab tab: sweep the open image (or the sample) over worker counts and tile
 //! sizes, and compare speedups visually.
 //!
-//! The sweep runs on a background thread ([`engine::sweep::run`]); it reports through a
+//! The sweep runs on a background thread ([`tessera_engine::sweep::run`]); it reports through a
 //! bounded channel and wakes the window with `request_repaint`, and the UI thread reads its
 //! progress from the shared [`SweepControl`]. Finished sweeps stay in a session history; each
 //! has a checkbox that overlays it on the time, speedup and efficiency charts. The table, the
