@@ -338,7 +338,7 @@ pub fn gantt(ui: &mut egui::Ui, e: &SweepEntry, config: &mut Option<usize>) {
             .selected_text(format!("{} workers, tile {}", run.workers, run.tile))
             .show_ui(ui, |ui| {
                 for (i, k) in r.configs.iter().enumerate() {
-                    let text = format!("{} workers, tile {}", k.workers, k.tile.to_string());
+                    let text = format!("{} workers, tile {}", k.workers, k.tile);
                     ui.selectable_value(config, Some(i), text);
                 }
             });
