@@ -577,12 +577,19 @@ impl Workbench {
                         }
                     }
                 }
-                Msg::Picked { pick, path } => {
+                Msg::Picked { pick, result } => {
                     self.jobs.dialog_open = false;
                     let quick = self
                         .dialog_started
                         .take()
                         .is_some_and(|t| t.elapsed() < Duration::from_millis(400));
+                    let path = match result {
+                        Ok(path) => path,
+                        Err(e) => {
+                            self.error = Some(format!("Could not show a file dialog: {e}"));
+                            continue;
+                        }
+                    };
                     match (pick, path) {
                         (Pick::Open, Some(p)) => self.open_file(p),
                         (Pick::Save, Some(p)) => self.request_save(p),

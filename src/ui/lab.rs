@@ -1,9 +1,10 @@
 //! The Scaling lab tab: sweep the open image (or the sample) over worker counts and tile
 //! sizes, and compare speedups visually.
 //!
-//! The sweep runs on a background thread ([`engine::sweep::run`]); it reports through a
-//! bounded channel and wakes the window with `request_repaint`, and the UI thread reads its
-//! progress from the shared [`SweepControl`]. Finished sweeps stay in a session history; each
+//! The sweep runs as a background [`Task`] ([`engine::sweep::run`]); it reports through the
+//! task, which wakes the window, and the UI thread reads its progress from the shared
+//! [`SweepControl`]. The window drains the panel ([`LabPanel::poll`]) every frame, whatever tab
+//! is shown, and cancels and waits for a running sweep at exit ([`LabPanel::shutdown`]). Finished sweeps stay in a session history; each
 //! has a checkbox that overlays it on the time, speedup and efficiency charts. The table, the
 //! tile heat map and the Gantt timeline show the selected sweep. Exports (CSV, JSON, PNG
 //! charts) go to the path in the export field, which the Browse button fills from a save
@@ -13,9 +14,9 @@ pub mod charts;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 
 use crate::ui::dialog::PendingDialog;
+use crate::ui::task::Task;
 use tessera_engine::EngineError;
 use tessera_engine::ops::OpSettings;
 use tessera_engine::pool::available_cores;
@@ -39,7 +40,8 @@ pub struct SweepEntry {
 
 struct Running {
     ctl: Arc<SweepControl>,
-    rx: Receiver<Result<SweepResult, EngineError>>,
+    /// Sends the sweep's result, once.
+    task: Task<Result<SweepResult, EngineError>>,
     label: String,
 }
 
@@ -67,7 +69,7 @@ pub struct LabPanel {
     /// The last message: (is an error, text).
     message: Option<(bool, String)>,
     /// An export being written on a background thread; its message arrives here.
-    exporting: Option<Receiver<(bool, String)>>,
+    exporting: Option<Task<(bool, String)>>,
     /// The export "Browse…" dialog being shown.
     dialog: Option<PendingDialog<()>>,
     cores: usize,
@@ -136,7 +138,6 @@ impl LabPanel {
         let cfg = self.config()?;
         settings.to_op()?;
         let settings = *settings;
-        let (tx, rx) = sync_channel(1);
         let repaint = ctx.clone();
         // While a sweep runs the window redraws at most twice a second: every frame costs CPU
         // (all of it with software rendering), and a measuring tool should disturb what it
@@ -145,7 +146,6 @@ impl LabPanel {
             repaint.request_repaint_after(SWEEP_REPAINT)
         }));
         let ctl2 = ctl.clone();
-        let done = ctx.clone();
         let folder = Some(self.folder_text.trim())
             .filter(|f| !f.is_empty())
             .map(PathBuf::from);
@@ -159,29 +159,24 @@ impl LabPanel {
             },
             settings.op.name()
         );
-        std::thread::Builder::new()
-            .name("tessera-sweep".into())
-            .spawn(move || {
-                let result = (|| {
-                    let work: Box<dyn Workload> = match (folder, image) {
-                        // Counting the folder's files is I/O: done here, never on the UI thread.
-                        (Some(f), _) => Box::new(FolderWorkload::new(&f, false, &settings)?),
-                        (None, Some(i)) => {
-                            Box::new(ImageWorkload::new("open image", i, &settings)?)
-                        }
-                        (None, None) => Box::new(ImageWorkload::new(
-                            crate::assets::SAMPLE_NAME,
-                            Arc::new(crate::assets::sample_image()?),
-                            &settings,
-                        )?),
-                    };
-                    sweep::run(work.as_ref(), &cfg, &ctl2)
-                })();
-                let _ = tx.send(result);
-                done.request_repaint();
-            })
-            .map_err(|e| EngineError::Panic(format!("cannot start the sweep thread: {e}")))?;
-        self.running = Some(Running { ctl, rx, label });
+        let work = move |r: &crate::ui::task::Reporter<_>| {
+            let result = (|| {
+                let work: Box<dyn Workload> = match (folder, image) {
+                    // Counting the folder's files is I/O: done here, never on the UI thread.
+                    (Some(f), _) => Box::new(FolderWorkload::new(&f, false, &settings)?),
+                    (None, Some(i)) => Box::new(ImageWorkload::new("open image", i, &settings)?),
+                    (None, None) => Box::new(ImageWorkload::new(
+                        crate::assets::SAMPLE_NAME,
+                        Arc::new(crate::assets::sample_image()?),
+                        &settings,
+                    )?),
+                };
+                sweep::run(work.as_ref(), &cfg, &ctl2)
+            })();
+            r.send(result);
+        };
+        let task = Task::spawn(ctx, "sweep", 1, work, |e| Err(EngineError::Panic(e)));
+        self.running = Some(Running { ctl, task, label });
         self.message = None;
         Ok(())
     }
@@ -193,28 +188,30 @@ impl LabPanel {
         }
     }
 
-    /// Takes the result of a finished sweep into the history.
-    fn poll(&mut self) {
-        if let Some(rx) = &self.exporting {
-            match rx.try_recv() {
-                Ok(m) => {
+    /// Takes the result of a finished sweep into the history, and an export's message (never
+    /// blocks). The window calls this every frame, whatever tab is shown; [`LabPanel::ui`]
+    /// calls it too.
+    pub fn poll(&mut self) {
+        if let Some(t) = &mut self.exporting {
+            match t.poll() {
+                Some(m) => {
                     self.message = Some(m);
                     self.exporting = None;
                 }
-                Err(TryRecvError::Empty) => {}
-                Err(TryRecvError::Disconnected) => {
+                None if t.is_finished() => {
                     self.message = Some((true, "Export failed: the export thread stopped".into()));
                     self.exporting = None;
                 }
+                None => {}
             }
         }
-        let Some(run) = &self.running else { return };
-        let msg = match run.rx.try_recv() {
-            Ok(m) => m,
-            Err(TryRecvError::Empty) => return,
-            Err(TryRecvError::Disconnected) => {
+        let Some(run) = &mut self.running else { return };
+        let msg = match run.task.poll() {
+            Some(m) => m,
+            None if run.task.is_finished() => {
                 Err(EngineError::Panic("the sweep thread stopped".into()))
             }
+            None => return,
         };
         let label = run.label.clone();
         self.running = None;
@@ -225,6 +222,20 @@ impl LabPanel {
             }
             Err(e) => self.message = Some((true, format!("Sweep failed: {e}"))),
         }
+    }
+
+    /// Cancels a running sweep and waits for it and for an export being written to end (a
+    /// folder sweep removes its temporary files first), then takes their results. Called when
+    /// the window closes.
+    pub fn shutdown(&mut self) {
+        if let Some(r) = &mut self.running {
+            r.ctl.cancel();
+            r.task.wait();
+        }
+        if let Some(t) = &mut self.exporting {
+            t.wait();
+        }
+        self.poll();
     }
 
     /// Adds a finished sweep to the history and selects it.
@@ -259,35 +270,25 @@ impl LabPanel {
         };
         let (result, summary) = (e.result.clone(), e.summary.clone());
         let base = PathBuf::from(self.export_base.trim());
-        let (tx, rx) = sync_channel(1);
-        let wake = ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("tessera-export".into())
-            .spawn(move || {
-                let r = write_export(what, &base, &result, &summary);
-                let _ = tx.send(match r {
-                    Ok(paths) => (
-                        false,
-                        format!(
-                            "Wrote {}",
-                            paths
-                                .iter()
-                                .map(|p| p.display().to_string())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
+        let work = move |r: &crate::ui::task::Reporter<_>| {
+            r.send(match write_export(what, &base, &result, &summary) {
+                Ok(paths) => (
+                    false,
+                    format!(
+                        "Wrote {}",
+                        paths
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
-                    Err(e) => (true, format!("Export failed: {e}")),
-                });
-                wake.request_repaint();
+                ),
+                Err(e) => (true, format!("Export failed: {e}")),
             });
-        match spawned {
-            Ok(_) => {
-                self.exporting = Some(rx);
-                self.message = Some((false, "Exporting…".into()));
-            }
-            Err(e) => self.message = Some((true, format!("Export failed: {e}"))),
-        }
+        };
+        let fail = |e: String| (true, format!("Export failed: {e}"));
+        self.exporting = Some(Task::spawn(ctx, "export", 1, work, fail));
+        self.message = Some((false, "Exporting…".into()));
     }
 
     /// Draws the tab. `settings` are the window's shared operation settings and `image` the
@@ -511,7 +512,7 @@ impl LabPanel {
             )
             .labelled_by(l.id)
             .on_hover_text("Writes <path>.csv, <path>.json and <path>-<chart>.png");
-            if let Some(answer) = self.dialog.as_ref().and_then(|d| d.poll()) {
+            if let Some(answer) = self.dialog.as_mut().and_then(|d| d.poll()) {
                 self.dialog = None;
                 if let Some(p) = answer {
                     self.export_base = strip_ext(&p).display().to_string();
