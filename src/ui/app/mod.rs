@@ -279,11 +279,67 @@ impl Workbench {
         view::preview_side(self.max_texture_side)
     }
 
+    /// Takes the reports of every background task, whatever tab is shown: the workbench's
+    /// loads, jobs, saves and dialogs, the Batch tab's batch and the lab's sweep and exports.
+    /// eframe calls this every frame (and while the window is hidden) through
+    /// [`eframe::App::logic`].
+    pub fn drain_background(&mut self) {
+        self.handle_messages();
+        self.batch.poll();
+        self.lab.poll();
+    }
+
+    /// Stops the background work before the window closes: cancels the job, the batch and
+    /// the sweep, and waits for the batch, the sweep, an export and a save to end, so that no
+    /// temporary `.part` file is left behind. (A load or a file dialog is not waited for:
+    /// neither writes, and an open dialog would wait for the user.) [`eframe::App::on_exit`]
+    /// calls this.
+    pub fn shutdown(&mut self) {
+        self.cancel();
+        self.batch.shutdown();
+        self.lab.shutdown();
+        self.jobs.wait_for_saves();
+        self.handle_messages();
+        if let Some(log) = &mut self.frame_log {
+            log.finish();
+        }
+    }
+
+    /// Background threads of the window not yet ended (or whose reports are not all taken):
+    /// the workbench's tasks, a batch and a sweep or export.
+    pub fn background_tasks(&self) -> usize {
+        self.jobs.active_tasks()
+            + usize::from(self.batch.is_running())
+            + usize::from(self.lab.is_running())
+            + usize::from(self.lab.is_exporting())
+    }
+
+    /// The Batch tab.
+    pub fn batch(&self) -> &BatchPanel {
+        &self.batch
+    }
+
+    /// The Batch tab, to set its fields.
+    pub fn batch_mut(&mut self) -> &mut BatchPanel {
+        &mut self.batch
+    }
+
+    /// The Scaling lab tab.
+    pub fn lab(&self) -> &LabPanel {
+        &self.lab
+    }
+
+    /// The Scaling lab tab, to set its fields.
+    pub fn lab_mut(&mut self) -> &mut LabPanel {
+        &mut self.lab
+    }
+
     /// Draws the whole window into `ui` (the root `Ui` of a frame) and runs its logic.
     pub fn show(&mut self, ui: &mut Ui) {
         let frame_start = Instant::now();
         self.max_texture_side = ui.ctx().input(|i| i.max_texture_side);
-        self.handle_messages();
+        // eframe's `logic` has drained the tasks already; this covers callers that only draw.
+        self.drain_background();
         self.handle_dropped_files(ui.ctx());
         self.handle_keys(ui.ctx());
         self.update_title(ui.ctx());
@@ -434,10 +490,11 @@ impl eframe::App for Workbench {
         eframe::set_value(storage, STORAGE_KEY, &self.prefs);
     }
 
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.drain_background();
+    }
+
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
-        self.jobs.cancel();
-        if let Some(log) = &mut self.frame_log {
-            log.finish();
-        }
+        self.shutdown();
     }
 }

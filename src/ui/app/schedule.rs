@@ -251,3 +251,40 @@ impl Workbench {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Outcome, Startup, Workbench};
+    use crate::ui::task::fail_spawns;
+    use std::path::PathBuf;
+
+    #[test]
+    fn a_load_or_job_whose_thread_cannot_start_ends_with_an_error() {
+        let ctx = egui::Context::default();
+        let mut app = Workbench::new(&ctx, None, Startup::Nothing);
+        fail_spawns(true);
+        app.open_file(PathBuf::from("photo.png"));
+        fail_spawns(false);
+        assert!(app.is_loading());
+        app.drain_background();
+        assert!(!app.is_busy(), "the spinner never stops");
+        let e = app.error().unwrap_or_default().to_owned();
+        assert!(e.contains("Could not open photo.png: cannot start"), "{e}");
+
+        // A real image, then a job that cannot start.
+        app.open_sample(0);
+        app.jobs.wait_all();
+        app.drain_background();
+        assert!(app.image_name().is_some(), "{:?}", app.error());
+        fail_spawns(true);
+        app.maybe_start_job();
+        fail_spawns(false);
+        assert_eq!(app.outcome(), &Outcome::Running);
+        app.drain_background();
+        assert!(!app.is_busy(), "the job still reads as running");
+        match app.outcome() {
+            Outcome::Failed(e) => assert!(e.contains("cannot start the tessera-job"), "{e}"),
+            o => panic!("outcome {o:?}"),
+        }
+    }
+}
