@@ -2,7 +2,7 @@
 //! on a background thread, then the table, the charts, the history overlay and the exports.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -41,18 +41,26 @@ fn small_image() -> Arc<SourceImage> {
     )))
 }
 
-/// Steps the UI until the sweep is over (at most 60 s).
-fn wait_done(h: &mut Harness<'_, State>) {
-    let t0 = Instant::now();
-    h.step();
-    while h.state().panel.is_running() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(60),
-            "sweep did not finish"
-        );
-        std::thread::sleep(Duration::from_millis(5));
+/// Frames a wait may run before the test fails (the cap counts frames, never time).
+const MAX_FRAMES: usize = 30_000;
+
+/// Runs frames until `cond` holds, at most [`MAX_FRAMES`].
+fn wait_until(h: &mut Harness<'_, State>, what: &str, cond: impl Fn(&State) -> bool) {
+    for _ in 0..MAX_FRAMES {
+        if cond(h.state()) {
+            return;
+        }
         h.step();
+        // Only to give the sweep's threads the CPU.
+        std::thread::sleep(Duration::from_millis(2));
     }
+    panic!("gave up waiting for {what} after {MAX_FRAMES} frames");
+}
+
+/// Runs frames until the sweep is over, then two more to draw its result.
+fn wait_done(h: &mut Harness<'_, State>) {
+    h.step();
+    wait_until(h, "the sweep to end", |s| !s.panel.is_running());
     h.step();
     h.step();
 }
@@ -110,15 +118,7 @@ fn a_sweep_shows_table_charts_history_and_exports() {
         h.get_by_label(button).click();
         h.step();
         // The export is written on a background thread.
-        let t0 = std::time::Instant::now();
-        while h.state().panel.is_exporting() {
-            assert!(
-                t0.elapsed().as_secs() < 60,
-                "{button}: export never finished"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(5));
-            h.step();
-        }
+        wait_until(&mut h, button, |s| !s.panel.is_exporting());
         let shown: Vec<String> = h
             .query_all_by_label_contains("Wrote")
             .chain(h.query_all_by_label_contains("failed"))
@@ -168,11 +168,10 @@ fn a_long_sweep_shows_progress_and_cancels() {
     h.get_by_label("Run sweep").click();
     h.step();
     assert!(h.state().panel.is_running());
-    let t0 = Instant::now();
-    while h.state().panel.progress().is_some_and(|(done, _)| done < 3) {
-        assert!(t0.elapsed() < Duration::from_secs(60), "no progress");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_until(&mut h, "three runs done", |s| {
+        s.panel.progress().is_none_or(|(done, _)| done >= 3)
+    });
+    assert!(h.state().panel.is_running(), "the sweep ended by itself");
     h.step();
     assert!(has(&h, " of 2002"), "progress not shown");
     assert!(has(&h, "Cancel"));

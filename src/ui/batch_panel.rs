@@ -1,16 +1,17 @@
 //! The Batch tab of the window: a folder in, a folder out, with the window's operation
 //! settings and worker count, live progress, Cancel and the report.
 //!
-//! The batch runs on a background thread ([`tessera_engine::batch::run`]); the panel only reads its
-//! [`BatchControl`] (atomics) and receives the report through a one-slot channel. The engine
-//! wakes the window with `request_repaint` after every file. The UI thread never decodes,
-//! processes or writes.
+//! The batch runs as a background [`Task`] ([`tessera_engine::batch::run`]); the panel only reads its
+//! [`BatchControl`] (atomics) and receives the report through the task. The engine wakes the
+//! window with `request_repaint` after every file. The UI thread never decodes, processes or
+//! writes. The window drains the panel ([`BatchPanel::poll`]) every frame, whatever tab is
+//! shown, and cancels and waits for a running batch at exit ([`BatchPanel::shutdown`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver, TryRecvError};
 
 use crate::ui::dialog::{PendingDialog, ShowDialog};
+use crate::ui::task::Task;
 use tessera_engine::EngineError;
 use tessera_engine::batch::{
     self, BatchConfig, BatchControl, BatchProgress, BatchReport, OutputFormat, Phase, Strategy,
@@ -20,7 +21,8 @@ use tessera_engine::ops::OpSettings;
 /// A batch running in the background.
 struct Running {
     ctl: Arc<BatchControl>,
-    done: Receiver<Result<BatchReport, EngineError>>,
+    /// Sends the report (or why there is none), once.
+    task: Task<Result<BatchReport, String>>,
 }
 
 /// State of the Batch tab.
@@ -73,6 +75,11 @@ impl BatchPanel {
         self.running.is_some()
     }
 
+    /// The running batch's progress.
+    pub fn progress(&self) -> Option<BatchProgress> {
+        self.running.as_ref().map(|r| r.ctl.progress())
+    }
+
     /// The last finished batch's report.
     pub fn report(&self) -> Option<&BatchReport> {
         self.last.as_ref().and_then(|r| r.as_ref().ok())
@@ -115,20 +122,17 @@ impl BatchPanel {
         self.last = None;
         let repaint = ctx.clone();
         let ctl = Arc::new(BatchControl::with_notify(move || repaint.request_repaint()));
-        let (tx, rx) = mpsc::sync_channel(1);
         let worker_ctl = Arc::clone(&ctl);
-        let wake = ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("tessera-batch".into())
-            .spawn(move || {
-                let r = batch::run(&cfg, &worker_ctl);
-                let _ = tx.send(r);
-                wake.request_repaint();
-            });
-        match spawned {
-            Ok(_) => self.running = Some(Running { ctl, done: rx }),
-            Err(e) => self.last = Some(Err(format!("cannot start the batch thread: {e}"))),
-        }
+        let task = Task::spawn(
+            ctx,
+            "batch",
+            1,
+            move |r| {
+                r.send(batch::run(&cfg, &worker_ctl).map_err(|e: EngineError| e.to_string()));
+            },
+            Err,
+        );
+        self.running = Some(Running { ctl, task });
     }
 
     /// Asks the running batch to stop.
@@ -138,19 +142,30 @@ impl BatchPanel {
         }
     }
 
-    /// Takes the result of a finished batch, if any.
-    fn poll(&mut self) {
-        let Some(r) = &self.running else {
+    /// Takes the result of a finished batch, if any (never blocks). The window calls this
+    /// every frame, whatever tab is shown; [`BatchPanel::ui`] calls it too.
+    pub fn poll(&mut self) {
+        let Some(r) = &mut self.running else {
             return;
         };
-        let result = match r.done.try_recv() {
-            Ok(res) => res.map_err(|e| e.to_string()),
-            Err(TryRecvError::Empty) => return,
-            Err(TryRecvError::Disconnected) => Err("the batch thread stopped unexpectedly".into()),
+        let result = match r.task.poll() {
+            Some(res) => res,
+            None if r.task.is_finished() => Err("the batch thread stopped unexpectedly".into()),
+            None => return,
         };
         self.last_progress = Some(r.ctl.progress());
         self.last = Some(result);
         self.running = None;
+    }
+
+    /// Cancels a running batch and waits for its thread to end (it removes its temporary
+    /// files first), then takes its report. Called when the window closes.
+    pub fn shutdown(&mut self) {
+        if let Some(r) = &mut self.running {
+            r.ctl.cancel();
+            r.task.wait();
+        }
+        self.poll();
     }
 
     /// Draws the tab. `settings` and `workers` are the window's shared operation settings.
@@ -205,7 +220,7 @@ impl BatchPanel {
             .num_columns(2)
             .spacing([12.0, 6.0])
             .show(ui, |ui| {
-                if let Some(answer) = self.dialog.as_ref().and_then(|d| d.poll()) {
+                if let Some(answer) = self.dialog.as_mut().and_then(|d| d.poll()) {
                     let input = self.dialog.take().is_some_and(|d| d.target);
                     if let Some(p) = answer {
                         let field = if input {

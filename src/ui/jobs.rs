@@ -1,10 +1,9 @@
-//! Background work of the workbench: decoding, processing, saving and file dialogs each run on
-//! their own thread and report over one bounded channel; every report wakes the UI with
-//! `request_repaint`. The UI thread only sends requests and drains [`Msg`]s.
+//! Background work of the workbench: decoding, processing, saving and file dialogs each run as
+//! a [`Task`] (their own thread, reporting over a bounded channel; every report wakes the UI
+//! with `request_repaint`). The UI thread only starts them and drains [`Msg`]s.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::{Duration, Instant};
 
 use egui::ColorImage;
@@ -15,6 +14,8 @@ use tessera_engine::ops::level::Histogram;
 use tessera_engine::ops::{Op, OpSettings};
 use tessera_engine::source::{Pixels, SourceImage};
 use tessera_engine::{EngineError, JobConfig, JobControl, JobStats, TileSize, job};
+
+use super::task::{Reporter, Task};
 
 /// Where an image comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +95,9 @@ pub enum Msg {
     },
     Picked {
         pick: Pick,
-        path: Option<PathBuf>,
+        /// The path chosen (`None`: dismissed or no dialog available), or why no dialog could
+        /// be shown.
+        result: Result<Option<PathBuf>, String>,
     },
 }
 
@@ -107,9 +110,9 @@ pub struct Running {
 
 /// Starts background work and collects its reports.
 pub struct Jobs {
-    tx: SyncSender<Msg>,
-    rx: Receiver<Msg>,
     ctx: egui::Context,
+    /// Every task started and not yet drained to its end, oldest first.
+    tasks: Vec<Task<Msg>>,
     /// The newest processing job (older ones have been cancelled).
     pub running: Option<Running>,
     generation: u64,
@@ -122,16 +125,15 @@ pub struct Jobs {
     pub dialog_open: bool,
 }
 
-/// Reports waiting in the channel before a background thread blocks.
-const CHANNEL_BOUND: usize = 16;
+/// Reports waiting in a task's channel before its thread blocks.
+const CHANNEL_BOUND: usize = 4;
 
 impl Jobs {
+    /// No work running yet; `ctx` is woken by every report.
     pub fn new(ctx: egui::Context) -> Self {
-        let (tx, rx) = sync_channel(CHANNEL_BOUND);
         Jobs {
-            tx,
-            rx,
             ctx,
+            tasks: Vec::new(),
             running: None,
             generation: 0,
             loading: None,
@@ -141,27 +143,51 @@ impl Jobs {
         }
     }
 
-    /// The next report, if any (never blocks).
+    /// The next report of any task, if any (never blocks).
     pub fn try_recv(&mut self) -> Option<Msg> {
-        self.rx.try_recv().ok()
+        let mut found = None;
+        for t in &mut self.tasks {
+            found = t.poll();
+            if found.is_some() {
+                break;
+            }
+        }
+        self.tasks.retain(|t| !t.is_finished());
+        found
     }
 
-    fn spawn(&self, name: &str, f: impl FnOnce(SyncSender<Msg>) + Send + 'static) {
-        let tx = self.tx.clone();
-        let ctx = self.ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name(format!("tessera-{name}"))
-            .spawn(move || {
-                f(tx);
-                ctx.request_repaint();
-            });
-        if let Err(e) = spawned {
-            // Out of threads: report it the way a failed job would be reported.
-            let _ = self.tx.try_send(Msg::Saved {
-                path: PathBuf::new(),
-                result: Err(format!("cannot start a background thread: {e}")),
-            });
+    /// Background threads started and not yet ended (or whose reports are not all taken).
+    pub fn active_tasks(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// Starts `work` as a task; if it fails (no thread, or a panic) `on_failure` makes the
+    /// report its activity expects, so that activity ends with an error.
+    fn spawn(
+        &mut self,
+        name: &str,
+        work: impl FnOnce(&Reporter<Msg>) + Send + 'static,
+        on_failure: impl Fn(String) -> Msg + Clone + Send + 'static,
+    ) {
+        let task = Task::spawn(&self.ctx, name, CHANNEL_BOUND, work, on_failure);
+        self.tasks.push(task);
+    }
+
+    /// Waits for the saves in progress to end (their reports stay to be drained). Used at
+    /// exit, so that no file is left half-written.
+    pub fn wait_for_saves(&mut self) {
+        for t in &mut self.tasks {
+            if t.name().strip_prefix("tessera-") == Some(SAVE_TASK) {
+                t.wait();
+            }
         }
+    }
+
+    /// Waits for every task to end (their reports stay to be drained). Tests only: a file
+    /// dialog would wait for the user.
+    #[cfg(test)]
+    pub fn wait_all(&mut self) {
+        self.tasks.iter_mut().for_each(Task::wait);
     }
 
     /// Decodes a file (or embedded bytes) in the background. A newer load supersedes this one.
@@ -169,7 +195,7 @@ impl Jobs {
         self.load_request += 1;
         let request = self.load_request;
         self.loading = Some((request, origin.name()));
-        self.spawn("decode", move |tx| {
+        let work = move |tx: &Reporter<Msg>| {
             let t0 = Instant::now();
             let decoded = match (&origin, bytes) {
                 (_, Some(b)) => decode_bytes(&origin.name(), b, DecodeLimits::default()),
@@ -191,7 +217,11 @@ impl Jobs {
                     decode_time,
                 }))
             });
-            let _ = tx.send(Msg::Loaded { request, result });
+            tx.send(Msg::Loaded { request, result });
+        };
+        self.spawn("decode", work, move |e| Msg::Loaded {
+            request,
+            result: Err(e),
         });
     }
 
@@ -219,7 +249,7 @@ impl Jobs {
             control: control.clone(),
             started: Instant::now(),
         });
-        self.spawn("job", move |tx| {
+        let work = move |tx: &Reporter<Msg>| {
             let result = job::run(&source, &op, &cfg, &control).and_then(|out| {
                 let preview = preview_of_gray(&out.image, preview_side);
                 if control.is_cancelled() {
@@ -237,7 +267,11 @@ impl Jobs {
                     tile: cfg.tile,
                 }))
             });
-            let _ = tx.send(Msg::Processed { generation, result });
+            tx.send(Msg::Processed { generation, result });
+        };
+        self.spawn("job", work, move |e| Msg::Processed {
+            generation,
+            result: Err(EngineError::Panic(e)),
         });
         generation
     }
@@ -261,12 +295,17 @@ impl Jobs {
     /// Writes `image` to `path` atomically in the background.
     pub fn save(&mut self, image: Arc<GrayImage>, path: PathBuf) {
         self.saving = Some(path.clone());
-        self.spawn("save", move |tx| {
+        let failed = path.clone();
+        let work = move |tx: &Reporter<Msg>| {
             let t0 = Instant::now();
             let result = write_gray_atomic(&image, &path)
                 .map(|()| t0.elapsed())
                 .map_err(|e| e.to_string());
-            let _ = tx.send(Msg::Saved { path, result });
+            tx.send(Msg::Saved { path, result });
+        };
+        self.spawn(SAVE_TASK, work, move |e| Msg::Saved {
+            path: failed.clone(),
+            result: Err(e),
         });
     }
 
@@ -277,7 +316,7 @@ impl Jobs {
             return;
         }
         self.dialog_open = true;
-        self.spawn("dialog", move |tx| {
+        let work = move |tx: &Reporter<Msg>| {
             let mut d = rfd::FileDialog::new();
             if let Some(f) = folder.filter(|f| f.is_dir()) {
                 d = d.set_directory(f);
@@ -308,10 +347,20 @@ impl Jobs {
                         .save_file()
                 }
             };
-            let _ = tx.send(Msg::Picked { pick, path });
+            tx.send(Msg::Picked {
+                pick,
+                result: Ok(path),
+            });
+        };
+        self.spawn("dialog", work, move |e| Msg::Picked {
+            pick,
+            result: Err(e),
         });
     }
 }
+
+/// The name of the tasks that write files.
+const SAVE_TASK: &str = "save";
 
 /// The 256-bin histogram of the gray image of `source` (the gray conversion runs on the
 /// engine, exactly as the ops see it).
@@ -380,6 +429,50 @@ pub fn preview_of_gray(img: &GrayImage, max_side: usize) -> (ColorImage, usize) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_thread_that_cannot_start_fails_the_activity_that_asked() {
+        let mut jobs = Jobs::new(egui::Context::default());
+        super::super::task::fail_spawns(true);
+        jobs.load(ImageOrigin::File("in.png".into()), None, 64);
+        let source = Arc::new(SourceImage::gray(GrayImage::new(4, 4)));
+        let cfg = JobConfig::default();
+        let generation = jobs.process(source, OpSettings::default(), Op::Gray, cfg, 64);
+        jobs.save(Arc::new(GrayImage::new(1, 1)), PathBuf::from("out.png"));
+        jobs.pick_file(Pick::Save, None, None);
+        super::super::task::fail_spawns(false);
+        let mut seen = 0;
+        while let Some(msg) = jobs.try_recv() {
+            seen += 1;
+            match msg {
+                Msg::Loaded { request, result } => {
+                    assert!(jobs.is_current_load(request));
+                    let e = result.err().unwrap();
+                    assert!(e.contains("cannot start the tessera-decode thread"), "{e}");
+                }
+                Msg::Processed {
+                    generation: g,
+                    result,
+                } => {
+                    assert_eq!(g, generation);
+                    let e = result.err().unwrap().to_string();
+                    assert!(e.contains("cannot start the tessera-job thread"), "{e}");
+                }
+                Msg::Saved { path, result } => {
+                    assert_eq!(path, PathBuf::from("out.png"));
+                    let e = result.unwrap_err();
+                    assert!(e.contains("cannot start the tessera-save thread"), "{e}");
+                }
+                Msg::Picked { pick, result } => {
+                    assert_eq!(pick, Pick::Save);
+                    let e = result.unwrap_err();
+                    assert!(e.contains("cannot start the tessera-dialog thread"), "{e}");
+                }
+            }
+        }
+        assert_eq!(seen, 4, "every activity hears of its failure");
+        assert_eq!(jobs.active_tasks(), 0);
+    }
 
     #[test]
     fn downscale_averages_blocks_and_keeps_edges() {

@@ -1,28 +1,32 @@
 //! The Scaling lab tab: sweep the open image (or the sample) over worker counts and tile
 //! sizes, and compare speedups visually.
 //!
-//! The sweep runs on a background thread ([`tessera_engine::sweep::run`]); it reports through a
-//! bounded channel and wakes the window with `request_repaint`, and the UI thread reads its
-//! progress from the shared [`SweepControl`]. Finished sweeps stay in a session history; each
-//! has a checkbox that overlays it on the time, speedup and efficiency charts. The table, the
-//! tile heat map and the Gantt timeline show the selected sweep. Exports (CSV, JSON, PNG
-//! charts) go to the path in the export field, which the Browse button fills from a save
-//! dialog.
+//! The sweep runs as a background [`Task`] ([`tessera_engine::sweep::run`]); it reports through the
+//! task, which wakes the window, and the UI thread reads its progress from the shared
+//! [`SweepControl`]. The window drains the panel ([`LabPanel::poll`]) every frame, whatever
+//! tab is shown, and cancels and waits for a running sweep at exit ([`LabPanel::shutdown`]).
+//! Finished sweeps stay in a session history; each has a checkbox that overlays it on the
+//! time, speedup and efficiency charts. The table, the tile heat map and the Gantt timeline
+//! show the selected sweep. Exports (CSV, JSON, PNG charts, in the `export` module) go to the path in
+//! the export field, which the Browse button fills from a save dialog.
 
 pub mod charts;
+mod export;
 
-use std::path::{Path, PathBuf};
+pub use export::Export;
+
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 
 use crate::ui::dialog::PendingDialog;
+use crate::ui::task::{Reporter, Task};
 use tessera_engine::EngineError;
 use tessera_engine::ops::OpSettings;
 use tessera_engine::pool::available_cores;
 use tessera_engine::source::SourceImage;
 use tessera_engine::sweep::{
     self, ImageWorkload, Summary, SweepConfig, SweepControl, SweepResult, Workload,
-    folder::FolderWorkload, report,
+    folder::FolderWorkload,
 };
 
 /// A finished sweep kept in the session history.
@@ -39,7 +43,8 @@ pub struct SweepEntry {
 
 struct Running {
     ctl: Arc<SweepControl>,
-    rx: Receiver<Result<SweepResult, EngineError>>,
+    /// Sends the sweep's result, once.
+    task: Task<Result<SweepResult, EngineError>>,
     label: String,
 }
 
@@ -67,7 +72,7 @@ pub struct LabPanel {
     /// The last message: (is an error, text).
     message: Option<(bool, String)>,
     /// An export being written on a background thread; its message arrives here.
-    exporting: Option<Receiver<(bool, String)>>,
+    exporting: Option<Task<(bool, String)>>,
     /// The export "Browse…" dialog being shown.
     dialog: Option<PendingDialog<()>>,
     cores: usize,
@@ -136,7 +141,6 @@ impl LabPanel {
         let cfg = self.config()?;
         settings.to_op()?;
         let settings = *settings;
-        let (tx, rx) = sync_channel(1);
         let repaint = ctx.clone();
         // While a sweep runs the window redraws at most twice a second: every frame costs CPU
         // (all of it with software rendering), and a measuring tool should disturb what it
@@ -145,7 +149,6 @@ impl LabPanel {
             repaint.request_repaint_after(SWEEP_REPAINT)
         }));
         let ctl2 = ctl.clone();
-        let done = ctx.clone();
         let folder = Some(self.folder_text.trim())
             .filter(|f| !f.is_empty())
             .map(PathBuf::from);
@@ -159,29 +162,24 @@ impl LabPanel {
             },
             settings.op.name()
         );
-        std::thread::Builder::new()
-            .name("tessera-sweep".into())
-            .spawn(move || {
-                let result = (|| {
-                    let work: Box<dyn Workload> = match (folder, image) {
-                        // Counting the folder's files is I/O: done here, never on the UI thread.
-                        (Some(f), _) => Box::new(FolderWorkload::new(&f, false, &settings)?),
-                        (None, Some(i)) => {
-                            Box::new(ImageWorkload::new("open image", i, &settings)?)
-                        }
-                        (None, None) => Box::new(ImageWorkload::new(
-                            crate::assets::SAMPLE_NAME,
-                            Arc::new(crate::assets::sample_image()?),
-                            &settings,
-                        )?),
-                    };
-                    sweep::run(work.as_ref(), &cfg, &ctl2)
-                })();
-                let _ = tx.send(result);
-                done.request_repaint();
-            })
-            .map_err(|e| EngineError::Panic(format!("cannot start the sweep thread: {e}")))?;
-        self.running = Some(Running { ctl, rx, label });
+        let work = move |r: &Reporter<_>| {
+            let result = (|| {
+                let work: Box<dyn Workload> = match (folder, image) {
+                    // Counting the folder's files is I/O: done here, never on the UI thread.
+                    (Some(f), _) => Box::new(FolderWorkload::new(&f, false, &settings)?),
+                    (None, Some(i)) => Box::new(ImageWorkload::new("open image", i, &settings)?),
+                    (None, None) => Box::new(ImageWorkload::new(
+                        crate::assets::SAMPLE_NAME,
+                        Arc::new(crate::assets::sample_image()?),
+                        &settings,
+                    )?),
+                };
+                sweep::run(work.as_ref(), &cfg, &ctl2)
+            })();
+            r.send(result);
+        };
+        let task = Task::spawn(ctx, "sweep", 1, work, |e| Err(EngineError::Panic(e)));
+        self.running = Some(Running { ctl, task, label });
         self.message = None;
         Ok(())
     }
@@ -193,28 +191,30 @@ impl LabPanel {
         }
     }
 
-    /// Takes the result of a finished sweep into the history.
-    fn poll(&mut self) {
-        if let Some(rx) = &self.exporting {
-            match rx.try_recv() {
-                Ok(m) => {
+    /// Takes the result of a finished sweep into the history, and an export's message (never
+    /// blocks). The window calls this every frame, whatever tab is shown; [`LabPanel::ui`]
+    /// calls it too.
+    pub fn poll(&mut self) {
+        if let Some(t) = &mut self.exporting {
+            match t.poll() {
+                Some(m) => {
                     self.message = Some(m);
                     self.exporting = None;
                 }
-                Err(TryRecvError::Empty) => {}
-                Err(TryRecvError::Disconnected) => {
+                None if t.is_finished() => {
                     self.message = Some((true, "Export failed: the export thread stopped".into()));
                     self.exporting = None;
                 }
+                None => {}
             }
         }
-        let Some(run) = &self.running else { return };
-        let msg = match run.rx.try_recv() {
-            Ok(m) => m,
-            Err(TryRecvError::Empty) => return,
-            Err(TryRecvError::Disconnected) => {
+        let Some(run) = &mut self.running else { return };
+        let msg = match run.task.poll() {
+            Some(m) => m,
+            None if run.task.is_finished() => {
                 Err(EngineError::Panic("the sweep thread stopped".into()))
             }
+            None => return,
         };
         let label = run.label.clone();
         self.running = None;
@@ -225,6 +225,20 @@ impl LabPanel {
             }
             Err(e) => self.message = Some((true, format!("Sweep failed: {e}"))),
         }
+    }
+
+    /// Cancels a running sweep and waits for it and for an export being written to end (a
+    /// folder sweep removes its temporary files first), then takes their results. Called when
+    /// the window closes.
+    pub fn shutdown(&mut self) {
+        if let Some(r) = &mut self.running {
+            r.ctl.cancel();
+            r.task.wait();
+        }
+        if let Some(t) = &mut self.exporting {
+            t.wait();
+        }
+        self.poll();
     }
 
     /// Adds a finished sweep to the history and selects it.
@@ -243,51 +257,6 @@ impl LabPanel {
 
     fn selected_entry(&self) -> Option<&SweepEntry> {
         self.selected.and_then(|i| self.history.get(i))
-    }
-
-    /// Whether an export is being written.
-    pub fn is_exporting(&self) -> bool {
-        self.exporting.is_some()
-    }
-
-    /// Writes the selected sweep's CSV, JSON or PNG charts next to the export base path, on a
-    /// background thread (the UI thread never writes files); `ctx` is woken when it is done.
-    pub fn export(&mut self, ctx: &egui::Context, what: Export) {
-        let Some(e) = self.selected_entry() else {
-            self.message = Some((true, "Run a sweep first.".into()));
-            return;
-        };
-        let (result, summary) = (e.result.clone(), e.summary.clone());
-        let base = PathBuf::from(self.export_base.trim());
-        let (tx, rx) = sync_channel(1);
-        let wake = ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("tessera-export".into())
-            .spawn(move || {
-                let r = write_export(what, &base, &result, &summary);
-                let _ = tx.send(match r {
-                    Ok(paths) => (
-                        false,
-                        format!(
-                            "Wrote {}",
-                            paths
-                                .iter()
-                                .map(|p| p.display().to_string())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    ),
-                    Err(e) => (true, format!("Export failed: {e}")),
-                });
-                wake.request_repaint();
-            });
-        match spawned {
-            Ok(_) => {
-                self.exporting = Some(rx);
-                self.message = Some((false, "Exporting…".into()));
-            }
-            Err(e) => self.message = Some((true, format!("Export failed: {e}"))),
-        }
     }
 
     /// Draws the tab. `settings` are the window's shared operation settings and `image` the
@@ -500,88 +469,4 @@ impl LabPanel {
             self.gantt_config = None;
         }
     }
-
-    fn export_ui(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| {
-            let l = ui.label("Export to");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.export_base)
-                    .desired_width(260.0)
-                    .hint_text("path without extension"),
-            )
-            .labelled_by(l.id)
-            .on_hover_text("Writes <path>.csv, <path>.json and <path>-<chart>.png");
-            if let Some(answer) = self.dialog.as_ref().and_then(|d| d.poll()) {
-                self.dialog = None;
-                if let Some(p) = answer {
-                    self.export_base = strip_ext(&p).display().to_string();
-                }
-            }
-            if ui
-                .add_enabled(self.dialog.is_none(), egui::Button::new("Browse…"))
-                .clicked()
-            {
-                self.dialog = Some(PendingDialog::spawn(ui.ctx(), (), || {
-                    rfd::FileDialog::new()
-                        .set_file_name("tessera-sweep")
-                        .save_file()
-                }));
-            }
-            if ui.button("Save CSV").clicked() {
-                self.export(ui.ctx(), Export::Csv);
-            }
-            if ui.button("Save JSON").clicked() {
-                self.export(ui.ctx(), Export::Json);
-            }
-            if ui.button("Save PNG charts").clicked() {
-                self.export(ui.ctx(), Export::Png);
-            }
-        });
-    }
-}
-
-/// Writes one export (CSV, JSON or every PNG chart) and returns the files written.
-fn write_export(
-    what: Export,
-    base: &Path,
-    result: &SweepResult,
-    summary: &Summary,
-) -> Result<Vec<PathBuf>, EngineError> {
-    match what {
-        Export::Csv => {
-            let p = base.with_extension("csv");
-            report::save_csv(summary, &p).map(|_| vec![p])
-        }
-        Export::Json => {
-            let p = base.with_extension("json");
-            report::save_json(result, &p).map(|_| vec![p])
-        }
-        Export::Png => {
-            let dir = match base.parent() {
-                Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-                _ => PathBuf::from("."),
-            };
-            let prefix = format!(
-                "{}-",
-                base.file_name()
-                    .map_or("tessera-sweep".into(), |n| n.to_string_lossy().into_owned())
-            );
-            crate::plots::save_all_prefixed(result, summary, &dir, &prefix)
-        }
-    }
-}
-
-fn strip_ext(p: &Path) -> PathBuf {
-    match p.extension().and_then(|e| e.to_str()) {
-        Some("csv" | "json" | "png") => p.with_extension(""),
-        _ => p.to_path_buf(),
-    }
-}
-
-/// What to export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Export {
-    Csv,
-    Json,
-    Png,
 }

@@ -1,8 +1,9 @@
 //! The window (eframe/egui): the workbench (open an image, tune the operation with a live
 //! preview, compare, read the histogram and timings, save), and the Batch and Scaling lab tabs.
 //!
-//! UI state lives here; every decode, job and write runs on a background thread
-//! ([`jobs`]) and reports over a bounded channel, waking the window with `request_repaint`.
+//! UI state lives here; every decode, job, write, file dialog, batch and sweep runs as a
+//! background [`task::Task`] (a named thread reporting over a bounded channel, waking the
+//! window with `request_repaint`), drained every frame whatever tab is shown.
 
 pub mod app;
 pub mod batch_panel;
@@ -11,6 +12,7 @@ pub mod dialog;
 pub mod frame_log;
 pub mod jobs;
 pub mod lab;
+pub mod task;
 pub mod view;
 
 use std::path::PathBuf;
@@ -18,8 +20,9 @@ use std::process::ExitCode;
 
 pub use app::{Outcome, Prefs, QUICK_JOB, Startup, Workbench};
 
-/// The window's initial and smallest sizes, in points.
+/// The window's initial size, in points.
 pub const WINDOW_SIZE: [f32; 2] = [1280.0, 800.0];
+/// The window's smallest size, in points.
 pub const WINDOW_MIN_SIZE: [f32; 2] = [800.0, 500.0];
 
 /// Opens the window, with `image` loaded if given (else the last image or the sample).

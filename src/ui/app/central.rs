@@ -1,0 +1,169 @@
+//! The workbench's central view (the image viewer with its toolbar and pixel readout) and the
+//! charts below it.
+
+use egui::{Color32, RichText, Ui};
+
+use super::{Workbench, max_workers};
+use crate::ui::charts::{self, Marker};
+use crate::ui::view::{ViewMode, describe_pixel};
+
+impl Workbench {
+    pub(super) fn charts(&mut self, ui: &mut Ui) {
+        let Some(img) = &self.image else { return };
+        let level = self
+            .result
+            .as_ref()
+            .filter(|r| r.image_id == img.id && r.settings.op == self.prefs.settings.op)
+            .and_then(|r| r.level);
+        let marker = Marker::for_settings(&self.prefs.settings, level);
+        let op = self
+            .prefs
+            .settings
+            .to_op()
+            .map(|o| o.describe())
+            .unwrap_or_default();
+        let id = img.id;
+        ui.columns(2, |cols| {
+            charts::histogram(
+                &mut cols[0],
+                &img.histogram,
+                marker,
+                &mut self.prefs.histogram_log,
+            );
+            charts::timing(&mut cols[1], &self.runs, id, &op, max_workers());
+        });
+    }
+
+    pub(super) fn central(&mut self, ui: &mut Ui) {
+        if let Some(e) = self.error.clone() {
+            egui::Frame::new()
+                .fill(Color32::from_rgb(90, 30, 30))
+                .inner_margin(6.0)
+                .corner_radius(4.0)
+                .show(ui, |ui| {
+                    ui.horizontal(|ui| {
+                        ui.label(RichText::new(e.to_string()).color(Color32::WHITE));
+                        if ui
+                            .small_button("Dismiss")
+                            .on_hover_text("Hide this message")
+                            .clicked()
+                        {
+                            self.error = None;
+                        }
+                    });
+                });
+        }
+        let Some(img) = &mut self.image else {
+            ui.vertical_centered(|ui| {
+                ui.add_space(ui.available_height() / 3.0);
+                if self.jobs.loading.is_some() {
+                    ui.spinner();
+                    ui.label("Opening the image…");
+                } else {
+                    ui.heading("Open an image to start");
+                    ui.label("Use Open… (Ctrl+O), drop a file on the window, or pick a sample.");
+                }
+            });
+            return;
+        };
+        let size = (img.source.width(), img.source.height());
+        ui.horizontal(|ui| {
+            for m in ViewMode::ALL {
+                ui.selectable_value(&mut self.prefs.view_mode, m, m.label())
+                    .on_hover_text(m.tooltip());
+            }
+            ui.separator();
+            if ui
+                .button("−")
+                .on_hover_text("Zoom out (−, or the mouse wheel)")
+                .clicked()
+            {
+                self.viewer.zoom_by(0.8, size);
+            }
+            if ui
+                .button("+")
+                .on_hover_text("Zoom in (+, or the mouse wheel)")
+                .clicked()
+            {
+                self.viewer.zoom_by(1.25, size);
+            }
+            if ui
+                .selectable_label(self.viewer.fit, "Fit")
+                .on_hover_text("Fit the whole image in the view (F, or double-click)")
+                .clicked()
+            {
+                self.viewer.fit = true;
+            }
+            if ui
+                .button("1:1")
+                .on_hover_text("One image pixel per screen pixel (1)")
+                .clicked()
+            {
+                let ppp = ui.ctx().pixels_per_point();
+                self.viewer.one_to_one(ppp);
+            }
+            let ppp = ui.ctx().pixels_per_point();
+            ui.label(format!("{:.0}%", self.viewer.zoom * ppp * 100.0))
+                .on_hover_text("Zoom: screen pixels per image pixel");
+            if self.prefs.view_mode == ViewMode::Split {
+                ui.separator();
+                ui.add(
+                    egui::Slider::new(&mut self.prefs.split, 0.0..=1.0)
+                        .show_value(false)
+                        .text("divider"),
+                )
+                .on_hover_text("Where the divider between original and result stands");
+            }
+        });
+        let peek =
+            ui.ctx().input(|i| i.key_down(egui::Key::Space)) && !ui.ctx().text_edit_focused();
+        let mode = if peek {
+            ViewMode::Original
+        } else {
+            self.prefs.view_mode
+        };
+        let busy = self.jobs.running.is_some();
+        let avail = ui.available_size();
+        let viewer_size = egui::vec2(avail.x, (avail.y - 24.0).max(50.0));
+        let result_layer = self
+            .result
+            .as_mut()
+            .filter(|r| r.image_id == img.id)
+            .map(|r| &mut r.layer);
+        let (hover, _) = ui
+            .allocate_ui(viewer_size, |ui| {
+                self.viewer.show(
+                    ui,
+                    &mut img.layer,
+                    result_layer,
+                    mode,
+                    &mut self.prefs.split,
+                    busy,
+                )
+            })
+            .inner;
+        self.hover = hover;
+        let readout = match hover {
+            Some(h) => {
+                let orig = img
+                    .layer
+                    .full
+                    .pixel(h.x, h.y)
+                    .map(describe_pixel)
+                    .unwrap_or_default();
+                let res = self
+                    .result
+                    .as_ref()
+                    .filter(|r| r.image_id == img.id)
+                    .and_then(|r| r.layer.full.pixel(h.x, h.y))
+                    .map(describe_pixel)
+                    .unwrap_or_else(|| "–".into());
+                format!("x {} y {}   original {orig}   result {res}", h.x, h.y)
+            }
+            None => "Point at the image to read pixel values · wheel: zoom · drag: pan · \
+                     double-click: fit · hold Space: original"
+                .to_owned(),
+        };
+        ui.label(RichText::new(readout).monospace());
+    }
+}

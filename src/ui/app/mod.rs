@@ -1,0 +1,500 @@
+//! The application: the [`Workbench`] state, the tabs and the [`eframe::App`] glue. Its
+//! concerns live in submodules, each adding to `Workbench`: [`prefs`] (what persists),
+//! `schedule` (background work and its reports), `side_panel` (the controls), `central` (the
+//! viewer and charts) and `save` (saving the result). All work runs as background tasks
+//! ([`crate::ui::task`]); this module only keeps state, reacts to reports and draws.
+
+mod central;
+pub mod prefs;
+mod save;
+mod schedule;
+mod side_panel;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui::{RichText, Ui};
+use image::GrayImage;
+
+use super::batch_panel::BatchPanel;
+use super::charts::RunRecord;
+use super::frame_log::FrameLog;
+use super::jobs::{ImageOrigin, Jobs};
+use super::lab::LabPanel;
+use super::view::{self, Hover, Layer, ViewMode, Viewer};
+use tessera_engine::ops::level::Histogram;
+use tessera_engine::ops::{Op, OpSettings};
+use tessera_engine::source::SourceImage;
+use tessera_engine::{JobStats, TileSize};
+
+pub use prefs::{
+    MAX_TILE, MIN_TILE, Prefs, RECENT_MAX, STORAGE_KEY, Tab, max_workers, window_default_settings,
+};
+
+/// What the window opens at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Startup {
+    /// This file (from the command line).
+    Path(PathBuf),
+    /// The last image of the previous run if it still exists, else the embedded sample.
+    Default,
+    /// The embedded sample.
+    Sample,
+    /// Nothing (tests).
+    Nothing,
+}
+
+/// How the newest job ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Idle,
+    Running,
+    Done,
+    Cancelled,
+    Failed(String),
+}
+
+struct OpenImage {
+    id: u64,
+    origin: ImageOrigin,
+    source: Arc<SourceImage>,
+    histogram: Histogram,
+    layer: Layer,
+    decode_time: Duration,
+}
+
+struct ResultView {
+    image_id: u64,
+    image: Arc<GrayImage>,
+    level: Option<u8>,
+    stats: JobStats,
+    settings: OpSettings,
+    op: Op,
+    megapixels: f64,
+    layer: Layer,
+}
+
+/// The job parameters a result was (or is being) computed for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Request {
+    image_id: u64,
+    settings: OpSettings,
+    workers: usize,
+    tile: TileSize,
+    /// Bumped by "Run again".
+    nonce: u64,
+}
+
+/// The whole window's state.
+pub struct Workbench {
+    pub prefs: Prefs,
+    ctx: egui::Context,
+    jobs: Jobs,
+    image: Option<OpenImage>,
+    result: Option<ResultView>,
+    viewer: Viewer,
+    runs: Vec<RunRecord>,
+    error: Option<String>,
+    notice: Option<String>,
+    /// The settings cannot run (shown beside the controls).
+    invalid: Option<String>,
+    outcome: Outcome,
+    open_field: String,
+    save_field: String,
+    /// The last default written into `save_field` (it follows the op until edited).
+    save_field_auto: String,
+    confirm_overwrite: Option<PathBuf>,
+    batch: BatchPanel,
+    lab: LabPanel,
+    max_texture_side: usize,
+    last_request: Option<Request>,
+    /// Wall time of the last job that delivered a result (decides whether a change waits for
+    /// the running job or cancels it).
+    last_job_wall: Option<Duration>,
+    nonce: u64,
+    image_counter: u64,
+    hover: Option<Hover>,
+    dialog_started: Option<Instant>,
+    frame_log: Option<FrameLog>,
+    title: String,
+}
+
+/// Runs kept for the timing chart.
+const RUNS_KEPT: usize = 200;
+
+/// A job that took at most this long is let finish when the settings change while it runs
+/// (the newest settings start right after it); a slower one is cancelled at once.
+pub const QUICK_JOB: Duration = Duration::from_millis(1000);
+impl Workbench {
+    /// A workbench with preferences from `storage` (if any), opening what `startup` says.
+    pub fn new(
+        ctx: &egui::Context,
+        storage: Option<&dyn eframe::Storage>,
+        startup: Startup,
+    ) -> Workbench {
+        let mut prefs: Prefs = storage
+            .and_then(|s| eframe::get_value(s, STORAGE_KEY))
+            .unwrap_or_default();
+        prefs.sanitize();
+        let mut app = Workbench {
+            ctx: ctx.clone(),
+            jobs: Jobs::new(ctx.clone()),
+            image: None,
+            result: None,
+            viewer: Viewer::default(),
+            runs: Vec::new(),
+            error: None,
+            notice: None,
+            invalid: None,
+            outcome: Outcome::Idle,
+            open_field: String::new(),
+            save_field: String::new(),
+            save_field_auto: String::new(),
+            confirm_overwrite: None,
+            batch: BatchPanel::default(),
+            lab: LabPanel::default(),
+            max_texture_side: ctx.input(|i| i.max_texture_side),
+            last_request: None,
+            last_job_wall: None,
+            nonce: 0,
+            image_counter: 0,
+            hover: None,
+            dialog_started: None,
+            frame_log: FrameLog::from_env(),
+            title: String::new(),
+            prefs,
+        };
+        let first = !app.prefs.started_before;
+        app.prefs.started_before = true;
+        match startup {
+            Startup::Path(p) => app.open_file(p),
+            Startup::Sample => app.open_sample(0),
+            Startup::Default => match app.prefs.last_image.clone() {
+                Some(p) if !first && p.is_file() => app.open_file(p),
+                _ => app.open_sample(0),
+            },
+            Startup::Nothing => {}
+        }
+        app
+    }
+
+    /// The open image's name (`None` before one has loaded).
+    pub fn image_name(&self) -> Option<String> {
+        self.image.as_ref().map(|i| i.origin.name())
+    }
+
+    /// The open image's size.
+    pub fn image_size(&self) -> Option<(usize, usize)> {
+        self.image
+            .as_ref()
+            .map(|i| (i.source.width(), i.source.height()))
+    }
+
+    /// The open image (shared with the Scaling lab).
+    pub fn source(&self) -> Option<Arc<SourceImage>> {
+        self.image.as_ref().map(|i| i.source.clone())
+    }
+
+    /// The newest finished result and the settings it was computed with.
+    pub fn result(&self) -> Option<(&GrayImage, &OpSettings, usize)> {
+        self.result
+            .as_ref()
+            .map(|r| (r.image.as_ref(), &r.settings, r.stats.workers))
+    }
+
+    /// The level Otsu or triangle found for the shown result.
+    pub fn found_level(&self) -> Option<u8> {
+        self.result.as_ref().and_then(|r| r.level)
+    }
+
+    /// Whether the shown result matches the current settings and image, with no job running.
+    pub fn is_up_to_date(&self) -> bool {
+        let (Some(img), Some(res)) = (&self.image, &self.result) else {
+            return false;
+        };
+        self.jobs.running.is_none()
+            && res.image_id == img.id
+            && res.settings == self.prefs.settings
+            && res.stats.workers == self.prefs.workers
+    }
+
+    /// Whether a load, job or save is running.
+    pub fn is_busy(&self) -> bool {
+        self.jobs.running.is_some() || self.jobs.loading.is_some() || self.jobs.saving.is_some()
+    }
+
+    pub fn is_loading(&self) -> bool {
+        self.jobs.loading.is_some()
+    }
+
+    pub fn is_saving(&self) -> bool {
+        self.jobs.saving.is_some()
+    }
+
+    /// The error shown in the window, if any.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// The last notice (saved file, ...), if any.
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+
+    /// How the newest job ended.
+    pub fn outcome(&self) -> &Outcome {
+        &self.outcome
+    }
+
+    /// The finished runs (for the timing chart), oldest first.
+    pub fn runs(&self) -> &[RunRecord] {
+        &self.runs
+    }
+
+    /// Whether the overwrite confirmation is showing.
+    pub fn confirming_overwrite(&self) -> Option<&Path> {
+        self.confirm_overwrite.as_deref()
+    }
+
+    /// The pixel under the cursor in the last frame.
+    pub fn hovered_pixel(&self) -> Option<(usize, usize)> {
+        self.hover.map(|h| (h.x, h.y))
+    }
+
+    /// The viewer's zoom (screen points per image pixel).
+    pub fn zoom(&self) -> f32 {
+        self.viewer.zoom
+    }
+
+    /// Full-resolution tiles uploaded for the original and the result.
+    pub fn tile_textures(&self) -> (usize, usize) {
+        (
+            self.image.as_ref().map_or(0, |i| i.layer.tile_count()),
+            self.result.as_ref().map_or(0, |r| r.layer.tile_count()),
+        )
+    }
+
+    fn preview_side(&self) -> usize {
+        view::preview_side(self.max_texture_side)
+    }
+
+    /// Takes the reports of every background task, whatever tab is shown: the workbench's
+    /// loads, jobs, saves and dialogs, the Batch tab's batch and the lab's sweep and exports.
+    /// eframe calls this every frame (and while the window is hidden) through
+    /// [`eframe::App::logic`].
+    pub fn drain_background(&mut self) {
+        self.handle_messages();
+        self.batch.poll();
+        self.lab.poll();
+    }
+
+    /// Stops the background work before the window closes: cancels the job, the batch and
+    /// the sweep, and waits for the batch, the sweep, an export and a save to end, so that no
+    /// temporary `.part` file is left behind. (A load or a file dialog is not waited for:
+    /// neither writes, and an open dialog would wait for the user.) [`eframe::App::on_exit`]
+    /// calls this.
+    pub fn shutdown(&mut self) {
+        self.cancel();
+        self.batch.shutdown();
+        self.lab.shutdown();
+        self.jobs.wait_for_saves();
+        self.handle_messages();
+        if let Some(log) = &mut self.frame_log {
+            log.finish();
+        }
+    }
+
+    /// Background threads of the window not yet ended (or whose reports are not all taken):
+    /// the workbench's tasks, a batch and a sweep or export.
+    pub fn background_tasks(&self) -> usize {
+        self.jobs.active_tasks()
+            + usize::from(self.batch.is_running())
+            + usize::from(self.lab.is_running())
+            + usize::from(self.lab.is_exporting())
+    }
+
+    /// The Batch tab.
+    pub fn batch(&self) -> &BatchPanel {
+        &self.batch
+    }
+
+    /// The Batch tab, to set its fields.
+    pub fn batch_mut(&mut self) -> &mut BatchPanel {
+        &mut self.batch
+    }
+
+    /// The Scaling lab tab.
+    pub fn lab(&self) -> &LabPanel {
+        &self.lab
+    }
+
+    /// The Scaling lab tab, to set its fields.
+    pub fn lab_mut(&mut self) -> &mut LabPanel {
+        &mut self.lab
+    }
+
+    /// Draws the whole window into `ui` (the root `Ui` of a frame) and runs its logic.
+    pub fn show(&mut self, ui: &mut Ui) {
+        let frame_start = Instant::now();
+        self.max_texture_side = ui.ctx().input(|i| i.max_texture_side);
+        // eframe's `logic` has drained the tasks already; this covers callers that only draw.
+        self.drain_background();
+        self.handle_dropped_files(ui.ctx());
+        self.handle_keys(ui.ctx());
+        self.update_title(ui.ctx());
+
+        egui::Panel::top("tabs").show(ui, |ui| self.top_bar(ui));
+        match self.prefs.tab {
+            Tab::Workbench => {
+                egui::Panel::left("controls")
+                    .resizable(true)
+                    .default_size(290.0)
+                    .show(ui, |ui| {
+                        egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui));
+                    });
+                if self.prefs.show_charts && self.image.is_some() {
+                    egui::Panel::bottom("charts")
+                        .resizable(true)
+                        .default_size(230.0)
+                        .show(ui, |ui| self.charts(ui));
+                }
+                egui::CentralPanel::default().show(ui, |ui| self.central(ui));
+            }
+            Tab::Batch => {
+                egui::CentralPanel::default().show(ui, |ui| {
+                    self.batch.ui(ui, &self.prefs.settings, self.prefs.workers);
+                });
+            }
+            Tab::Lab => {
+                let image = self.source();
+                egui::CentralPanel::default().show(ui, |ui| {
+                    self.lab.ui(ui, &self.prefs.settings, image);
+                });
+            }
+        }
+        self.overwrite_modal(ui.ctx());
+        self.maybe_start_job();
+        if self.jobs.running.is_some() || self.jobs.loading.is_some() {
+            // Progress is also pushed by each tile; this keeps the bar moving between tiles.
+            ui.ctx().request_repaint_after(Duration::from_millis(100));
+        }
+        if let Some(log) = &mut self.frame_log {
+            log.frame(frame_start, self.jobs.running.is_some(), self.runs.len());
+        }
+    }
+
+    fn update_title(&mut self, ctx: &egui::Context) {
+        let title = match &self.image {
+            Some(i) => format!("{} — tessera", i.origin.name()),
+            None => "tessera".to_owned(),
+        };
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
+    }
+
+    fn handle_dropped_files(&mut self, ctx: &egui::Context) {
+        let dropped = ctx.input(|i| i.raw.dropped_files.clone());
+        if let Some(f) = dropped.first() {
+            self.prefs.tab = Tab::Workbench;
+            self.open_file(f.path().to_path_buf());
+        }
+    }
+
+    fn handle_keys(&mut self, ctx: &egui::Context) {
+        use egui::{Key, Modifiers};
+        let (open, save) = ctx.input_mut(|i| {
+            (
+                i.consume_key(Modifiers::COMMAND, Key::O),
+                i.consume_key(Modifiers::COMMAND, Key::S),
+            )
+        });
+        if open {
+            self.pick_open();
+        }
+        if save && self.result.is_some() {
+            self.pick_save();
+        }
+        if ctx.text_edit_focused() || self.prefs.tab != Tab::Workbench {
+            return;
+        }
+        let size = self.image_size().unwrap_or((1, 1));
+        ctx.input(|i| {
+            for (key, mode) in [
+                (Key::R, ViewMode::Result),
+                (Key::O, ViewMode::Original),
+                (Key::S, ViewMode::Split),
+                (Key::D, ViewMode::SideBySide),
+            ] {
+                if i.key_pressed(key) && i.modifiers.is_none() {
+                    self.prefs.view_mode = mode;
+                }
+            }
+            if i.key_pressed(Key::F) {
+                self.viewer.fit = true;
+            }
+            if i.key_pressed(Key::Num1) {
+                self.viewer.one_to_one(i.pixels_per_point);
+            }
+            if i.key_pressed(Key::Plus) || i.key_pressed(Key::Equals) {
+                self.viewer.zoom_by(1.25, size);
+            }
+            if i.key_pressed(Key::Minus) {
+                self.viewer.zoom_by(0.8, size);
+            }
+        });
+    }
+
+    fn top_bar(&mut self, ui: &mut Ui) {
+        ui.horizontal(|ui| {
+            ui.heading(RichText::new("tessera").strong());
+            ui.separator();
+            for (tab, label, tip) in [
+                (
+                    Tab::Workbench,
+                    "Workbench",
+                    "Open one image, tune the operation with a live preview, compare and save",
+                ),
+                (
+                    Tab::Batch,
+                    "Batch",
+                    "Process a whole folder with the same settings",
+                ),
+                (
+                    Tab::Lab,
+                    "Scaling lab",
+                    "Time the operation across worker counts and tile sizes",
+                ),
+            ] {
+                ui.selectable_value(&mut self.prefs.tab, tab, label)
+                    .on_hover_text(tip);
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if self.prefs.tab == Tab::Workbench {
+                    ui.toggle_value(&mut self.prefs.show_charts, "Charts")
+                        .on_hover_text("Show or hide the histogram and timing chart");
+                }
+            });
+        });
+    }
+}
+
+impl eframe::App for Workbench {
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, STORAGE_KEY, &self.prefs);
+    }
+
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.drain_background();
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.shutdown();
+    }
+}

@@ -1,0 +1,290 @@
+//! The workbench's background work: opening images, starting a job when the image or the
+//! settings change, taking the reports of its tasks, and the file dialogs.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use super::{OpenImage, Outcome, QUICK_JOB, RUNS_KEPT, Request, ResultView, Workbench};
+use crate::assets::SAMPLES;
+use crate::ui::charts::RunRecord;
+use crate::ui::jobs::{ImageOrigin, Msg, Pick, Processed};
+use crate::ui::view::{FullRes, Layer};
+use tessera_engine::{EngineError, JobConfig, TileSize};
+
+impl Workbench {
+    /// Opens an image file (decoded in the background; the current image stays until then).
+    pub fn open_file(&mut self, path: PathBuf) {
+        let side = self.preview_side();
+        self.jobs.load(ImageOrigin::File(path), None, side);
+    }
+
+    /// Opens the embedded sample number `i`.
+    pub fn open_sample(&mut self, i: usize) {
+        let Some(s) = SAMPLES.get(i) else { return };
+        let side = self.preview_side();
+        self.jobs
+            .load(ImageOrigin::Sample(s.name), Some(s.bytes), side);
+    }
+
+    /// Cancels the running job.
+    pub fn cancel(&mut self) {
+        if self.jobs.cancel() {
+            self.outcome = Outcome::Cancelled;
+        }
+    }
+
+    pub(super) fn pick_open(&mut self) {
+        self.dialog_started = Some(Instant::now());
+        let folder = self.prefs.last_folder.clone();
+        self.jobs.pick_file(Pick::Open, folder, None);
+    }
+
+    pub(super) fn pick_save(&mut self) {
+        self.dialog_started = Some(Instant::now());
+        let folder = self.save_folder();
+        let name = self.default_save_name();
+        self.jobs.pick_file(Pick::Save, folder, Some(name));
+    }
+
+    pub(super) fn handle_messages(&mut self) {
+        while let Some(msg) = self.jobs.try_recv() {
+            match msg {
+                Msg::Loaded { request, result } => {
+                    if !self.jobs.is_current_load(request) {
+                        continue;
+                    }
+                    let name = self.jobs.loading.take().map(|l| l.1).unwrap_or_default();
+                    match result {
+                        Ok(loaded) => {
+                            self.image_counter += 1;
+                            let layer = Layer::new(
+                                &self.ctx,
+                                &format!("original-{}", self.image_counter),
+                                FullRes::Source(loaded.source.clone()),
+                                loaded.preview,
+                                self.max_texture_side,
+                            );
+                            if let ImageOrigin::File(p) = &loaded.origin {
+                                self.prefs.remember_file(p);
+                                self.open_field = p.display().to_string();
+                            }
+                            self.error = None;
+                            self.result = None;
+                            self.save_field.clear();
+                            self.image = Some(OpenImage {
+                                id: self.image_counter,
+                                origin: loaded.origin,
+                                source: loaded.source,
+                                histogram: loaded.histogram,
+                                layer,
+                                decode_time: loaded.decode_time,
+                            });
+                        }
+                        Err(e) => {
+                            let kept = if self.image.is_some() {
+                                " The previous image stays open."
+                            } else {
+                                ""
+                            };
+                            self.error = Some(format!("Could not open {name}: {e}.{kept}"));
+                        }
+                    }
+                }
+                Msg::Processed { generation, result } => {
+                    if !self.jobs.is_current_job(generation) {
+                        continue;
+                    }
+                    let wall = self.jobs.running.take().map(|r| r.started.elapsed());
+                    match result {
+                        Ok(p) => {
+                            self.last_job_wall = wall;
+                            self.accept_result(*p)
+                        }
+                        Err(EngineError::Cancelled) => self.outcome = Outcome::Cancelled,
+                        Err(e) => {
+                            self.outcome = Outcome::Failed(e.to_string());
+                            self.error = Some(format!("Processing failed: {e}"));
+                        }
+                    }
+                }
+                Msg::Saved { path, result } => {
+                    self.jobs.saving = None;
+                    match result {
+                        Ok(t) => {
+                            self.notice = Some(format!(
+                                "Saved {} ({:.0} ms).",
+                                path.display(),
+                                t.as_secs_f64() * 1e3
+                            ));
+                            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                                self.prefs.last_folder = Some(dir.to_path_buf());
+                            }
+                        }
+                        Err(e) => {
+                            self.notice = None;
+                            self.error = Some(format!("Could not save: {e}"));
+                        }
+                    }
+                }
+                Msg::Picked { pick, result } => {
+                    self.jobs.dialog_open = false;
+                    let quick = self
+                        .dialog_started
+                        .take()
+                        .is_some_and(|t| t.elapsed() < Duration::from_millis(400));
+                    let path = match result {
+                        Ok(path) => path,
+                        Err(e) => {
+                            self.error = Some(format!("Could not show a file dialog: {e}"));
+                            continue;
+                        }
+                    };
+                    match (pick, path) {
+                        (Pick::Open, Some(p)) => self.open_file(p),
+                        (Pick::Save, Some(p)) => self.request_save(p),
+                        (_, None) if quick => {
+                            self.notice = Some(
+                                "No file dialog is available here (no desktop portal): type \
+                                 a path in the field instead."
+                                    .into(),
+                            )
+                        }
+                        (_, None) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    fn accept_result(&mut self, p: Processed) {
+        let Some(img) = &self.image else { return };
+        let layer = Layer::new(
+            &self.ctx,
+            &format!("result-{}", p.generation),
+            FullRes::Gray(p.image.clone()),
+            p.preview,
+            self.max_texture_side,
+        );
+        let tile_label = match p.tile {
+            TileSize::Auto => "auto".to_owned(),
+            TileSize::Square(e) => format!("{e}"),
+        };
+        self.runs.push(RunRecord {
+            image_id: img.id,
+            image_name: img.origin.name(),
+            op: p.op.describe(),
+            workers: p.stats.workers,
+            tile_label,
+            tile: p.stats.tile,
+            tiles: p.stats.tiles,
+            compute: p.stats.compute,
+            megapixels: p.megapixels,
+        });
+        if self.runs.len() > RUNS_KEPT {
+            self.runs.remove(0);
+        }
+        self.outcome = Outcome::Done;
+        self.result = Some(ResultView {
+            image_id: img.id,
+            image: p.image,
+            level: p.level,
+            stats: p.stats,
+            settings: p.settings,
+            op: p.op,
+            megapixels: p.megapixels,
+            layer,
+        });
+    }
+
+    /// Starts a job when the image or the settings changed since the last one (see
+    /// [`QUICK_JOB`] for when it waits for the running one).
+    pub(super) fn maybe_start_job(&mut self) {
+        let Some(img) = &self.image else { return };
+        let want = Request {
+            image_id: img.id,
+            settings: self.prefs.settings,
+            workers: self.prefs.workers,
+            tile: self.prefs.tile,
+            nonce: self.nonce,
+        };
+        if self.last_request == Some(want) {
+            return;
+        }
+        // A quick job on the same image still running is let finish, and the newest settings
+        // start right after it (a repaint comes with its result): while a slider is dragged
+        // the view then follows at the job's own rate, instead of every change cancelling the
+        // job before it can show anything. A slow job (over QUICK_JOB last time) is cancelled
+        // and restarted at once, as before, so a change never waits long behind a stale job.
+        let same_image = self
+            .last_request
+            .is_some_and(|r| r.image_id == want.image_id);
+        let quick = self.last_job_wall.is_none_or(|d| d <= QUICK_JOB);
+        if let Some(running) = &self.jobs.running
+            && same_image
+            && quick
+            && running.started.elapsed() < 2 * QUICK_JOB
+        {
+            self.ctx.request_repaint_after(Duration::from_millis(20));
+            return;
+        }
+        if !same_image {
+            self.last_job_wall = None;
+        }
+        self.last_request = Some(want);
+        match self.prefs.settings.to_op() {
+            Ok(op) => {
+                self.invalid = None;
+                let source = img.source.clone();
+                let cfg = JobConfig {
+                    workers: self.prefs.workers,
+                    tile: self.prefs.tile,
+                };
+                let side = self.preview_side();
+                self.jobs
+                    .process(source, self.prefs.settings, op, cfg, side);
+                self.outcome = Outcome::Running;
+            }
+            Err(e) => {
+                self.jobs.cancel();
+                self.invalid = Some(e.to_string());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Outcome, Startup, Workbench};
+    use crate::ui::task::fail_spawns;
+    use std::path::PathBuf;
+
+    #[test]
+    fn a_load_or_job_whose_thread_cannot_start_ends_with_an_error() {
+        let ctx = egui::Context::default();
+        let mut app = Workbench::new(&ctx, None, Startup::Nothing);
+        fail_spawns(true);
+        app.open_file(PathBuf::from("photo.png"));
+        fail_spawns(false);
+        assert!(app.is_loading());
+        app.drain_background();
+        assert!(!app.is_busy(), "the spinner never stops");
+        let e = app.error().unwrap_or_default().to_owned();
+        assert!(e.contains("Could not open photo.png: cannot start"), "{e}");
+
+        // A real image, then a job that cannot start.
+        app.open_sample(0);
+        app.jobs.wait_all();
+        app.drain_background();
+        assert!(app.image_name().is_some(), "{:?}", app.error());
+        fail_spawns(true);
+        app.maybe_start_job();
+        fail_spawns(false);
+        assert_eq!(app.outcome(), &Outcome::Running);
+        app.drain_background();
+        assert!(!app.is_busy(), "the job still reads as running");
+        match app.outcome() {
+            Outcome::Failed(e) => assert!(e.contains("cannot start the tessera-job"), "{e}"),
+            o => panic!("outcome {o:?}"),
+        }
+    }
+}

@@ -1,0 +1,478 @@
+//! The workbench's side panel: the image, the operation and its parameters, the execution
+//! settings, the job's status and the output.
+
+use std::path::PathBuf;
+
+use egui::{Color32, RichText, Ui};
+
+use super::{MAX_TILE, MIN_TILE, Outcome, Workbench, max_workers, window_default_settings};
+use crate::assets::SAMPLES;
+use tessera_engine::TileSize;
+use tessera_engine::ops::{OpKind, ThresholdType};
+use tessera_engine::pool::available_cores;
+
+impl Workbench {
+    pub(super) fn controls(&mut self, ui: &mut Ui) {
+        ui.add_space(4.0);
+        ui.strong("Image");
+        ui.horizontal_wrapped(|ui| {
+            if ui
+                .button("Open…")
+                .on_hover_text(
+                    "Choose an image file (Ctrl+O). You can also drop a file on the window.",
+                )
+                .clicked()
+            {
+                self.pick_open();
+            }
+            ui.menu_button("Recent", |ui| {
+                if self.prefs.recent.is_empty() {
+                    ui.label("No recent files");
+                }
+                let mut chosen = None;
+                for p in &self.prefs.recent {
+                    let exists = p.is_file();
+                    let name = p
+                        .file_name()
+                        .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into());
+                    if ui
+                        .add_enabled(exists, egui::Button::new(name))
+                        .on_hover_text(p.display().to_string())
+                        .on_disabled_hover_text(format!("{} (missing)", p.display()))
+                        .clicked()
+                    {
+                        chosen = Some(p.clone());
+                        ui.close();
+                    }
+                }
+                if !self.prefs.recent.is_empty() && ui.button("Clear list").clicked() {
+                    self.prefs.recent.clear();
+                    ui.close();
+                }
+                if let Some(p) = chosen {
+                    self.open_file(p);
+                }
+            })
+            .response
+            .on_hover_text("Reopen one of the last images");
+            ui.menu_button("Samples", |ui| {
+                for (i, s) in SAMPLES.iter().enumerate() {
+                    if ui.button(s.name).on_hover_text(s.description).clicked() {
+                        self.open_sample(i);
+                        ui.close();
+                    }
+                }
+            })
+            .response
+            .on_hover_text("Open an image embedded in tessera");
+        });
+        ui.horizontal(|ui| {
+            let l = ui.label("Path");
+            let field = egui::TextEdit::singleline(&mut self.open_field)
+                .hint_text("/path/to/image.png")
+                .desired_width((ui.available_width() - 64.0).max(80.0));
+            let r = ui
+                .add(field)
+                .on_hover_text("Type or paste the path of an image, then press Enter or Open")
+                .labelled_by(l.id);
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if ui
+                .button("Open")
+                .on_hover_text("Open the image at the typed path")
+                .clicked()
+                || enter
+            {
+                let p = PathBuf::from(self.open_field.trim());
+                if !p.as_os_str().is_empty() {
+                    self.open_file(p);
+                }
+            }
+        });
+        if let Some((_, name)) = &self.jobs.loading {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(format!("Opening {name}…"));
+            });
+        }
+        if let Some(img) = &self.image {
+            let s = &img.source;
+            let color = s.color.split(' ').take(2).collect::<Vec<_>>().join(" ");
+            let details = format!(
+                "{}\n{}, decoded in {:.0} ms",
+                img.origin
+                    .path()
+                    .map_or_else(|| img.origin.name(), |p| p.display().to_string()),
+                s.color,
+                img.decode_time.as_secs_f64() * 1e3
+            );
+            ui.add(egui::Label::new(RichText::new(img.origin.name()).small()).truncate())
+                .on_hover_text(&details);
+            ui.add(
+                egui::Label::new(
+                    RichText::new(format!(
+                        "{}×{} · {:.1} MP · {color}",
+                        s.width(),
+                        s.height(),
+                        s.megapixels(),
+                    ))
+                    .small(),
+                )
+                .truncate(),
+            )
+            .on_hover_text(details);
+        }
+        ui.separator();
+        self.op_controls(ui);
+        ui.separator();
+        self.exec_controls(ui);
+        ui.separator();
+        self.job_status(ui);
+        ui.separator();
+        self.save_controls(ui);
+    }
+
+    fn op_controls(&mut self, ui: &mut Ui) {
+        ui.strong("Operation");
+        let s = &mut self.prefs.settings;
+        egui::Grid::new("op-grid")
+            .num_columns(2)
+            .spacing([8.0, 6.0])
+            .show(ui, |ui| {
+                let l = ui.label("Method");
+                egui::ComboBox::from_id_salt("operation")
+                    .selected_text(s.op.label())
+                    .width(170.0)
+                    .show_ui(ui, |ui| {
+                        for k in OpKind::ALL {
+                            ui.selectable_value(&mut s.op, k, k.label())
+                                .on_hover_text(op_tooltip(k));
+                        }
+                    })
+                    .response
+                    .on_hover_text(
+                        "What to compute: grayscale only, a fixed or automatic (Otsu, \
+                         triangle) global threshold, or an adaptive threshold against the \
+                         local mean",
+                    )
+                    .labelled_by(l.id);
+                ui.end_row();
+
+                let allowed = s.op.allowed_types();
+                if !allowed.is_empty() && !allowed.contains(&s.kind) {
+                    s.kind = ThresholdType::Binary;
+                }
+                let l = ui.label("Type");
+                ui.add_enabled_ui(!allowed.is_empty(), |ui| {
+                    egui::ComboBox::from_id_salt("threshold-type")
+                        .selected_text(type_label(s.kind))
+                        .width(170.0)
+                        .show_ui(ui, |ui| {
+                            for &t in allowed {
+                                ui.selectable_value(&mut s.kind, t, type_label(t))
+                                    .on_hover_text(type_tooltip(t));
+                            }
+                        })
+                        .response
+                        .on_hover_text(
+                            "What passing and failing pixels become (OpenCV's threshold \
+                             types; the adaptive methods allow binary and inverted binary)",
+                        )
+                        .on_disabled_hover_text("Grayscale has no threshold type")
+                        .labelled_by(l.id);
+                });
+                ui.end_row();
+
+                let l = ui.label("Threshold");
+                ui.add_enabled(
+                    s.op.uses_thresh(),
+                    egui::Slider::new(&mut s.thresh, 0.0..=255.0).step_by(1.0),
+                )
+                .on_hover_text("Fixed level: pixels brighter than this pass (fixed threshold only)")
+                .on_disabled_hover_text(match s.op {
+                    OpKind::Otsu | OpKind::Triangle => {
+                        "Otsu and triangle find the level themselves (shown below)"
+                    }
+                    _ => "Only the fixed threshold uses a level",
+                })
+                .labelled_by(l.id);
+                ui.end_row();
+
+                let l = ui.label("Max value");
+                ui.add_enabled(
+                    s.op != OpKind::Gray,
+                    egui::Slider::new(&mut s.max_value, 0.0..=255.0).step_by(1.0),
+                )
+                .on_hover_text("The value given to passing pixels (binary types)")
+                .labelled_by(l.id);
+                ui.end_row();
+
+                let l = ui.label("Block size");
+                let mut block = s.block_size.clamp(3, 255);
+                let r = ui
+                    .add_enabled(
+                        s.op.uses_block(),
+                        egui::Slider::new(&mut block, 3..=255).step_by(2.0),
+                    )
+                    .on_hover_text(
+                        "Side of the square neighbourhood the adaptive level is computed over \
+                         (odd, in pixels). Larger blocks follow slower lighting changes.",
+                    )
+                    .on_disabled_hover_text("Only the adaptive methods use a block")
+                    .labelled_by(l.id);
+                if r.changed() || block != s.block_size.clamp(3, 255) {
+                    s.block_size = block | 1;
+                }
+                ui.end_row();
+
+                let l = ui.label("C");
+                ui.add_enabled(
+                    s.op.uses_block(),
+                    egui::Slider::new(&mut s.c, -50.0..=50.0).step_by(0.5),
+                )
+                .on_hover_text(
+                    "Subtracted from the local mean: a pixel passes when it is brighter than \
+                     the mean minus C. Larger C: fewer dark pixels.",
+                )
+                .on_disabled_hover_text("Only the adaptive methods use C")
+                .labelled_by(l.id);
+                ui.end_row();
+            });
+        if matches!(self.prefs.settings.op, OpKind::Otsu | OpKind::Triangle) {
+            let text = match (&self.result, self.jobs.running.is_some()) {
+                (Some(r), false) if r.settings.op == self.prefs.settings.op => {
+                    format!(
+                        "Level found: {}",
+                        r.level.map_or("–".into(), |l| l.to_string())
+                    )
+                }
+                _ => "Level found: computing…".to_owned(),
+            };
+            ui.label(
+                RichText::new(text)
+                    .strong()
+                    .color(Color32::from_rgb(255, 120, 100)),
+            )
+            .on_hover_text("The global threshold the automatic method chose for this image");
+        }
+        if let Some(e) = &self.invalid {
+            ui.colored_label(Color32::from_rgb(255, 110, 90), e);
+        }
+        if ui
+            .small_button("Reset parameters")
+            .on_hover_text("Back to the defaults: adaptive Gaussian, binary, block 25, C 10")
+            .clicked()
+        {
+            self.prefs.settings = window_default_settings();
+        }
+    }
+
+    fn exec_controls(&mut self, ui: &mut Ui) {
+        ui.strong("Execution");
+        let cores = available_cores();
+        egui::Grid::new("exec-grid")
+            .num_columns(2)
+            .spacing([8.0, 6.0])
+            .show(ui, |ui| {
+                let l = ui.label("Workers");
+                ui.add(egui::Slider::new(
+                    &mut self.prefs.workers,
+                    1..=max_workers(),
+                ))
+                .labelled_by(l.id)
+                .on_hover_text(format!(
+                    "How many threads process the tiles of the image ({cores} cores here; \
+                         up to twice that to see the cost of oversubscription)"
+                ));
+                ui.end_row();
+
+                let l = ui.label("Tiles");
+                ui.horizontal(|ui| {
+                    let mut auto = self.prefs.tile == TileSize::Auto;
+                    if ui
+                        .checkbox(&mut auto, "auto")
+                        .on_hover_text(
+                            "Let the engine choose: full-width strips, about four per worker",
+                        )
+                        .changed()
+                    {
+                        self.prefs.tile = if auto {
+                            TileSize::Auto
+                        } else {
+                            TileSize::Square(256)
+                        };
+                    }
+                    let mut edge = match self.prefs.tile {
+                        TileSize::Square(e) => e,
+                        TileSize::Auto => 256,
+                    };
+                    let r = ui
+                        .add_enabled(
+                            !auto,
+                            egui::DragValue::new(&mut edge)
+                                .range(MIN_TILE..=MAX_TILE)
+                                .speed(4.0)
+                                .suffix(" px"),
+                        )
+                        .on_hover_text("Edge of the square tiles in pixels (untick auto to set it)")
+                        .labelled_by(l.id);
+                    if r.changed() && !auto {
+                        self.prefs.tile = TileSize::Square(edge);
+                    }
+                });
+                ui.end_row();
+            });
+    }
+
+    fn job_status(&mut self, ui: &mut Ui) {
+        ui.strong("Job");
+        if let Some(r) = &self.jobs.running {
+            let (done, total) = r.control.progress();
+            let frac = if total == 0 {
+                0.0
+            } else {
+                done as f32 / total as f32
+            };
+            ui.add(
+                egui::ProgressBar::new(frac)
+                    .text(format!("{done} / {total} tiles"))
+                    .animate(true),
+            )
+            .on_hover_text("Tiles done over all stages of the running job");
+        } else {
+            let text = match &self.outcome {
+                Outcome::Idle => "Waiting for an image".to_owned(),
+                Outcome::Running => "Starting…".to_owned(),
+                Outcome::Done => "Done".to_owned(),
+                Outcome::Cancelled => "Cancelled".to_owned(),
+                Outcome::Failed(e) => format!("Failed: {e}"),
+            };
+            ui.add(
+                egui::ProgressBar::new(if self.outcome == Outcome::Done {
+                    1.0
+                } else {
+                    0.0
+                })
+                .text(text),
+            );
+        }
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(self.jobs.running.is_some(), egui::Button::new("Cancel"))
+                .on_hover_text("Stop the running job; the previous result stays on screen")
+                .clicked()
+            {
+                self.cancel();
+            }
+            if ui
+                .add_enabled(self.image.is_some(), egui::Button::new("Run again"))
+                .on_hover_text("Run the same job again (adds a point to the timing chart)")
+                .clicked()
+            {
+                self.nonce += 1;
+            }
+        });
+        if let Some(r) = &self.result {
+            let st = &r.stats;
+            let ms = st.compute.as_secs_f64() * 1e3;
+            ui.label(
+                RichText::new(format!(
+                    "Last job: {ms:.1} ms · {} worker{} · {} tiles of {} · {:.0} MP/s",
+                    st.workers,
+                    if st.workers == 1 { "" } else { "s" },
+                    st.tiles,
+                    st.tile,
+                    r.megapixels / st.compute.as_secs_f64().max(1e-9)
+                ))
+                .small(),
+            )
+            .on_hover_text(format!(
+                "{} on {:.2} MP; compute time only (decode and display not included)",
+                r.op.describe(),
+                r.megapixels
+            ));
+        }
+    }
+
+    fn save_controls(&mut self, ui: &mut Ui) {
+        ui.strong("Output");
+        let has = self.result.is_some();
+        if ui
+            .add_enabled(has, egui::Button::new("Save result…"))
+            .on_hover_text(
+                "Choose where to save the result (Ctrl+S). PNG by default; the extension picks \
+                 the format (png, jpg, tif, bmp, webp, pgm).",
+            )
+            .on_disabled_hover_text("No result to save yet")
+            .clicked()
+        {
+            self.pick_save();
+        }
+        ui.horizontal(|ui| {
+            if has && (self.save_field.is_empty() || self.save_field == self.save_field_auto) {
+                let dir = self
+                    .save_folder()
+                    .or_else(|| std::env::current_dir().ok())
+                    .unwrap_or_else(|| PathBuf::from("."));
+                self.save_field = dir.join(self.default_save_name()).display().to_string();
+                self.save_field_auto = self.save_field.clone();
+            }
+            let l = ui.label("To");
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.save_field)
+                        .hint_text("/path/to/result.png")
+                        .desired_width((ui.available_width() - 64.0).max(80.0)),
+                )
+                .on_hover_text("Path to save the result to; the extension picks the format")
+                .labelled_by(l.id);
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if ui
+                .add_enabled(has && self.jobs.saving.is_none(), egui::Button::new("Save"))
+                .on_hover_text("Save the result to the typed path")
+                .clicked()
+                || (enter && has)
+            {
+                let p = PathBuf::from(self.save_field.trim());
+                self.request_save(p);
+            }
+        });
+        if let Some(n) = &self.notice {
+            ui.label(RichText::new(n).small());
+        }
+    }
+}
+
+fn type_label(t: ThresholdType) -> &'static str {
+    match t {
+        ThresholdType::Binary => "Binary",
+        ThresholdType::BinaryInv => "Binary inverted",
+        ThresholdType::Trunc => "Truncate",
+        ThresholdType::ToZero => "To zero",
+        ThresholdType::ToZeroInv => "To zero inverted",
+    }
+}
+
+fn type_tooltip(t: ThresholdType) -> &'static str {
+    match t {
+        ThresholdType::Binary => "Passing pixels become max value, the others 0",
+        ThresholdType::BinaryInv => "Passing pixels become 0, the others max value",
+        ThresholdType::Trunc => "Passing pixels become the level, the others stay",
+        ThresholdType::ToZero => "Passing pixels stay, the others become 0",
+        ThresholdType::ToZeroInv => "Passing pixels become 0, the others stay",
+    }
+}
+
+fn op_tooltip(k: OpKind) -> &'static str {
+    match k {
+        OpKind::Gray => "Convert to 8-bit gray (OpenCV cvtColor RGB2GRAY)",
+        OpKind::Threshold => "One fixed level for the whole image",
+        OpKind::Otsu => "One level chosen by Otsu's method (best split of the histogram)",
+        OpKind::Triangle => {
+            "One level chosen by the triangle method (good for one-peak histograms)"
+        }
+        OpKind::AdaptiveMean => "A level per pixel: the mean of its block minus C",
+        OpKind::AdaptiveGaussian => {
+            "A level per pixel: the Gaussian-weighted mean of its block minus C"
+        }
+    }
+}
