@@ -2,7 +2,7 @@
 //! settings and worker count, live progress, Cancel and the report.
 //!
 //! The batch runs on a background thread ([`engine::batch::run`]); the panel only reads its
-//! [`BatchControl`] (atomics) and receives the report through a one-slot channel. The engine
+//! [`Control`] (atomics) and receives the report through a one-slot channel. The engine
 //! wakes the window with `request_repaint` after every file. The UI thread never decodes,
 //! processes or writes.
 
@@ -13,13 +13,13 @@ use std::sync::mpsc::{self, Receiver, TryRecvError};
 use crate::ui::dialog::{PendingDialog, ShowDialog};
 use tessera_engine::EngineError;
 use tessera_engine::batch::{
-    self, BatchConfig, BatchControl, BatchProgress, BatchReport, OutputFormat, Phase, Strategy,
+    self, BatchConfig, BatchReport, Control, OutputFormat, Phase, Progress, Strategy,
 };
 use tessera_engine::ops::OpSettings;
 
 /// A batch running in the background.
 struct Running {
-    ctl: Arc<BatchControl>,
+    ctl: Arc<Control>,
     done: Receiver<Result<BatchReport, EngineError>>,
 }
 
@@ -40,7 +40,7 @@ pub struct BatchPanel {
     /// The last batch's report, or why it could not start.
     last: Option<Result<BatchReport, String>>,
     /// Progress as it was when the last batch ended.
-    last_progress: Option<BatchProgress>,
+    last_progress: Option<Progress>,
     /// The failure whose reason is shown (index into the report's failures).
     selected_failure: Option<usize>,
     /// A folder dialog being shown, for the input (`true`) or output (`false`) field.
@@ -114,7 +114,7 @@ impl BatchPanel {
         }
         self.last = None;
         let repaint = ctx.clone();
-        let ctl = Arc::new(BatchControl::with_notify(move || repaint.request_repaint()));
+        let ctl = Arc::new(Control::with_notify(move || repaint.request_repaint()));
         let (tx, rx) = mpsc::sync_channel(1);
         let worker_ctl = Arc::clone(&ctl);
         let wake = ctx.clone();
@@ -389,7 +389,7 @@ fn folder_row(
     start
 }
 
-fn progress_ui(ui: &mut egui::Ui, p: &BatchProgress) {
+fn progress_ui(ui: &mut egui::Ui, p: &Progress) {
     let frac = if p.found > 0 {
         p.done as f32 / p.found as f32
     } else {

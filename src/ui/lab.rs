@@ -3,7 +3,7 @@
 //!
 //! The sweep runs on a background thread ([`engine::sweep::run`]); it reports through a
 //! bounded channel and wakes the window with `request_repaint`, and the UI thread reads its
-//! progress from the shared [`SweepControl`]. Finished sweeps stay in a session history; each
+//! progress from the shared [`Control`](tessera_engine::Control). Finished sweeps stay in a session history; each
 //! has a checkbox that overlays it on the time, speedup and efficiency charts. The table, the
 //! tile heat map and the Gantt timeline show the selected sweep. Exports (CSV, JSON, PNG
 //! charts) go to the path in the export field, which the Browse button fills from a save
@@ -16,14 +16,14 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 
 use crate::ui::dialog::PendingDialog;
-use tessera_engine::EngineError;
 use tessera_engine::ops::OpSettings;
 use tessera_engine::pool::available_cores;
 use tessera_engine::source::SourceImage;
 use tessera_engine::sweep::{
-    self, ImageWorkload, Summary, SweepConfig, SweepControl, SweepResult, Workload,
-    folder::FolderWorkload, report,
+    self, ImageWorkload, Summary, SweepConfig, SweepResult, Workload, folder::FolderWorkload,
+    report,
 };
+use tessera_engine::{Control, EngineError};
 
 /// A finished sweep kept in the session history.
 pub struct SweepEntry {
@@ -38,7 +38,7 @@ pub struct SweepEntry {
 }
 
 struct Running {
-    ctl: Arc<SweepControl>,
+    ctl: Arc<Control>,
     rx: Receiver<Result<SweepResult, EngineError>>,
     label: String,
 }
@@ -103,7 +103,7 @@ impl LabPanel {
 
     /// Runs done and runs in all of the running sweep.
     pub fn progress(&self) -> Option<(usize, usize)> {
-        self.running.as_ref().map(|r| r.ctl.progress())
+        self.running.as_ref().map(|r| r.ctl.runs())
     }
 
     /// Whether a sweep is running.
@@ -141,7 +141,7 @@ impl LabPanel {
         // While a sweep runs the window redraws at most twice a second: every frame costs CPU
         // (all of it with software rendering), and a measuring tool should disturb what it
         // measures as little as it can.
-        let ctl = Arc::new(SweepControl::with_notify(move || {
+        let ctl = Arc::new(Control::with_notify(move || {
             repaint.request_repaint_after(SWEEP_REPAINT)
         }));
         let ctl2 = ctl.clone();
@@ -429,7 +429,7 @@ impl LabPanel {
         }
         ui.horizontal(|ui| {
             if let Some(run) = &self.running {
-                let (done, total) = run.ctl.progress();
+                let (done, total) = run.ctl.runs();
                 let frac = if total > 0 {
                     done as f32 / total as f32
                 } else {
