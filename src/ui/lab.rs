@@ -3,7 +3,7 @@
 //!
 //! The sweep runs on a background thread ([`engine::sweep::run`]); it reports through a
 //! bounded channel and wakes the window with `request_repaint`, and the UI thread reads its
-//! progress from the shared [`Control`](tessera_engine::Control). Finished sweeps stay in a session history; each
+//! progress from the shared [`Control`]. Finished sweeps stay in a session history; each
 //! has a checkbox that overlays it on the time, speedup and efficiency charts. The table, the
 //! tile heat map and the Gantt timeline show the selected sweep. Exports (CSV, JSON, PNG
 //! charts) go to the path in the export field, which the Browse button fills from a save

@@ -6,16 +6,18 @@
 //! ```
 //!
 //! * **Strategies.** [`Strategy::WorkerReads`] (the default): each worker takes the next file,
-//!   reads and decodes it itself, processes it on its own thread ([`job::run_here`]), encodes
-//!   and writes it. No pixels cross threads. [`Strategy::Preload`]: one extra reader thread
-//!   decodes every file in order and hands the pixels to the N workers through a bounded
-//!   queue (the seed's "load in one place, then process" design, kept for comparison; on small
-//!   files the single reader is the bottleneck).
+//!   reads and decodes it itself, processes it on its own thread
+//!   ([`job::run_here`](crate::job::run_here)), encodes and writes it. No pixels cross
+//!   threads. [`Strategy::Preload`]: one extra reader thread decodes every file in order and
+//!   hands the pixels to the N workers through a bounded queue (the seed's "load in one
+//!   place, then process" design, kept for comparison; on small files the single reader is
+//!   the bottleneck).
 //! * **Memory bound.** Discovery keeps one path pair per file (about 200 bytes each), never
 //!   pixels. With `WorkerReads` at most N images are in memory at once; with `Preload` at
 //!   most N + `queue` + 1. Each image in flight costs about its decoded size plus two gray
 //!   planes (input gray and result): `(channels + 2) × width × height` bytes, plus the
-//!   encoder's buffer (1 MiB). A single decode is capped by [`DecodeLimits`].
+//!   encoder's buffer (1 MiB). A single decode is capped by
+//!   [`DecodeLimits`](crate::io::DecodeLimits).
 //! * **Never a half-written file.** Each result is encoded into a temporary
 //!   `.tessera-*.part` file in its output folder and renamed into place when complete.
 //!   Cancel stops the workers before their next file and interrupts processing between

@@ -29,8 +29,9 @@ pub(crate) fn prepare_output(out: &Path) -> Result<(), EngineError> {
     Ok(())
 }
 
-/// Forces the written results to the disk (see [`Durability::AtEnd`]). Failures are not
-/// fatal: the files are complete either way.
+/// Forces the written results to the disk (see
+/// [`Durability::AtEnd`](super::Durability::AtEnd)). Failures are not fatal: the files are
+/// complete either way.
 pub(crate) fn sync_outputs(out: &Path, written: &[&Path]) {
     #[cfg(target_os = "linux")]
     {
