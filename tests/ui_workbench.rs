@@ -12,7 +12,7 @@ use image::{GrayImage, RgbImage};
 use tessera::ui::{Outcome, Startup, Workbench};
 use tessera_engine::ops::{OpKind, OpSettings};
 use tessera_engine::source::SourceImage;
-use tessera_engine::{JobConfig, JobControl, TileSize, job};
+use tessera_engine::{Control, JobConfig, TileSize, job};
 
 fn harness(startup: Startup) -> Harness<'static, Workbench> {
     Harness::builder()
@@ -81,7 +81,7 @@ fn expected(img: &RgbImage, settings: &OpSettings, workers: usize) -> (GrayImage
             workers,
             tile: TileSize::Auto,
         },
-        &JobControl::new(),
+        &Control::new(),
     )
     .unwrap();
     (out.image, out.level)
@@ -251,7 +251,7 @@ fn dragging_a_slider_shows_results_while_it_moves() {
             workers: 1,
             tile: TileSize::Auto,
         },
-        &JobControl::new(),
+        &Control::new(),
     )
     .unwrap();
     assert_eq!(h.state().result().unwrap().0.as_raw(), want.image.as_raw());

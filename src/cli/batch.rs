@@ -21,8 +21,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::{EXIT_FAILURE, EXIT_OK, ExecArgs, OpArgs, report_error};
 use tessera_engine::EngineError;
 use tessera_engine::batch::{
-    self, BatchConfig, BatchControl, BatchProgress, BatchReport, Durability, Outcome, OutputFormat,
-    Phase, Strategy,
+    self, BatchConfig, BatchReport, Control, Durability, Outcome, OutputFormat, Phase, Progress,
+    Strategy,
 };
 use tessera_engine::io::DecodeLimits;
 
@@ -157,7 +157,7 @@ pub fn execute(args: &BatchArgs) -> ExitCode {
         None
     };
     let print_bar = bar.clone();
-    let ctl = Arc::new(BatchControl::new().with_observer(move |ev| {
+    let ctl = Arc::new(Control::new().with_observer(move |ev| {
         if let Outcome::Failed(reason) = ev.outcome {
             let line = format!("tessera: {}: {reason}", ev.input.display());
             match &print_bar {
@@ -217,7 +217,7 @@ pub fn execute(args: &BatchArgs) -> ExitCode {
 }
 
 /// First Ctrl-C: cancel cleanly. Second: quit at once.
-fn install_ctrl_c(ctl: &Arc<BatchControl>) {
+fn install_ctrl_c(ctl: &Arc<Control>) {
     let ctl = Arc::clone(ctl);
     let _ = ctrlc::set_handler(move || {
         if ctl.is_cancelled() {
@@ -231,7 +231,7 @@ fn install_ctrl_c(ctl: &Arc<BatchControl>) {
 }
 
 /// Shows progress until the batch ends: the bar on a terminal, else a line every 2 s.
-fn watch(ctl: &BatchControl, bar: Option<&ProgressBar>, finished: &AtomicBool) {
+fn watch(ctl: &Control, bar: Option<&ProgressBar>, finished: &AtomicBool) {
     let tick = Duration::from_millis(100);
     let mut since_line = Duration::ZERO;
     while !finished.load(Ordering::Acquire) {
@@ -254,7 +254,7 @@ fn watch(ctl: &BatchControl, bar: Option<&ProgressBar>, finished: &AtomicBool) {
     }
 }
 
-fn status(p: &BatchProgress) -> String {
+fn status(p: &Progress) -> String {
     let mut s = match p.phase {
         Phase::Discovering => format!("finding files ({} so far)", p.found),
         Phase::Syncing => "flushing to disk".into(),

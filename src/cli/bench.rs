@@ -9,14 +9,14 @@ use std::time::Duration;
 use clap::Args;
 
 use super::{OpArgs, report_error};
-use tessera_engine::EngineError;
 use tessera_engine::io::{DecodeLimits, read_image};
 use tessera_engine::pool::available_cores;
 use tessera_engine::sweep::{
-    self, ImageWorkload, Machine, Summary, SweepConfig, SweepControl, SweepResult, TABLE_COLUMNS,
-    Workload, folder::FolderWorkload, report,
+    self, ImageWorkload, Machine, Summary, SweepConfig, SweepResult, TABLE_COLUMNS, Workload,
+    folder::FolderWorkload, report,
 };
 use tessera_engine::tile::TileSize;
+use tessera_engine::{Control, EngineError};
 
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
@@ -155,7 +155,7 @@ pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
         );
     }
 
-    let ctl = SweepControl::new();
+    let ctl = Control::new();
     let result = std::thread::scope(|s| {
         let h = s.spawn(|| sweep::run(work.as_ref(), &cfg, &ctl));
         let bar = if args.quiet {
@@ -168,7 +168,7 @@ pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         while !h.is_finished() {
-            bar.set_position(ctl.progress().0 as u64);
+            bar.set_position(ctl.runs().0 as u64);
             std::thread::sleep(Duration::from_millis(50));
         }
         bar.finish_and_clear();

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{EXIT_FAILURE, ExecArgs, OpArgs, report_error};
 use tessera_engine::io::{DecodeLimits, output_format, read_image, write_gray_atomic};
-use tessera_engine::{EngineError, JobControl, job};
+use tessera_engine::{Control, EngineError, job};
 
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
@@ -92,7 +92,7 @@ pub fn run(args: &RunArgs) -> Result<RunReport, EngineError> {
         src.color.clone(),
         src.megapixels(),
     );
-    let out = job::run_owned(src, &op, &cfg, &JobControl::new())?;
+    let out = job::run_owned(src, &op, &cfg, &Control::new())?;
 
     let t1 = Instant::now();
     write_gray_atomic(&out.image, &args.output)?;

@@ -2,7 +2,7 @@
 //! settings and worker count, live progress, Cancel and the report.
 //!
 //! The batch runs as a background [`Task`] ([`tessera_engine::batch::run`]); the panel only reads its
-//! [`BatchControl`] (atomics) and receives the report through the task. The engine wakes the
+//! [`Control`] (atomics) and receives the report through the task. The engine wakes the
 //! window with `request_repaint` after every file. The UI thread never decodes, processes or
 //! writes. The window drains the panel ([`BatchPanel::poll`]) every frame, whatever tab is
 //! shown, and cancels and waits for a running batch at exit ([`BatchPanel::shutdown`]).
@@ -14,13 +14,13 @@ use crate::ui::dialog::{PendingDialog, ShowDialog};
 use crate::ui::task::Task;
 use tessera_engine::EngineError;
 use tessera_engine::batch::{
-    self, BatchConfig, BatchControl, BatchProgress, BatchReport, OutputFormat, Phase, Strategy,
+    self, BatchConfig, BatchReport, Control, OutputFormat, Phase, Progress, Strategy,
 };
 use tessera_engine::ops::OpSettings;
 
 /// A batch running in the background.
 struct Running {
-    ctl: Arc<BatchControl>,
+    ctl: Arc<Control>,
     /// Sends the report (or why there is none), once.
     task: Task<Result<BatchReport, String>>,
 }
@@ -42,7 +42,7 @@ pub struct BatchPanel {
     /// The last batch's report, or why it could not start.
     last: Option<Result<BatchReport, String>>,
     /// Progress as it was when the last batch ended.
-    last_progress: Option<BatchProgress>,
+    last_progress: Option<Progress>,
     /// The failure whose reason is shown (index into the report's failures).
     selected_failure: Option<usize>,
     /// A folder dialog being shown, for the input (`true`) or output (`false`) field.
@@ -76,7 +76,7 @@ impl BatchPanel {
     }
 
     /// The running batch's progress.
-    pub fn progress(&self) -> Option<BatchProgress> {
+    pub fn progress(&self) -> Option<Progress> {
         self.running.as_ref().map(|r| r.ctl.progress())
     }
 
@@ -121,7 +121,7 @@ impl BatchPanel {
         }
         self.last = None;
         let repaint = ctx.clone();
-        let ctl = Arc::new(BatchControl::with_notify(move || repaint.request_repaint()));
+        let ctl = Arc::new(Control::with_notify(move || repaint.request_repaint()));
         let worker_ctl = Arc::clone(&ctl);
         let task = Task::spawn(
             ctx,
@@ -404,7 +404,7 @@ fn folder_row(
     start
 }
 
-fn progress_ui(ui: &mut egui::Ui, p: &BatchProgress) {
+fn progress_ui(ui: &mut egui::Ui, p: &Progress) {
     let frac = if p.found > 0 {
         p.done as f32 / p.found as f32
     } else {

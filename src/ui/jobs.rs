@@ -13,7 +13,7 @@ use tessera_engine::io::{DecodeLimits, decode_bytes, read_image, write_gray_atom
 use tessera_engine::ops::level::Histogram;
 use tessera_engine::ops::{Op, OpSettings};
 use tessera_engine::source::{Pixels, SourceImage};
-use tessera_engine::{EngineError, JobConfig, JobControl, JobStats, TileSize, job};
+use tessera_engine::{Control, EngineError, JobConfig, JobStats, TileSize, job};
 
 use super::task::{Reporter, Task};
 
@@ -104,7 +104,7 @@ pub enum Msg {
 /// The processing job now running.
 pub struct Running {
     pub generation: u64,
-    pub control: Arc<JobControl>,
+    pub control: Arc<Control>,
     pub started: Instant,
 }
 
@@ -243,7 +243,7 @@ impl Jobs {
         self.generation += 1;
         let generation = self.generation;
         let ctx = self.ctx.clone();
-        let control = Arc::new(JobControl::with_notify(move || ctx.request_repaint()));
+        let control = Arc::new(Control::with_notify(move || ctx.request_repaint()));
         self.running = Some(Running {
             generation,
             control: control.clone(),
@@ -368,7 +368,7 @@ fn gray_histogram(source: &SourceImage) -> Result<Histogram, EngineError> {
     if let Pixels::Gray(g) = &source.pixels {
         return Ok(Histogram::from_pixels(g.as_raw()));
     }
-    let out = job::run(source, &Op::Gray, &JobConfig::default(), &JobControl::new())?;
+    let out = job::run(source, &Op::Gray, &JobConfig::default(), &Control::new())?;
     Ok(Histogram::from_pixels(out.image.as_raw()))
 }
 

@@ -3,7 +3,7 @@
 //!
 //! The sweep runs as a background [`Task`] ([`tessera_engine::sweep::run`]); it reports through the
 //! task, which wakes the window, and the UI thread reads its progress from the shared
-//! [`SweepControl`]. The window drains the panel ([`LabPanel::poll`]) every frame, whatever
+//! [`Control`]. The window drains the panel ([`LabPanel::poll`]) every frame, whatever
 //! tab is shown, and cancels and waits for a running sweep at exit ([`LabPanel::shutdown`]).
 //! Finished sweeps stay in a session history; each has a checkbox that overlays it on the
 //! time, speedup and efficiency charts. The table, the tile heat map and the Gantt timeline
@@ -20,13 +20,13 @@ use std::sync::Arc;
 
 use crate::ui::dialog::PendingDialog;
 use crate::ui::task::{Reporter, Task};
+use tessera_engine::Control;
 use tessera_engine::EngineError;
 use tessera_engine::ops::OpSettings;
 use tessera_engine::pool::available_cores;
 use tessera_engine::source::SourceImage;
 use tessera_engine::sweep::{
-    self, ImageWorkload, Summary, SweepConfig, SweepControl, SweepResult, Workload,
-    folder::FolderWorkload,
+    self, ImageWorkload, Summary, SweepConfig, SweepResult, Workload, folder::FolderWorkload,
 };
 
 /// A finished sweep kept in the session history.
@@ -42,7 +42,7 @@ pub struct SweepEntry {
 }
 
 struct Running {
-    ctl: Arc<SweepControl>,
+    ctl: Arc<Control>,
     /// Sends the sweep's result, once.
     task: Task<Result<SweepResult, EngineError>>,
     label: String,
@@ -108,7 +108,7 @@ impl LabPanel {
 
     /// Runs done and runs in all of the running sweep.
     pub fn progress(&self) -> Option<(usize, usize)> {
-        self.running.as_ref().map(|r| r.ctl.progress())
+        self.running.as_ref().map(|r| r.ctl.runs())
     }
 
     /// Whether a sweep is running.
@@ -145,7 +145,7 @@ impl LabPanel {
         // While a sweep runs the window redraws at most twice a second: every frame costs CPU
         // (all of it with software rendering), and a measuring tool should disturb what it
         // measures as little as it can.
-        let ctl = Arc::new(SweepControl::with_notify(move || {
+        let ctl = Arc::new(Control::with_notify(move || {
             repaint.request_repaint_after(SWEEP_REPAINT)
         }));
         let ctl2 = ctl.clone();
@@ -398,7 +398,7 @@ impl LabPanel {
         }
         ui.horizontal(|ui| {
             if let Some(run) = &self.running {
-                let (done, total) = run.ctl.progress();
+                let (done, total) = run.ctl.runs();
                 let frac = if total > 0 {
                     done as f32 / total as f32
                 } else {

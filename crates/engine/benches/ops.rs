@@ -8,8 +8,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use tessera_engine::Control;
 use tessera_engine::io::{DecodeLimits, read_image};
-use tessera_engine::job::{self, JobConfig, JobControl};
+use tessera_engine::job::{self, JobConfig};
 use tessera_engine::ops::{OpKind, OpSettings};
 use tessera_engine::source::SourceImage;
 use tessera_engine::tile::TileSize;
@@ -92,7 +93,7 @@ fn bench_ops(c: &mut Criterion) {
                 workers: 1,
                 tile: TileSize::Auto,
             },
-            &JobControl::new(),
+            &Control::new(),
         )
         .unwrap()
         .image
@@ -112,7 +113,7 @@ fn bench_ops(c: &mut Criterion) {
                 tile: TileSize::Auto,
             };
             g.bench_with_input(BenchmarkId::new(&name, workers), &cfg, |b, cfg| {
-                b.iter(|| job::run(src, &op, cfg, &JobControl::new()).unwrap())
+                b.iter(|| job::run(src, &op, cfg, &Control::new()).unwrap())
             });
         }
     }

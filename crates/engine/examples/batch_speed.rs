@@ -13,9 +13,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use tessera_engine::batch::{self, BatchConfig, BatchControl, OutputFormat, plan};
+use tessera_engine::Control;
+use tessera_engine::batch::{self, BatchConfig, OutputFormat, plan};
 use tessera_engine::io::{DecodeLimits, encode_gray, read_image};
-use tessera_engine::job::{self, JobControl};
+use tessera_engine::job;
 use tessera_engine::ops::OpSettings;
 use tessera_engine::pool::WorkerPool;
 use tessera_engine::tile::TileSize;
@@ -48,7 +49,7 @@ fn tight_loop(files: &[PathBuf], out: &Path, workers: usize, format: OutputForma
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
-                let ctl = JobControl::new();
+                let ctl = Control::new();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(f) = files.get(i) else { break };
@@ -125,7 +126,7 @@ fn main() {
                 ..BatchConfig::new(&dir, &out)
             };
             let t0 = Instant::now();
-            let r = batch::run_on(&pools[k], &cfg, &BatchControl::new()).unwrap();
+            let r = batch::run_on(&pools[k], &cfg, &Control::new()).unwrap();
             t_batch[k].push(t0.elapsed());
             t_sync[k].push(r.sync);
             assert_eq!(r.written, files.len(), "{:?}", r.failures);

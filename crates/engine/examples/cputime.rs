@@ -3,8 +3,9 @@
 //!
 //! usage: cargo run --release --example cputime -- IMAGE gray,threshold,otsu,mean-11,gauss-11
 //! (Linux: reads each thread's `/proc/self/task/*/schedstat`).
+use tessera_engine::Control;
 use tessera_engine::io::{DecodeLimits, read_image};
-use tessera_engine::job::{self, JobConfig, JobControl};
+use tessera_engine::job::{self, JobConfig};
 use tessera_engine::ops::{OpKind, OpSettings};
 use tessera_engine::source::SourceImage;
 use tessera_engine::tile::TileSize;
@@ -34,7 +35,7 @@ fn main() {
         op: OpKind::Gray,
         ..Default::default()
     };
-    let gray = job::run(&rgb, &gray_op.to_op().unwrap(), &cfg, &JobControl::new()).unwrap();
+    let gray = job::run(&rgb, &gray_op.to_op().unwrap(), &cfg, &Control::new()).unwrap();
     let gray = SourceImage::gray(gray.image);
     for name in list.split(',') {
         let (op, block) = match name.split_once('-') {
@@ -57,11 +58,11 @@ fn main() {
         };
         let op = s.to_op().expect("valid op");
         let src = if kind == OpKind::Gray { &rgb } else { &gray };
-        job::run(src, &op, &cfg, &JobControl::new()).unwrap();
+        job::run(src, &op, &cfg, &Control::new()).unwrap();
         let mut ms: Vec<f64> = (0..15)
             .map(|_| {
                 let c0 = cpu_ns();
-                let out = job::run(src, &op, &cfg, &JobControl::new()).unwrap();
+                let out = job::run(src, &op, &cfg, &Control::new()).unwrap();
                 let dt = cpu_ns() - c0;
                 drop(out);
                 dt as f64 / 1e6

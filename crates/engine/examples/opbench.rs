@@ -5,8 +5,9 @@
 
 use std::time::Instant;
 
+use tessera_engine::Control;
 use tessera_engine::io::{DecodeLimits, read_image};
-use tessera_engine::job::{self, JobConfig, JobControl};
+use tessera_engine::job::{self, JobConfig};
 use tessera_engine::ops::{OpKind, OpSettings};
 use tessera_engine::source::SourceImage;
 use tessera_engine::tile::TileSize;
@@ -49,7 +50,7 @@ fn main() {
     .unwrap();
     let cfg1 = JobConfig { workers: 1, tile };
     let gray = SourceImage::gray(
-        job::run(&rgb, &gray_op, &cfg1, &JobControl::new())
+        job::run(&rgb, &gray_op, &cfg1, &Control::new())
             .unwrap()
             .image,
     );
@@ -127,11 +128,11 @@ fn main() {
         for (name, s) in &ops {
             let op = s.to_op().unwrap();
             let src = if s.op == OpKind::Gray { &rgb } else { &gray };
-            job::run(src, &op, &cfg, &JobControl::new()).unwrap();
+            job::run(src, &op, &cfg, &Control::new()).unwrap();
             let mut ts: Vec<f64> = (0..repeats)
                 .map(|_| {
                     let t0 = Instant::now();
-                    let out = job::run(src, &op, &cfg, &JobControl::new()).unwrap();
+                    let out = job::run(src, &op, &cfg, &Control::new()).unwrap();
                     let dt = t0.elapsed().as_secs_f64();
                     drop(out);
                     dt

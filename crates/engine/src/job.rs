@@ -6,19 +6,21 @@
 //! 2. `histogram` (Otsu and triangle only): per-tile histograms summed into one;
 //! 3. the op itself (threshold with the fixed or found level, or adaptive threshold).
 //!
-//! Progress counts tiles over all stages. Cancel is checked before each tile: a cancelled job
-//! skips its remaining tiles and returns [`EngineError::Cancelled`] without an image.
+//! Progress counts tiles over all stages: a job adds its tiles to its [`Control`]'s total as
+//! it starts and ticks each one off, so the counters of a control shared by many jobs (a
+//! batch, a sweep) only grow. Cancel is checked before each tile: a cancelled job skips its
+//! remaining tiles and returns [`EngineError::Cancelled`] without an image.
 
 use std::mem::MaybeUninit;
 use std::panic::AssertUnwindSafe;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use image::GrayImage;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::control::Control;
 use super::error::EngineError;
 use super::ops::adaptive::Adaptive;
 use super::ops::gray::rgb_row_to_gray_uninit;
@@ -32,7 +34,9 @@ use super::tile::{GrayView, Rect, TileMut, TileShape, TileSize, split_output, ti
 /// How a job runs: worker count and tile size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct JobConfig {
+    /// Worker threads, 1..=[`MAX_WORKERS`](super::pool::MAX_WORKERS).
     pub workers: usize,
+    /// How the image is cut into tiles.
     pub tile: TileSize,
 }
 
@@ -45,102 +49,47 @@ impl Default for JobConfig {
     }
 }
 
-type Notify = Box<dyn Fn() + Send + Sync>;
-
-/// Shared between a running job and whoever watches it: cancel flag and progress counters.
-/// An optional `notify` callback runs after each tile (the window uses it to repaint).
-#[derive(Default)]
-pub struct JobControl {
-    cancel: AtomicBool,
-    done: AtomicUsize,
-    total: AtomicUsize,
-    notify: Option<Notify>,
-}
-
-impl std::fmt::Debug for JobControl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (done, total) = self.progress();
-        f.debug_struct("JobControl")
-            .field("cancelled", &self.is_cancelled())
-            .field("done", &done)
-            .field("total", &total)
-            .finish()
-    }
-}
-
-impl JobControl {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// A control that calls `notify` after every finished tile.
-    pub fn with_notify(notify: impl Fn() + Send + Sync + 'static) -> Self {
-        JobControl {
-            notify: Some(Box::new(notify)),
-            ..Self::default()
-        }
-    }
-
-    /// Asks the job to stop before its next tile.
-    pub fn cancel(&self) {
-        self.cancel.store(true, Ordering::Relaxed);
-    }
-
-    pub fn is_cancelled(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed)
-    }
-
-    /// Tiles done and tiles in all (0 / 0 before the job has planned its tiles).
-    pub fn progress(&self) -> (usize, usize) {
-        (
-            self.done.load(Ordering::Relaxed),
-            self.total.load(Ordering::Relaxed),
-        )
-    }
-
-    fn start(&self, total: usize) {
-        self.done.store(0, Ordering::Relaxed);
-        self.total.store(total, Ordering::Relaxed);
-    }
-
-    fn tick(&self) {
-        self.done.fetch_add(1, Ordering::Relaxed);
-        if let Some(n) = &self.notify {
-            n();
-        }
-    }
-}
-
 /// The stages of a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Stage {
+    /// RGB(A) to gray.
     Gray,
+    /// Per-tile histograms, summed (Otsu and triangle).
     Histogram,
+    /// The operation itself.
     Op,
 }
 
 /// One tile's execution: which worker ran it and when (relative to the job's start).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct TileRecord {
+    /// The stage the tile ran in.
     pub stage: Stage,
+    /// Index of the tile within its stage.
     pub index: usize,
+    /// The tile, in image pixels.
     pub rect: Rect,
     /// Index of the worker thread in the pool, 0..workers.
     pub worker: usize,
+    /// When the tile started.
     pub start: Duration,
+    /// When the tile ended.
     pub end: Duration,
 }
 
 /// Timing of a finished job.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JobStats {
+    /// Worker threads the job ran on (1 for [`run_here`]).
     pub workers: usize,
+    /// The resolved tile shape.
     pub tile: TileShape,
     /// Tiles per stage.
     pub tiles: usize,
     /// Wall time of the whole job (all stages).
     pub compute: Duration,
+    /// Every tile of every stage, sorted by start time.
     pub records: Vec<TileRecord>,
 }
 
@@ -154,9 +103,11 @@ impl JobStats {
 /// The result of a job.
 #[derive(Debug, Clone)]
 pub struct JobOutput {
+    /// The result.
     pub image: GrayImage,
     /// The level Otsu or triangle found (`None` for the other ops).
     pub level: Option<u8>,
+    /// How the job ran.
     pub stats: JobStats,
 }
 
@@ -165,7 +116,7 @@ pub fn run(
     src: &SourceImage,
     op: &Op,
     cfg: &JobConfig,
-    ctl: &JobControl,
+    ctl: &Control,
 ) -> Result<JobOutput, EngineError> {
     let pool = WorkerPool::shared(cfg.workers)?;
     run_on(&pool, src, op, cfg.tile, ctl)
@@ -177,12 +128,11 @@ pub fn run_owned(
     src: SourceImage,
     op: &Op,
     cfg: &JobConfig,
-    ctl: &JobControl,
+    ctl: &Control,
 ) -> Result<JobOutput, EngineError> {
     if let (Op::Gray, Pixels::Gray(_)) = (op, &src.pixels) {
         let (width, height) = (src.width(), src.height());
         let shape = cfg.tile.resolve(width, height, cfg.workers, 0);
-        ctl.start(0);
         let Pixels::Gray(image) = src.pixels else {
             unreachable!()
         };
@@ -207,7 +157,7 @@ pub fn run_on(
     src: &SourceImage,
     op: &Op,
     tile: TileSize,
-    ctl: &JobControl,
+    ctl: &Control,
 ) -> Result<JobOutput, EngineError> {
     run_impl(Some(pool), src, op, tile, ctl)
 }
@@ -218,7 +168,7 @@ pub fn run_here(
     src: &SourceImage,
     op: &Op,
     tile: TileSize,
-    ctl: &JobControl,
+    ctl: &Control,
 ) -> Result<JobOutput, EngineError> {
     run_impl(None, src, op, tile, ctl)
 }
@@ -228,7 +178,7 @@ fn run_impl(
     src: &SourceImage,
     op: &Op,
     tile: TileSize,
-    ctl: &JobControl,
+    ctl: &Control,
 ) -> Result<JobOutput, EngineError> {
     let workers = pool.map_or(1, WorkerPool::workers);
     let (width, height) = (src.width(), src.height());
@@ -238,7 +188,7 @@ fn run_impl(
     let stages = needs_gray_stage as usize
         + matches!(op, Op::Otsu { .. } | Op::Triangle { .. }) as usize
         + !matches!(op, Op::Gray) as usize;
-    ctl.start(stages * n_tiles);
+    ctl.add_tiles(stages * n_tiles);
     let mut run = Runner {
         pool,
         ctl,
@@ -310,7 +260,7 @@ fn run_impl(
 struct Runner<'a> {
     /// `None`: every tile on the calling thread.
     pool: Option<&'a WorkerPool>,
-    ctl: &'a JobControl,
+    ctl: &'a Control,
     shape: TileShape,
     width: usize,
     height: usize,
@@ -386,7 +336,7 @@ impl Runner<'_> {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(rec);
-        self.ctl.tick();
+        self.ctl.tile_done();
         Ok(r)
     }
 

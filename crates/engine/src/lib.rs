@@ -2,15 +2,16 @@
 //! progress and cancel, and image I/O. It never touches the UI.
 //!
 //! ```
-//! use tessera_engine::{job, ops::OpSettings, source::SourceImage, tile::TileSize};
+//! use tessera_engine::{Control, job, ops::OpSettings, source::SourceImage, tile::TileSize};
 //! let img = image::GrayImage::from_fn(64, 48, |x, y| image::Luma([(x * 4 + y) as u8]));
 //! let op = OpSettings::default().to_op().unwrap(); // adaptive Gaussian, block 11, C 2
 //! let cfg = job::JobConfig { workers: 2, tile: TileSize::Square(16) };
-//! let out = job::run(&SourceImage::gray(img), &op, &cfg, &job::JobControl::new()).unwrap();
+//! let out = job::run(&SourceImage::gray(img), &op, &cfg, &Control::new()).unwrap();
 //! assert_eq!(out.image.dimensions(), (64, 48));
 //! ```
 
 pub mod batch;
+pub mod control;
 pub mod error;
 pub mod io;
 pub mod job;
@@ -24,8 +25,9 @@ pub mod source;
 pub mod sweep;
 pub mod tile;
 
+pub use control::{Control, FileEvent, Phase, Progress};
 pub use error::EngineError;
-pub use job::{JobConfig, JobControl, JobOutput, JobStats};
+pub use job::{JobConfig, JobOutput, JobStats};
 pub use ops::{Op, OpKind, OpSettings, ThresholdType};
 pub use source::SourceImage;
 pub use tile::TileSize;

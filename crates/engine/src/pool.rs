@@ -1,7 +1,13 @@
-//! Worker pools: one rayon pool per worker count, built once and reused, so a job runs on
-//! exactly the number of threads asked for and pool start-up is measured apart from the work.
+//! Worker pools: one rayon pool per worker count, built on first use and reused, so a job runs
+//! on exactly the number of threads asked for and pool start-up is measured apart from the
+//! work.
+//!
+//! The shared pools ([`WorkerPool::shared`]) live in a small cache that keeps the
+//! [`SHARED_POOLS`] most recently used worker counts: asking for many counts (a window whose
+//! worker slider moves) does not keep a pool of threads alive for each. A pool is handed out
+//! as an `Arc`: evicting it from the cache never tears it down under a job that still uses
+//! it; its threads end when its last user drops it.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -9,6 +15,9 @@ use super::error::EngineError;
 
 /// The most workers a job may ask for.
 pub const MAX_WORKERS: usize = 256;
+
+/// How many shared pools (worker counts) the cache of [`WorkerPool::shared`] keeps.
+pub const SHARED_POOLS: usize = 4;
 
 /// A pool of exactly `workers` threads.
 pub struct WorkerPool {
@@ -48,20 +57,16 @@ impl WorkerPool {
         })
     }
 
-    /// The shared pool for this worker count, built on first use.
+    /// The shared pool for this worker count: from the cache of the [`SHARED_POOLS`] most
+    /// recently used counts, or built (and cached, evicting the least recently used).
     pub fn shared(workers: usize) -> Result<Arc<WorkerPool>, EngineError> {
-        static POOLS: OnceLock<Mutex<HashMap<usize, Arc<WorkerPool>>>> = OnceLock::new();
-        check_workers(workers)?;
-        let map = POOLS.get_or_init(Default::default);
-        let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(p) = map.get(&workers) {
-            return Ok(p.clone());
-        }
-        let p = Arc::new(WorkerPool::build(workers)?);
-        map.insert(workers, p.clone());
-        Ok(p)
+        static POOLS: OnceLock<PoolCache> = OnceLock::new();
+        POOLS
+            .get_or_init(|| PoolCache::new(SHARED_POOLS))
+            .get(workers)
     }
 
+    /// The number of worker threads.
     pub fn workers(&self) -> usize {
         self.workers
     }
@@ -74,6 +79,47 @@ impl WorkerPool {
     /// Runs `f` inside the pool: rayon parallel iterators in `f` use exactly these workers.
     pub fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
         self.pool.install(f)
+    }
+}
+
+/// A cache of pools by worker count, bounded to `capacity` entries, least recently used
+/// evicted first.
+pub(crate) struct PoolCache {
+    capacity: usize,
+    /// Most recently used last.
+    pools: Mutex<Vec<Arc<WorkerPool>>>,
+}
+
+impl PoolCache {
+    pub(crate) fn new(capacity: usize) -> Self {
+        PoolCache {
+            capacity: capacity.max(1),
+            pools: Mutex::new(Vec::with_capacity(capacity)),
+        }
+    }
+
+    /// The pool for `workers`, marked as the most recently used. A new pool is built with
+    /// the lock held, so two callers asking for the same count get the same pool.
+    pub(crate) fn get(&self, workers: usize) -> Result<Arc<WorkerPool>, EngineError> {
+        check_workers(workers)?;
+        let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
+        let pool = match pools.iter().position(|p| p.workers == workers) {
+            Some(i) => pools.remove(i),
+            None => Arc::new(WorkerPool::build(workers)?),
+        };
+        pools.push(Arc::clone(&pool));
+        if pools.len() > self.capacity {
+            // Only the cache's reference goes: a user still holding it keeps the pool.
+            pools.remove(0);
+        }
+        Ok(pool)
+    }
+
+    /// The worker counts cached, least recently used first.
+    #[cfg(test)]
+    fn cached(&self) -> Vec<usize> {
+        let pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
+        pools.iter().map(|p| p.workers).collect()
     }
 }
 
@@ -119,6 +165,27 @@ mod tests {
     fn zero_or_too_many_workers_is_a_usage_error() {
         assert!(WorkerPool::build(0).unwrap_err().is_usage());
         assert!(WorkerPool::shared(MAX_WORKERS + 1).unwrap_err().is_usage());
+    }
+
+    #[test]
+    fn the_cache_keeps_at_most_its_bound_and_never_tears_down_a_pool_in_use() {
+        let cache = PoolCache::new(3);
+        let first = cache.get(1).unwrap();
+        for w in 2..=9 {
+            cache.get(w).unwrap();
+            assert!(cache.cached().len() <= 3, "{:?}", cache.cached());
+        }
+        assert_eq!(cache.cached(), vec![7, 8, 9]);
+        // Evicted from the cache, the pool still works for the one who holds it.
+        let sum: usize = first.install(|| (0..100usize).into_par_iter().sum());
+        assert_eq!(sum, 4950);
+        assert_eq!(Arc::strong_count(&first), 1);
+        // Using a pool makes it the most recent: 7 stays, 8 goes.
+        let seven = cache.get(7).unwrap();
+        cache.get(10).unwrap();
+        assert_eq!(cache.cached(), vec![9, 7, 10]);
+        assert!(Arc::ptr_eq(&seven, &cache.get(7).unwrap()));
+        assert!(cache.get(0).unwrap_err().is_usage());
     }
 
     #[test]

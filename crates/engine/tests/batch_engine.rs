@@ -3,13 +3,13 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock, Weak};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock, Weak, mpsc};
 
-use tessera_engine::batch::{self, BatchConfig, BatchControl, Outcome, Phase, Strategy};
+use tessera_engine::batch::{self, BatchConfig, Outcome, Phase, Strategy};
 use tessera_engine::io::{DecodeLimits, read_image};
-use tessera_engine::job::{self, JobConfig, JobControl};
+use tessera_engine::job::{self, JobConfig};
 use tessera_engine::pool::WorkerPool;
+use tessera_engine::{Control, Progress};
 
 /// `n` generated PNGs of `w`×`h` (RGB, each different).
 fn folder(dir: &Path, n: usize, w: u32, h: u32) {
@@ -46,7 +46,7 @@ fn assert_only_complete_results(cfg: &BatchConfig, report: &batch::BatchReport) 
                 workers: 1,
                 ..JobConfig::default()
             },
-            &JobControl::new(),
+            &Control::new(),
         )
         .unwrap();
         assert_eq!(got.raw(), want.image.as_raw(), "{name} differs");
@@ -75,17 +75,27 @@ fn cancel_from_another_thread_leaves_only_complete_files() {
             queue: 2,
             ..BatchConfig::new(dir.path().join("in"), dir.path().join("out"))
         };
-        let ctl = Arc::new(BatchControl::new());
+        // The other thread waits for file events, not for time: it cancels once 5 files
+        // are done (or the batch ended without them, when the channel closes).
+        let (tx, rx) = mpsc::channel::<()>();
+        let tx = Arc::new(Mutex::new(Some(tx)));
+        let ctl = Arc::new(Control::new().with_observer({
+            let tx = Arc::clone(&tx);
+            move |_| {
+                if let Some(tx) = &*tx.lock().unwrap() {
+                    let _ = tx.send(());
+                }
+            }
+        }));
         let watcher = {
             let ctl = Arc::clone(&ctl);
             std::thread::spawn(move || {
-                while ctl.progress().done < 5 && ctl.phase() != Phase::Finished {
-                    std::thread::sleep(Duration::from_millis(1));
-                }
+                for _ in rx.iter().take(5) {}
                 ctl.cancel();
             })
         };
         let r = batch::run(&cfg, &ctl).unwrap();
+        tx.lock().unwrap().take(); // the batch is over: the watcher ends even if it saw < 5
         watcher.join().unwrap();
         assert_consistent(&r);
         assert!(r.cancelled, "{strategy:?}: {r:?}");
@@ -99,7 +109,7 @@ fn cancel_from_another_thread_leaves_only_complete_files() {
                 skip_existing: true,
                 ..cfg.clone()
             },
-            &BatchControl::new(),
+            &Control::new(),
         )
         .unwrap();
         assert_consistent(&again);
@@ -119,12 +129,12 @@ fn cancel_from_the_notify_callback_and_progress_snapshots() {
         ..BatchConfig::new(dir.path().join("in"), dir.path().join("out"))
     };
     // The callback reaches its own control through a weak handle set after creation.
-    let me: Arc<OnceLock<Weak<BatchControl>>> = Arc::new(OnceLock::new());
+    let me: Arc<OnceLock<Weak<Control>>> = Arc::new(OnceLock::new());
     let saw_running = Arc::new(AtomicBool::new(false));
     let ctl = {
         let me = Arc::clone(&me);
         let saw = Arc::clone(&saw_running);
-        Arc::new(BatchControl::with_notify(move || {
+        Arc::new(Control::with_notify(move || {
             if let Some(c) = me.get().and_then(Weak::upgrade) {
                 let p = c.progress();
                 assert!(p.done <= p.found);
@@ -155,7 +165,7 @@ fn cancelled_before_start_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     folder(&dir.path().join("in"), 6, 20, 20);
     let cfg = BatchConfig::new(dir.path().join("in"), dir.path().join("out"));
-    let ctl = BatchControl::new();
+    let ctl = Control::new();
     ctl.cancel();
     let r = batch::run(&cfg, &ctl).unwrap();
     assert_eq!((r.found, r.written, r.not_processed), (6, 0, 6));
@@ -175,7 +185,7 @@ fn records_name_each_worker_and_run_on_reuses_a_pool() {
     };
     let events = Arc::new(std::sync::Mutex::new(Vec::new()));
     let ev = Arc::clone(&events);
-    let ctl = BatchControl::new().with_observer(move |e| {
+    let ctl = Control::new().with_observer(move |e| {
         ev.lock()
             .unwrap()
             .push((e.input.to_path_buf(), e.outcome.clone()));
@@ -199,4 +209,54 @@ fn records_name_each_worker_and_run_on_reuses_a_pool() {
                 .any(|(p, o)| p.ends_with("bad.png") && matches!(o, Outcome::Failed(_)))
         );
     }
+}
+
+#[test]
+fn progress_never_goes_backwards_during_a_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    folder(&dir.path().join("in"), 6, 64, 48);
+    let cfg = BatchConfig {
+        workers: 2,
+        tile: tessera_engine::TileSize::Square(16),
+        ..BatchConfig::new(dir.path().join("in"), dir.path().join("out"))
+    };
+    // Every notify (each tile, file and phase change) compares a snapshot with the last one;
+    // the lock orders the snapshots.
+    let me: Arc<OnceLock<Weak<Control>>> = Arc::new(OnceLock::new());
+    let last: Arc<Mutex<Option<Progress>>> = Arc::new(Mutex::new(None));
+    let snapshots = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let ctl = {
+        let (me, last, snapshots) = (Arc::clone(&me), Arc::clone(&last), Arc::clone(&snapshots));
+        Arc::new(Control::with_notify(move || {
+            let Some(c) = me.get().and_then(Weak::upgrade) else {
+                return;
+            };
+            let mut last = last.lock().unwrap();
+            let p = c.progress();
+            if let Some(q) = *last {
+                for (name, now, before) in [
+                    ("tiles done", p.tiles_done, q.tiles_done),
+                    ("tiles in all", p.tiles_total, q.tiles_total),
+                    ("found", p.found, q.found),
+                    ("done", p.done, q.done),
+                    ("written", p.written, q.written),
+                ] {
+                    assert!(now >= before, "{name} went back: {q:?} then {p:?}");
+                }
+                assert!(p.megapixels >= q.megapixels && p.elapsed >= q.elapsed);
+            }
+            assert!(p.tiles_done <= p.tiles_total, "{p:?}");
+            *last = Some(p);
+            snapshots.fetch_add(1, Ordering::Relaxed);
+        }))
+    };
+    me.set(Arc::downgrade(&ctl)).unwrap();
+    let r = batch::run(&cfg, &ctl).unwrap();
+    assert!(r.all_ok(), "{r:?}");
+    // RGB in, adaptive threshold: a gray stage and the op, 4 × 3 tiles each, per image; the
+    // counters add up over the images instead of restarting with each.
+    let p = ctl.progress();
+    assert_eq!((p.tiles_done, p.tiles_total), (6 * 2 * 12, 6 * 2 * 12));
+    assert_eq!((p.found, p.written, p.phase), (6, 6, Phase::Finished));
+    assert!(snapshots.load(Ordering::Relaxed) >= 6 * 2 * 12 + 6);
 }

@@ -9,8 +9,9 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use tessera_engine::Control;
 use tessera_engine::io::{DecodeLimits, read_image};
-use tessera_engine::job::{self, JobConfig, JobControl};
+use tessera_engine::job::{self, JobConfig};
 use tessera_engine::ops::{OpKind, OpSettings, ThresholdType};
 use tessera_engine::tile::TileSize;
 
@@ -70,7 +71,7 @@ fn check_dir(dir: &Path, configs: &[JobConfig]) -> (usize, usize, usize) {
         let mask = case.ambiguous.as_ref().map(|m| gray_pixels(&dir.join(m)));
         let op = case.settings().to_op().expect("valid case");
         for cfg in configs {
-            let out = job::run(src, &op, cfg, &JobControl::new()).expect("job");
+            let out = job::run(src, &op, cfg, &Control::new()).expect("job");
             if let Some(level) = case.level
                 && out.level.map(f64::from) != Some(level)
             {
@@ -99,7 +100,7 @@ fn check_dir(dir: &Path, configs: &[JobConfig]) -> (usize, usize, usize) {
         }
         if let Some(m) = &mask {
             // Count ambiguous mismatches once, for the first config.
-            let out = job::run(src, &op, &configs[0], &JobControl::new()).unwrap();
+            let out = job::run(src, &op, &configs[0], &Control::new()).unwrap();
             for i in 0..m.len() {
                 if m[i] == 255 {
                     masked += 1;

@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use tessera_engine::Control;
 use tessera_engine::io::{DecodeLimits, read_image, write_gray_atomic};
-use tessera_engine::job::{self, JobConfig, JobControl};
+use tessera_engine::job::{self, JobConfig};
 use tessera_engine::ops::{OpKind, OpSettings};
 use tessera_engine::source::Pixels;
 use tessera_engine::tile::TileSize;
@@ -91,7 +92,7 @@ fn decoded_pixels_and_gray_are_opencvs() {
                 tile: TileSize::Square(16),
             },
         ] {
-            let out = job::run(&src, &gray_op, &cfg, &JobControl::new()).unwrap();
+            let out = job::run(&src, &gray_op, &cfg, &Control::new()).unwrap();
             assert_eq!(
                 out.image.as_raw(),
                 want_gray.as_raw(),

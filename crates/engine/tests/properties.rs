@@ -4,7 +4,8 @@
 
 use image::{GrayImage, RgbImage};
 use proptest::prelude::*;
-use tessera_engine::job::{self, JobConfig, JobControl};
+use tessera_engine::Control;
+use tessera_engine::job::{self, JobConfig};
 use tessera_engine::ops::{OpKind, OpSettings, ThresholdType};
 use tessera_engine::reference;
 use tessera_engine::source::SourceImage;
@@ -83,11 +84,11 @@ proptest! {
         let op = s.to_op().expect("generated settings are valid");
         let (expected, level) = reference::run(&src, &op);
         let cfg = JobConfig { workers, tile };
-        let out = job::run(&src, &op, &cfg, &JobControl::new()).expect("job");
+        let out = job::run(&src, &op, &cfg, &Control::new()).expect("job");
         prop_assert_eq!(out.level, level);
         prop_assert_eq!(out.image.as_raw(), &expected);
         // The same on the calling thread alone.
-        let here = job::run_here(&src, &op, tile, &JobControl::new()).expect("job");
+        let here = job::run_here(&src, &op, tile, &Control::new()).expect("job");
         prop_assert_eq!(here.image.as_raw(), &expected);
     }
 }
@@ -114,7 +115,7 @@ fn every_worker_count_and_tile_size_gives_the_same_bytes_on_a_larger_image() {
                 TileSize::Square(1000),
             ] {
                 let out =
-                    job::run(&src, &op, &JobConfig { workers, tile }, &JobControl::new()).unwrap();
+                    job::run(&src, &op, &JobConfig { workers, tile }, &Control::new()).unwrap();
                 assert_eq!(
                     out.image.as_raw(),
                     &expected,
@@ -136,7 +137,7 @@ fn progress_counts_every_tile_and_records_every_worker() {
     }
     .to_op()
     .unwrap();
-    let ctl = JobControl::new();
+    let ctl = Control::new();
     let out = job::run(
         &src,
         &op,
@@ -147,7 +148,7 @@ fn progress_counts_every_tile_and_records_every_worker() {
         &ctl,
     )
     .unwrap();
-    let (done, total) = ctl.progress();
+    let (done, total) = ctl.tiles();
     // Otsu on gray: a histogram stage and a threshold stage over 10×5 tiles.
     assert_eq!(out.stats.tiles, 50);
     assert_eq!((done, total), (100, 100));
@@ -173,9 +174,9 @@ fn a_cancelled_job_stops_and_returns_no_image() {
     .to_op()
     .unwrap();
     // Cancel from inside the job, after the first tile finishes.
-    let ctl = std::sync::Arc::new(std::sync::OnceLock::<std::sync::Weak<JobControl>>::new());
+    let ctl = std::sync::Arc::new(std::sync::OnceLock::<std::sync::Weak<Control>>::new());
     let ctl2 = ctl.clone();
-    let control = std::sync::Arc::new(JobControl::with_notify(move || {
+    let control = std::sync::Arc::new(Control::with_notify(move || {
         if let Some(c) = ctl2.get().and_then(|w| w.upgrade()) {
             c.cancel();
         }
@@ -194,7 +195,7 @@ fn a_cancelled_job_stops_and_returns_no_image() {
         matches!(r, Err(tessera_engine::EngineError::Cancelled)),
         "{r:?}"
     );
-    let (done, total) = control.progress();
+    let (done, total) = control.tiles();
     assert_eq!(total, 32 * 32);
     assert!(done < 4, "{done} tiles ran after cancel");
 }
@@ -214,13 +215,7 @@ fn wide_gaussian_tiles_split_into_column_chunks_give_the_same_bytes() {
     .unwrap();
     let (expected, _) = reference::run(&src, &op);
     for tile in [TileSize::Auto, TileSize::Square(700)] {
-        let out = job::run(
-            &src,
-            &op,
-            &JobConfig { workers: 2, tile },
-            &JobControl::new(),
-        )
-        .unwrap();
+        let out = job::run(&src, &op, &JobConfig { workers: 2, tile }, &Control::new()).unwrap();
         assert_eq!(out.image.as_raw(), &expected, "tile {tile:?}");
     }
 }

@@ -326,7 +326,7 @@ impl Workbench {
     fn job_status(&mut self, ui: &mut Ui) {
         ui.strong("Job");
         if let Some(r) = &self.jobs.running {
-            let (done, total) = r.control.progress();
+            let (done, total) = r.control.tiles();
             let frac = if total == 0 {
                 0.0
             } else {

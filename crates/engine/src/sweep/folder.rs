@@ -2,13 +2,11 @@
 //! decode, process, encode, write) on the sweep's pool, one image per worker at a time.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use super::{ItemRecord, RunSample, Workload, WorkloadInfo};
-use crate::batch::{self, BatchConfig, BatchControl};
+use crate::batch::{self, BatchConfig};
+use crate::control::Control;
 use crate::error::EngineError;
-use crate::job::JobControl;
 use crate::ops::OpSettings;
 use crate::pool::WorkerPool;
 use crate::tile::TileSize;
@@ -71,29 +69,15 @@ impl Workload for FolderWorkload {
         &self,
         pool: &WorkerPool,
         tile: TileSize,
-        ctl: &JobControl,
+        ctl: &Control,
     ) -> Result<RunSample, EngineError> {
         let mut cfg = self.cfg.clone();
         cfg.tile = tile;
         cfg.workers = pool.workers();
-        let bctl = BatchControl::new();
-        let done = AtomicBool::new(false);
-        // The sweep's cancel reaches the batch through a watcher: the batch stops between
-        // images (and between tiles of the image in hand).
-        let report = std::thread::scope(|s| {
-            s.spawn(|| {
-                while !done.load(Ordering::Relaxed) {
-                    if ctl.is_cancelled() {
-                        bctl.cancel();
-                        break;
-                    }
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-            });
-            let r = batch::run_on(pool, &cfg, &bctl);
-            done.store(true, Ordering::Relaxed);
-            r
-        })?;
+        // The batch keeps its own file counters on a child control; the child shares the
+        // sweep's cancel flag, so a cancel stops the batch between images and between the
+        // tiles of the image in hand.
+        let report = batch::run_on(pool, &cfg, &ctl.child())?;
         if report.cancelled || ctl.is_cancelled() {
             return Err(EngineError::Cancelled);
         }

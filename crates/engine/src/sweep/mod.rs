@@ -24,234 +24,61 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use tessera_engine::sweep::{self, ImageWorkload, SweepConfig, SweepControl};
-//! use tessera_engine::{OpSettings, SourceImage, TileSize};
+//! use tessera_engine::sweep::{self, ImageWorkload, SweepConfig};
+//! use tessera_engine::{Control, OpSettings, SourceImage, TileSize};
 //! let img = image::GrayImage::from_fn(64, 48, |x, y| image::Luma([(x * 4 + y) as u8]));
 //! let work = ImageWorkload::new("ramp", Arc::new(SourceImage::gray(img)), &OpSettings::default())
 //!     .unwrap();
 //! let cfg = SweepConfig { workers: vec![1, 2], tiles: vec![TileSize::Square(16)], repeats: 2, warmup: 1 };
-//! let result = sweep::run(&work, &cfg, &SweepControl::new()).unwrap();
+//! let result = sweep::run(&work, &cfg, &Control::new()).unwrap();
 //! assert_eq!(result.measured().count(), 4);
 //! let summary = sweep::stats::summarize(&result);
 //! assert_eq!(summary.rows.len(), 2);
 //! assert_eq!(summary.rows[0].speedup, 1.0);
 //! ```
 
+mod config;
 pub mod folder;
 pub mod report;
 pub mod stats;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
 
+use super::control::{Control, Phase};
 use super::error::EngineError;
-use super::job::{self, JobControl, Stage};
+use super::job::{self, Stage};
 use super::ops::{Op, OpSettings};
-use super::pool::{MAX_WORKERS, WorkerPool, available_cores};
+use super::pool::{WorkerPool, available_cores};
 use super::source::SourceImage;
 use super::tile::TileSize;
 
+pub use config::{
+    ConfigKey, MAX_REPEATS, PlannedRun, SweepConfig, parse_tile_list, parse_worker_list,
+};
 pub use report::{Machine, SweepReport};
 pub use stats::{AmdahlFit, Baseline, ConfigRow, Summary, TABLE_COLUMNS, summarize};
-
-/// The most measured repeats (or warm-up rounds) a sweep accepts.
-pub const MAX_REPEATS: usize = 1000;
-
-/// Parses a worker list: `1,2,4`, `1-8`, `1,2,4-6`.
-pub fn parse_worker_list(s: &str) -> Result<Vec<usize>, EngineError> {
-    let bad = || {
-        EngineError::InvalidParam(format!(
-            "--workers must be a list of worker counts between 1 and {} such as \
-             1,2,4 or 1-8, got {s:?}",
-            super::pool::MAX_WORKERS
-        ))
-    };
-    let num = |t: &str| -> Result<usize, EngineError> {
-        match t.trim().parse::<usize>() {
-            Ok(n) if (1..=super::pool::MAX_WORKERS).contains(&n) => Ok(n),
-            _ => Err(bad()),
-        }
-    };
-    let mut out = Vec::new();
-    for part in s.split(',') {
-        match part.split_once('-') {
-            Some((a, b)) => {
-                let (a, b) = (num(a)?, num(b)?);
-                if a > b {
-                    return Err(bad());
-                }
-                out.extend(a..=b);
-            }
-            None => out.push(num(part)?),
-        }
-    }
-    Ok(out)
-}
-
-/// Parses a comma-separated list of tile sizes (`auto`, edges in pixels): `auto,256`.
-pub fn parse_tile_list(s: &str) -> Result<Vec<TileSize>, EngineError> {
-    s.split(',')
-        .filter(|t| !t.trim().is_empty())
-        .map(|t| {
-            t.trim()
-                .parse::<TileSize>()
-                .map_err(|e| EngineError::InvalidParam(e.to_string()))
-        })
-        .collect()
-}
-
-/// One configuration of a sweep: a worker count and a tile size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub struct ConfigKey {
-    pub workers: usize,
-    pub tile: TileSize,
-}
-
-/// What a sweep runs: worker counts × tile sizes, each `warmup` times unmeasured and
-/// `repeats` times measured.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SweepConfig {
-    pub workers: Vec<usize>,
-    pub tiles: Vec<TileSize>,
-    pub repeats: usize,
-    pub warmup: usize,
-}
-
-impl Default for SweepConfig {
-    fn default() -> Self {
-        SweepConfig {
-            workers: Self::default_workers(available_cores()),
-            tiles: vec![TileSize::Auto],
-            repeats: 5,
-            warmup: 1,
-        }
-    }
-}
-
-impl SweepConfig {
-    /// The default worker counts: 1 to twice the number of cores (past the core count the
-    /// sweep shows that adding workers stops helping).
-    pub fn default_workers(cores: usize) -> Vec<usize> {
-        (1..=(2 * cores.max(1)).min(MAX_WORKERS)).collect()
-    }
-
-    /// Checks the ranges; a bad value is a usage error.
-    pub fn validate(&self) -> Result<(), EngineError> {
-        let bad = |m: String| Err(EngineError::InvalidParam(m));
-        if self.workers.is_empty() {
-            return bad("the sweep needs at least one worker count".into());
-        }
-        if let Some(&w) = self.workers.iter().find(|&&w| w == 0 || w > MAX_WORKERS) {
-            return bad(format!(
-                "worker counts must be between 1 and {MAX_WORKERS}, got {w}"
-            ));
-        }
-        if self.tiles.is_empty() {
-            return bad("the sweep needs at least one tile size".into());
-        }
-        if self.tiles.contains(&TileSize::Square(0)) {
-            return bad("tile sizes must be positive".into());
-        }
-        if self.repeats == 0 || self.repeats > MAX_REPEATS {
-            return bad(format!(
-                "repeats must be between 1 and {MAX_REPEATS}, got {}",
-                self.repeats
-            ));
-        }
-        if self.warmup > MAX_REPEATS {
-            return bad(format!(
-                "warm-up rounds must be at most {MAX_REPEATS}, got {}",
-                self.warmup
-            ));
-        }
-        Ok(())
-    }
-
-    /// Worker counts sorted ascending and deduplicated, tile sizes deduplicated (first
-    /// occurrence kept, `auto` first if present, then ascending).
-    pub fn normalized(&self) -> SweepConfig {
-        let mut workers = self.workers.clone();
-        workers.sort_unstable();
-        workers.dedup();
-        let mut tiles = self.tiles.clone();
-        tiles.sort_by_key(|t| match t {
-            TileSize::Auto => 0,
-            TileSize::Square(n) => *n as u64 + 1,
-        });
-        tiles.dedup();
-        SweepConfig {
-            workers,
-            tiles,
-            repeats: self.repeats,
-            warmup: self.warmup,
-        }
-    }
-
-    /// The configurations, tile-major: for each tile size, every worker count ascending.
-    pub fn configs(&self) -> Vec<ConfigKey> {
-        self.tiles
-            .iter()
-            .flat_map(|&tile| {
-                self.workers
-                    .iter()
-                    .map(move |&workers| ConfigKey { workers, tile })
-            })
-            .collect()
-    }
-
-    /// The order of the runs (see the module documentation): warm-up rounds, then measured
-    /// rounds, each round every configuration once, round `r` rotated to start at `r mod n`.
-    pub fn plan(&self) -> Vec<PlannedRun> {
-        let n = self.configs().len();
-        let mut plan = Vec::with_capacity(n * (self.warmup + self.repeats));
-        for round in 0..self.warmup {
-            plan.extend((0..n).map(|k| PlannedRun {
-                config: (k + round) % n,
-                round,
-                warmup: true,
-            }));
-        }
-        for round in 0..self.repeats {
-            plan.extend((0..n).map(|k| PlannedRun {
-                config: (k + round) % n,
-                round,
-                warmup: false,
-            }));
-        }
-        plan
-    }
-
-    /// Runs in all (warm-up included).
-    pub fn total_runs(&self) -> usize {
-        self.configs().len() * (self.warmup + self.repeats)
-    }
-}
-
-/// One planned run: which configuration (index into [`SweepConfig::configs`]), which round.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PlannedRun {
-    pub config: usize,
-    pub round: usize,
-    pub warmup: bool,
-}
 
 /// One tile (or image) of a run: which worker ran it and when, in seconds from the start of
 /// the run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ItemRecord {
+    /// The worker that ran it, 0..workers.
     pub worker: usize,
     /// Index of the tile within its stage (or of the image within the batch).
     pub index: usize,
     /// The stage of a tile (`gray`, `histogram`, `op`) or the path of an image.
     pub label: String,
+    /// Start, in seconds from the start of the run.
     pub start_s: f64,
+    /// End, in seconds from the start of the run.
     pub end_s: f64,
 }
 
 impl ItemRecord {
+    /// Its time in seconds (never negative).
     pub fn duration_s(&self) -> f64 {
         (self.end_s - self.start_s).max(0.0)
     }
@@ -266,6 +93,7 @@ pub struct RunSample {
     pub megapixels: f64,
     /// The resolved tile shape (`WxH`), or another word on how the work was cut.
     pub tile_shape: String,
+    /// Per tile (or image).
     pub items: Vec<ItemRecord>,
 }
 
@@ -278,10 +106,13 @@ pub struct WorkloadInfo {
     pub name: String,
     /// Pixel size of a single image (`None` for a folder).
     pub width: Option<usize>,
+    /// Pixel height of a single image (`None` for a folder).
     pub height: Option<usize>,
     /// Images per run (1 for an image).
     pub images: usize,
+    /// Megapixels per run (0 for a folder until it ran).
     pub megapixels: f64,
+    /// The operation, as the window and the CLI edit it.
     pub op: OpSettings,
     /// The operation in words (`adaptive-gaussian binary block 11 C 2 ...`).
     pub op_description: String,
@@ -291,17 +122,20 @@ pub struct WorkloadInfo {
 ///
 /// Implementations must do the same work on every call and measure only the work itself
 /// (decode once, up front; the pool is built by the sweep). They should honour `ctl`'s cancel
-/// flag; the sweep also checks it between runs.
+/// flag (the sweep also checks it between runs), and may report tiles to it; nested work that
+/// keeps its own counters (a batch) runs on a [`Control::child`].
 ///
 /// Two workloads exist: [`ImageWorkload`] (one image, tiled) and [`folder::FolderWorkload`]
 /// (a whole folder batch, one image per worker at a time).
 pub trait Workload: Send + Sync {
+    /// What the workload is, for reports.
     fn info(&self) -> WorkloadInfo;
+    /// Runs the workload once on `pool` with tiles of `tile`, under the sweep's `ctl`.
     fn run_once(
         &self,
         pool: &WorkerPool,
         tile: TileSize,
-        ctl: &JobControl,
+        ctl: &Control,
     ) -> Result<RunSample, EngineError>;
 }
 
@@ -355,7 +189,7 @@ impl Workload for ImageWorkload {
         &self,
         pool: &WorkerPool,
         tile: TileSize,
-        ctl: &JobControl,
+        ctl: &Control,
     ) -> Result<RunSample, EngineError> {
         let out = job::run_on(pool, &self.src, &self.op, tile, ctl)?;
         let s = out.stats;
@@ -378,87 +212,12 @@ impl Workload for ImageWorkload {
     }
 }
 
-type Notify = Box<dyn Fn() + Send + Sync>;
-
-/// Shared between a running sweep and whoever watches it: cancel, progress (runs done out of
-/// runs in all, warm-ups included) and an optional callback after each run and on start.
-#[derive(Default)]
-pub struct SweepControl {
-    job: JobControl,
-    done: AtomicUsize,
-    total: AtomicUsize,
-    notify: Option<Notify>,
-}
-
-impl std::fmt::Debug for SweepControl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (done, total) = self.progress();
-        f.debug_struct("SweepControl")
-            .field("cancelled", &self.is_cancelled())
-            .field("done", &done)
-            .field("total", &total)
-            .finish()
-    }
-}
-
-impl SweepControl {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// A control that calls `notify` when the sweep starts and after every run.
-    pub fn with_notify(notify: impl Fn() + Send + Sync + 'static) -> Self {
-        SweepControl {
-            notify: Some(Box::new(notify)),
-            ..Self::default()
-        }
-    }
-
-    /// Stops the sweep: the running job stops before its next tile, no further run starts,
-    /// and [`run`] returns [`EngineError::Cancelled`].
-    pub fn cancel(&self) {
-        self.job.cancel();
-    }
-
-    pub fn is_cancelled(&self) -> bool {
-        self.job.is_cancelled()
-    }
-
-    /// Runs done and runs in all (warm-ups included); 0 / 0 before the sweep starts.
-    pub fn progress(&self) -> (usize, usize) {
-        (
-            self.done.load(Ordering::Relaxed),
-            self.total.load(Ordering::Relaxed),
-        )
-    }
-
-    /// The control of the job that is running now (tile progress within the current run).
-    pub fn job(&self) -> &JobControl {
-        &self.job
-    }
-
-    fn start(&self, total: usize) {
-        self.done.store(0, Ordering::Relaxed);
-        self.total.store(total, Ordering::Relaxed);
-        self.ping();
-    }
-
-    fn tick(&self) {
-        self.done.fetch_add(1, Ordering::Relaxed);
-        self.ping();
-    }
-
-    fn ping(&self) {
-        if let Some(n) = &self.notify {
-            n();
-        }
-    }
-}
-
 /// A pool of the sweep and how long it took to build (threads started).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PoolInfo {
+    /// Worker threads of the pool.
     pub workers: usize,
+    /// Seconds it took to build (threads started).
     pub created_s: f64,
 }
 
@@ -469,17 +228,23 @@ pub struct RunRecord {
     pub seq: usize,
     /// Index into [`SweepResult::configs`].
     pub config: usize,
+    /// Worker threads of the run.
     pub workers: usize,
     /// `auto` or the tile edge in pixels.
     pub tile: String,
     /// The resolved tile shape (`WxH`).
     pub tile_shape: String,
+    /// The round, counted within warm-ups or within measured rounds.
     pub round: usize,
+    /// Whether the run is a warm-up (not measured).
     pub warmup: bool,
+    /// Wall time of the run in seconds (pool creation not included).
     pub wall_s: f64,
     /// Sum of the time spent inside tiles (or images), over all workers.
     pub busy_s: f64,
+    /// Megapixels processed by the run.
     pub megapixels: f64,
+    /// Megapixels per second of wall time.
     pub mp_per_s: f64,
     /// Per tile (or image); kept for measured runs only.
     pub items: Vec<ItemRecord>,
@@ -528,12 +293,15 @@ impl RunRecord {
 /// Everything a sweep measured.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SweepResult {
+    /// What was timed.
     pub workload: WorkloadInfo,
     /// The normalised configuration that ran.
     pub config: SweepConfig,
+    /// The configurations, as [`SweepConfig::configs`] orders them.
     pub configs: Vec<ConfigKey>,
     /// Cores of the machine (available to this process).
     pub cores: usize,
+    /// The pools built, one per worker count.
     pub pools: Vec<PoolInfo>,
     /// Every run in the order made, warm-ups included (flagged).
     pub runs: Vec<RunRecord>,
@@ -576,10 +344,13 @@ impl SweepResult {
 /// Runs the sweep. Builds one pool per worker count, then makes the runs in the order of
 /// [`SweepConfig::plan`]. Returns [`EngineError::Cancelled`] when cancelled, or the first
 /// error of a run.
+///
+/// `ctl`'s counters restart from 0 (its cancel flag stays); it counts runs (warm-ups
+/// included) and, for an [`ImageWorkload`], the tiles of every run, and notifies after each.
 pub fn run(
     workload: &dyn Workload,
     cfg: &SweepConfig,
-    ctl: &SweepControl,
+    ctl: &Control,
 ) -> Result<SweepResult, EngineError> {
     run_with_cores(workload, cfg, ctl, available_cores())
 }
@@ -588,15 +359,32 @@ pub fn run(
 pub fn run_with_cores(
     workload: &dyn Workload,
     cfg: &SweepConfig,
-    ctl: &SweepControl,
+    ctl: &Control,
     cores: usize,
 ) -> Result<SweepResult, EngineError> {
     cfg.validate()?;
     let cfg = cfg.normalized();
     let configs = cfg.configs();
     let plan = cfg.plan();
-    ctl.start(plan.len());
     let t0 = Instant::now();
+    ctl.begin(t0);
+    ctl.set_runs_total(plan.len());
+    ctl.set_phase(Phase::Running);
+    let result = run_plan(workload, &cfg, &configs, &plan, ctl, cores, t0);
+    ctl.finish(t0.elapsed());
+    result
+}
+
+/// Builds the pools and makes the runs of `plan`.
+fn run_plan(
+    workload: &dyn Workload,
+    cfg: &SweepConfig,
+    configs: &[ConfigKey],
+    plan: &[PlannedRun],
+    ctl: &Control,
+    cores: usize,
+    t0: Instant,
+) -> Result<SweepResult, EngineError> {
     let date = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
 
     let mut pools = Vec::with_capacity(cfg.workers.len());
@@ -619,7 +407,7 @@ pub fn run_with_cores(
             return Err(EngineError::Cancelled);
         }
         let key = configs[p.config];
-        let s = workload.run_once(pool_for(key.workers), key.tile, &ctl.job)?;
+        let s = workload.run_once(pool_for(key.workers), key.tile, ctl)?;
         let wall_s = s.wall.as_secs_f64();
         let busy_s = s.items.iter().map(ItemRecord::duration_s).sum();
         runs.push(RunRecord {
@@ -640,7 +428,7 @@ pub fn run_with_cores(
             },
             items: if p.warmup { Vec::new() } else { s.items },
         });
-        ctl.tick();
+        ctl.run_done();
     }
 
     Ok(SweepResult {
@@ -652,8 +440,8 @@ pub fn run_with_cores(
                 created_s: p.created_in().as_secs_f64(),
             })
             .collect(),
-        config: cfg,
-        configs,
+        config: cfg.clone(),
+        configs: configs.to_vec(),
         cores,
         runs,
         date,

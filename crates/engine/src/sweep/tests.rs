@@ -1,8 +1,10 @@
 use std::sync::Mutex;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{OnceLock, Weak};
 
 use super::stats::{fit_amdahl, median, quantile};
 use super::*;
+use crate::pool::MAX_WORKERS;
 
 /// A workload with known timings: `T(N) = t1 · (f + (1 − f) / min(N, cores))`, times
 /// `1 + jitter · round-dependent factor`; it records the order of its calls. Its items split
@@ -56,7 +58,7 @@ impl Workload for Fake {
         &self,
         pool: &WorkerPool,
         tile: TileSize,
-        ctl: &JobControl,
+        ctl: &Control,
     ) -> Result<RunSample, EngineError> {
         let mut calls = self.calls.lock().unwrap();
         let j = self.jitter[calls.len() % self.jitter.len()];
@@ -156,7 +158,7 @@ fn bad_configs_are_usage_errors() {
         cfg(&[1], &[T64], 0, 0),
         cfg(&[1], &[T64], 1, MAX_REPEATS + 1),
     ] {
-        let e = run(&Fake::new(1.0, 0.0, 2), &c, &SweepControl::new()).unwrap_err();
+        let e = run(&Fake::new(1.0, 0.0, 2), &c, &Control::new()).unwrap_err();
         assert!(e.is_usage(), "{c:?}: {e}");
     }
 }
@@ -166,15 +168,17 @@ fn sweep_runs_every_configuration_in_plan_order_on_its_pool() {
     let fake = Fake::new(1.0, 0.1, 2);
     let notified = Arc::new(AtomicUsize::new(0));
     let n2 = notified.clone();
-    let ctl = SweepControl::with_notify(move || {
+    let ctl = Control::with_notify(move || {
         n2.fetch_add(1, Ordering::Relaxed);
     });
     let c = cfg(&[1, 2, 3], &[T64, T256], 2, 1);
     let r = run_with_cores(&fake, &c, &ctl, 2).unwrap();
     let plan = c.normalized().plan();
     assert_eq!(r.runs.len(), plan.len());
-    assert_eq!(ctl.progress(), (18, 18));
-    assert_eq!(notified.load(Ordering::Relaxed), 18 + 1);
+    assert_eq!(ctl.runs(), (18, 18));
+    // One notify as the sweep starts running, one per run, one as it finishes.
+    assert_eq!(notified.load(Ordering::Relaxed), 1 + 18 + 1);
+    assert_eq!(ctl.phase(), Phase::Finished);
     let calls = fake.calls.lock().unwrap().clone();
     for ((run, p), call) in r.runs.iter().zip(&plan).zip(&calls) {
         let key = r.configs[p.config];
@@ -219,7 +223,7 @@ fn derived_figures_from_known_timings() {
     let r = run_with_cores(
         &fake,
         &cfg(&[1, 2, 4], &[T64, T256], 3, 1),
-        &SweepControl::new(),
+        &Control::new(),
         2,
     )
     .unwrap();
@@ -273,20 +277,14 @@ fn the_summary_timeline_is_a_median_run_of_the_most_workers_that_fit() {
     // Same fake as above: 2 cores, workers 1, 2, 4; jitter +0, +10%, -10% by round.
     let mut fake = Fake::new(2.0, 0.25, 2);
     fake.jitter = [vec![0.0; 3], vec![0.0; 3], vec![0.1; 3], vec![-0.1; 3]].concat();
-    let r = run_with_cores(
-        &fake,
-        &cfg(&[1, 2, 4], &[T64], 3, 1),
-        &SweepControl::new(),
-        2,
-    )
-    .unwrap();
+    let r = run_with_cores(&fake, &cfg(&[1, 2, 4], &[T64], 3, 1), &Control::new(), 2).unwrap();
     let t = r.timeline_run().unwrap();
     // 4 workers exceed the 2 cores: the 2-worker configuration, its middle run (1.25 s).
     assert_eq!(t.workers, 2);
     assert!(!t.warmup);
     assert!((t.wall_s - 1.25).abs() < 1e-9, "{}", t.wall_s);
     // With every count over the cores, the most workers.
-    let r = run_with_cores(&fake, &cfg(&[4, 8], &[T64], 1, 0), &SweepControl::new(), 2).unwrap();
+    let r = run_with_cores(&fake, &cfg(&[4, 8], &[T64], 1, 0), &Control::new(), 2).unwrap();
     assert_eq!(r.timeline_run().unwrap().workers, 8);
 }
 
@@ -330,7 +328,7 @@ fn parallelism_and_imbalance_from_items() {
 #[test]
 fn baseline_is_the_smallest_worker_count_without_one_worker() {
     let fake = Fake::new(1.0, 0.0, 8);
-    let r = run_with_cores(&fake, &cfg(&[2, 4], &[T64], 1, 0), &SweepControl::new(), 8).unwrap();
+    let r = run_with_cores(&fake, &cfg(&[2, 4], &[T64], 1, 0), &Control::new(), 8).unwrap();
     let s = summarize(&r);
     assert_eq!(s.baselines[0].workers, 2);
     let r4 = &s.rows[1];
@@ -380,7 +378,7 @@ fn medians_and_quantiles() {
 fn cancel_stops_the_sweep_between_runs() {
     let mut fake = Fake::new(0.001, 0.0, 2);
     fake.cancel_after = Some(3);
-    let ctl = SweepControl::new();
+    let ctl = Control::new();
     let r = run_with_cores(&fake, &cfg(&[1, 2], &[T64], 1000, 0), &ctl, 2);
     assert!(matches!(r, Err(EngineError::Cancelled)), "{r:?}");
     assert_eq!(
@@ -388,7 +386,7 @@ fn cancel_stops_the_sweep_between_runs() {
         3,
         "no run after the cancel"
     );
-    assert_eq!(ctl.progress(), (3, 2000));
+    assert_eq!(ctl.runs(), (3, 2000));
     assert!(ctl.is_cancelled());
 
     // A real job stops within its tiles too.
@@ -399,7 +397,7 @@ fn cancel_stops_the_sweep_between_runs() {
         &OpSettings::default(),
     )
     .unwrap();
-    let ctl = SweepControl::new();
+    let ctl = Control::new();
     ctl.cancel();
     let r = run(&work, &cfg(&[1], &[T64], 1, 0), &ctl);
     assert!(matches!(r, Err(EngineError::Cancelled)));
@@ -417,7 +415,7 @@ fn image_workload_records_every_tile_on_its_workers() {
     let r = run(
         &work,
         &cfg(&[1, 2], &[TileSize::Square(32), TileSize::Auto], 2, 1),
-        &SweepControl::new(),
+        &Control::new(),
     )
     .unwrap();
     assert_eq!(r.runs.len(), 12);
@@ -451,7 +449,7 @@ fn image_workload_records_every_tile_on_its_workers() {
 #[test]
 fn csv_and_json_carry_the_documented_columns() {
     let fake = Fake::new(1.0, 0.1, 2);
-    let r = run_with_cores(&fake, &cfg(&[1, 2], &[T64], 2, 0), &SweepControl::new(), 2).unwrap();
+    let r = run_with_cores(&fake, &cfg(&[1, 2], &[T64], 2, 0), &Control::new(), 2).unwrap();
     let s = summarize(&r);
     let csv = report::csv_string(&s).unwrap();
     let mut lines = csv.lines();
@@ -487,4 +485,34 @@ fn cpu_model_is_read_from_cpuinfo() {
         Some("Raspberry Pi 4")
     );
     assert_eq!(report::parse_cpu_model("processor : 0\n"), None);
+}
+
+#[test]
+fn cancel_reaches_a_folder_sweep_inside_its_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..12u32 {
+        let img = image::GrayImage::from_fn(40, 30, |x, y| image::Luma([(x * 5 + y + i) as u8]));
+        img.save(dir.path().join(format!("f{i:02}.png"))).unwrap();
+    }
+    let work = folder::FolderWorkload::new(dir.path(), false, &OpSettings::default()).unwrap();
+    // The sweep's control cancels itself when the first file of the first batch is done: the
+    // observer is shared with the child control each batch runs on.
+    let me: Arc<OnceLock<Weak<Control>>> = Arc::new(OnceLock::new());
+    let files = Arc::new(AtomicUsize::new(0));
+    let ctl = {
+        let (me, files) = (Arc::clone(&me), Arc::clone(&files));
+        Arc::new(Control::new().with_observer(move |_| {
+            files.fetch_add(1, Ordering::Relaxed);
+            if let Some(c) = me.get().and_then(Weak::upgrade) {
+                c.cancel();
+            }
+        }))
+    };
+    me.set(Arc::downgrade(&ctl)).unwrap();
+    let r = run(&work, &cfg(&[1], &[T64], 3, 1), &ctl);
+    assert!(matches!(r, Err(EngineError::Cancelled)), "{r:?}");
+    // Stopped inside the first run, not after it: no run done, the other files untouched.
+    assert_eq!(ctl.runs(), (0, 4));
+    assert_eq!(files.load(Ordering::Relaxed), 1);
+    assert_eq!(ctl.phase(), Phase::Finished);
 }

@@ -1,0 +1,236 @@
+//! The workers of a batch: each takes the next file, decodes it (or takes it decoded from
+//! the reader with [`Strategy::Preload`](super::Strategy::Preload)), processes it on its own thread, and writes its
+//! result.
+
+use std::collections::HashSet;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, mpsc};
+use std::time::Instant;
+
+use super::config::{BatchConfig, Durability};
+use super::output::same_file;
+use super::plan::Item;
+use super::report::{ImageRecord, Outcome};
+use crate::control::Control;
+use crate::error::EngineError;
+use crate::io::{read_image, write_gray_atomic_with};
+use crate::job;
+use crate::ops::Op;
+use crate::pool::WorkerPool;
+use crate::source::SourceImage;
+
+/// What the workers share.
+pub(crate) struct Ctx<'a> {
+    pub(crate) cfg: &'a BatchConfig,
+    pub(crate) op: &'a Op,
+    pub(crate) ctl: &'a Control,
+    pub(crate) t0: Instant,
+    pub(crate) items: &'a [Item],
+    /// Output sub-folders already created.
+    pub(crate) made_dirs: Mutex<HashSet<PathBuf>>,
+}
+
+/// A decoded input (or why it could not be), from the reader thread.
+type Decoded = Option<Result<SourceImage, String>>;
+
+impl Ctx<'_> {
+    /// Runs each of the pool's N workers until `next` has nothing more for it (or the batch
+    /// is cancelled): `next` gives the index of an item and, with preload, its decoded
+    /// pixels. Returns every record made.
+    fn on_workers(
+        &self,
+        pool: &WorkerPool,
+        next: impl Fn() -> Option<(usize, Option<Decoded>)> + Sync,
+    ) -> Vec<ImageRecord> {
+        let per_worker: Vec<Vec<ImageRecord>> = pool.install(|| {
+            rayon::broadcast(|b| {
+                let mut out = Vec::new();
+                while !self.ctl.is_cancelled() {
+                    let Some((i, decoded)) = next() else {
+                        break;
+                    };
+                    out.push(self.one(b.index(), &self.items[i], decoded));
+                }
+                out
+            })
+        });
+        per_worker.into_iter().flatten().collect()
+    }
+
+    /// Each of the N workers takes the next file in order until none is left.
+    pub(crate) fn worker_reads(&self, pool: &WorkerPool) -> Vec<ImageRecord> {
+        let next = AtomicUsize::new(0);
+        self.on_workers(pool, || {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            (i < self.items.len()).then_some((i, None))
+        })
+    }
+
+    /// One reader thread decodes in order into a bounded queue; N workers take from it.
+    pub(crate) fn preload(&self, pool: &WorkerPool) -> Vec<ImageRecord> {
+        let (tx, rx) = mpsc::sync_channel::<(usize, Decoded)>(self.cfg.queue_bound());
+        let rx = Mutex::new(rx);
+        std::thread::scope(|s| {
+            let reader = std::thread::Builder::new()
+                .name("tessera-reader".into())
+                .spawn_scoped(s, move || {
+                    for (i, item) in self.items.iter().enumerate() {
+                        if self.ctl.is_cancelled() {
+                            break;
+                        }
+                        let decoded = if self.needs_decode(item) {
+                            let r = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                                read_image(&item.input, self.cfg.limits).map_err(|e| reason_of(&e))
+                            }))
+                            .unwrap_or_else(|p| Err(panic_reason(p.as_ref())));
+                            Some(r)
+                        } else {
+                            None
+                        };
+                        if tx.send((i, decoded)).is_err() {
+                            break; // the workers stopped (cancel)
+                        }
+                    }
+                });
+            let records = self.on_workers(pool, || {
+                // Err: all sent.
+                let msg = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                msg.ok().map(|(i, decoded)| (i, Some(decoded)))
+            });
+            // Unblock the reader if it waits on a full queue, then let it end.
+            drop(rx);
+            if let Ok(r) = reader {
+                let _ = r.join();
+            }
+            records
+        })
+    }
+
+    /// Creates the folder of `output` if needed. The output folder itself exists from the
+    /// start; sub-folders (recursive batches) are created once, by the first file that needs
+    /// them.
+    fn ensure_parent(&self, output: &Path) -> Result<(), String> {
+        let Some(parent) = output.parent() else {
+            return Ok(());
+        };
+        if parent.as_os_str().is_empty() || parent == self.cfg.output {
+            return Ok(());
+        }
+        let mut made = self.made_dirs.lock().unwrap_or_else(|p| p.into_inner());
+        if made.contains(parent) {
+            return Ok(());
+        }
+        std::fs::create_dir_all(parent).map_err(|e| {
+            format!(
+                "cannot create the folder {}: {}",
+                parent.display(),
+                crate::io::io_reason(&e)
+            )
+        })?;
+        made.insert(parent.to_path_buf());
+        Ok(())
+    }
+
+    fn needs_decode(&self, item: &Item) -> bool {
+        item.problem.is_none() && !(self.cfg.skip_existing && item.output.exists())
+    }
+
+    /// Processes one file on this worker; never panics.
+    fn one(&self, worker: usize, item: &Item, decoded: Option<Decoded>) -> ImageRecord {
+        let start = self.t0.elapsed();
+        let mut megapixels = 0.0;
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            self.process(item, decoded, &mut megapixels)
+        }))
+        .unwrap_or_else(|p| Outcome::Failed(panic_reason(p.as_ref())));
+        let end = self.t0.elapsed();
+        let pixels = (megapixels * 1e6).round() as u64;
+        self.ctl
+            .file_done(&item.input, &item.output, &outcome, pixels);
+        ImageRecord {
+            path: item.input.clone(),
+            output: item.output.clone(),
+            worker,
+            start,
+            end,
+            megapixels,
+            outcome,
+        }
+    }
+
+    fn process(&self, item: &Item, decoded: Option<Decoded>, megapixels: &mut f64) -> Outcome {
+        if let Some(p) = &item.problem {
+            return Outcome::Failed(p.clone());
+        }
+        if self.cfg.skip_existing && item.output.exists() {
+            return Outcome::Skipped;
+        }
+        let src = match decoded {
+            Some(Some(r)) => r,
+            // The reader skipped it: its output appeared meanwhile (skip_existing).
+            Some(None) => return Outcome::Skipped,
+            None => read_image(&item.input, self.cfg.limits).map_err(|e| reason_of(&e)),
+        };
+        let src = match src {
+            Ok(s) => s,
+            Err(reason) => return Outcome::Failed(reason),
+        };
+        *megapixels = src.megapixels();
+        let out = match job::run_here(&src, self.op, self.cfg.tile, self.ctl) {
+            Ok(o) => o,
+            Err(EngineError::Cancelled) => return Outcome::Cancelled,
+            Err(e) => return Outcome::Failed(reason_of(&e)),
+        };
+        drop(src);
+        if same_file(&item.input, &item.output) {
+            return Outcome::Failed(format!(
+                "its result {} is the input file itself; not overwritten",
+                item.output.display()
+            ));
+        }
+        if let Err(reason) = self.ensure_parent(&item.output) {
+            return Outcome::Failed(reason);
+        }
+        let sync = self.cfg.durability == Durability::EachFile;
+        match write_gray_atomic_with(&out.image, &item.output, sync) {
+            Ok(()) => Outcome::Written,
+            Err(e) => Outcome::Failed(e.to_string()),
+        }
+    }
+}
+
+/// The reason of an error without the path (the report names the file).
+fn reason_of(e: &EngineError) -> String {
+    match e {
+        EngineError::Input { reason, .. } => reason.clone(),
+        EngineError::Panic(m) => format!("internal error while processing: {m}"),
+        other => other.to_string(),
+    }
+}
+
+fn panic_reason(p: &(dyn std::any::Any + Send)) -> String {
+    let msg = p
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".into());
+    format!("internal error while processing: {msg}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_is_caught_and_reported_for_its_file() {
+        let r = std::panic::catch_unwind(|| panic!("boom in one image"))
+            .map(|_: ()| Outcome::Written)
+            .unwrap_or_else(|p| Outcome::Failed(panic_reason(p.as_ref())));
+        assert_eq!(
+            r,
+            Outcome::Failed("internal error while processing: boom in one image".into())
+        );
+    }
+}
