@@ -180,7 +180,10 @@ impl LabPanel {
                 let _ = tx.send(result);
                 done.request_repaint();
             })
-            .map_err(|e| EngineError::Panic(format!("cannot start the sweep thread: {e}")))?;
+            .map_err(|source| EngineError::Thread {
+                what: "the sweep thread".into(),
+                source,
+            })?;
         self.running = Some(Running { ctl, rx, label });
         self.message = None;
         Ok(())
@@ -213,7 +216,7 @@ impl LabPanel {
             Ok(m) => m,
             Err(TryRecvError::Empty) => return,
             Err(TryRecvError::Disconnected) => {
-                Err(EngineError::Panic("the sweep thread stopped".into()))
+                Err(EngineError::Internal("the sweep thread stopped".into()))
             }
         };
         let label = run.label.clone();
