@@ -319,7 +319,12 @@ fn gray_histogram(source: &SourceImage) -> Result<Histogram, EngineError> {
     if let Pixels::Gray(g) = &source.pixels {
         return Ok(Histogram::from_pixels(g.as_raw()));
     }
-    let out = job::run(source, &Op::Gray, &JobConfig::default(), &JobControl::new())?;
+    let out = job::run(
+        source,
+        &Op::gray(),
+        &JobConfig::default(),
+        &JobControl::new(),
+    )?;
     Ok(Histogram::from_pixels(out.image.as_raw()))
 }
 
