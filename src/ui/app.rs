@@ -17,7 +17,7 @@ use super::jobs::{ImageOrigin, Jobs, Msg, Pick};
 use super::lab::LabPanel;
 use super::view::{self, FullRes, Hover, Layer, ViewMode, Viewer, describe_pixel};
 use crate::assets::SAMPLES;
-use tessera_engine::io::output_format;
+use tessera_engine::io::{output_format, same_file};
 use tessera_engine::ops::level::Histogram;
 use tessera_engine::ops::{MAX_BLOCK_SIZE, Op, OpKind, OpSettings, ThresholdType};
 use tessera_engine::pool::available_cores;
@@ -1468,13 +1468,6 @@ impl Workbench {
                 .to_owned(),
         };
         ui.label(RichText::new(readout).monospace());
-    }
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
     }
 }
 
