@@ -32,9 +32,9 @@ fn level_of(out: &JobOutput) -> Result<u8, EngineError> {
 }
 
 /// Converts any image to 8-bit gray, as OpenCV's `cvtColor(src, dst, COLOR_RGB2GRAY)` (on an
-/// image read as RGB; `COLOR_BGR2GRAY` on OpenCV's BGR order): `(4899 R + 9617 G + 1868 B)
-/// / 16384`, rounded. Alpha is ignored; 16-bit samples keep their high byte and a gray image
-/// is copied as is (see [`SourceImage::from_dynamic`]).
+/// image read as RGB; `COLOR_BGR2GRAY` on OpenCV's BGR order):
+/// `(9798 R + 19235 G + 3735 B + 16384) >> 15`. Alpha is ignored; 16-bit samples keep their
+/// high byte and a gray image is copied as is (see [`SourceImage::from_dynamic`]).
 ///
 /// ```
 /// let rgb = image::RgbImage::from_pixel(4, 3, image::Rgb([255, 0, 0]));

@@ -205,6 +205,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn tile_sizes_round_trip_through_their_names() {
+        for t in [
+            TileSize::Auto,
+            TileSize::Square(1),
+            TileSize::Square(64),
+            TileSize::Square(u32::MAX),
+        ] {
+            assert_eq!(t.to_string().parse::<TileSize>(), Ok(t));
+        }
+        assert_eq!("AUTO".parse::<TileSize>(), Ok(TileSize::Auto));
+        for bad in ["0", "-3", "12px", "", "big"] {
+            let e = bad.parse::<TileSize>().unwrap_err().to_string();
+            assert!(e.starts_with("tile must be"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn tiles_cover_the_image_exactly_once() {
         for (w, h) in [(1, 1), (7, 3), (100, 37), (64, 64)] {
             for (tw, th) in [(1, 1), (3, 5), (16, 16), (1000, 1000)] {
