@@ -9,7 +9,7 @@ use std::sync::Once;
 use plotters::prelude::*;
 
 use tessera_engine::EngineError;
-use tessera_engine::sweep::report::write_atomic;
+use tessera_engine::io::write_atomic;
 use tessera_engine::sweep::{Summary, SweepResult};
 
 /// Size of each chart in pixels.

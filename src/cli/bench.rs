@@ -173,7 +173,7 @@ pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
         }
         bar.finish_and_clear();
         h.join()
-            .unwrap_or_else(|_| Err(EngineError::Panic("the sweep thread panicked".into())))
+            .unwrap_or_else(|_| Err(EngineError::Internal("the sweep thread panicked".into())))
     })?;
     let summary = sweep::summarize(&result);
 

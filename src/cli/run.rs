@@ -1,6 +1,6 @@
 //! `tessera run`: one image in, one result out.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -8,7 +8,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::{EXIT_FAILURE, ExecArgs, OpArgs, report_error};
-use tessera_engine::io::{DecodeLimits, output_format, read_image, write_gray_atomic};
+use tessera_engine::io::{DecodeLimits, output_format, read_image, same_file, write_gray_atomic};
 use tessera_engine::{Control, EngineError, job};
 
 #[derive(Debug, Clone, Args)]
@@ -120,13 +120,6 @@ pub fn run(args: &RunArgs) -> Result<RunReport, EngineError> {
             0.0
         },
     })
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
-    }
 }
 
 fn print_report(r: &RunReport) {

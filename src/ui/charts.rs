@@ -9,6 +9,7 @@ use egui_plot::{Bar, BarChart, Legend, Line, MarkerShape, Plot, Points, VLine};
 
 use tessera_engine::ops::level::Histogram;
 use tessera_engine::ops::{OpKind, OpSettings};
+use tessera_engine::sweep::stats::median;
 use tessera_engine::tile::TileShape;
 
 /// The global level the current settings threshold at, for the histogram marker.
@@ -151,18 +152,6 @@ const SERIES_COLORS: [Color32; 6] = [
     Color32::from_rgb(150, 150, 255),
 ];
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n == 0 {
-        0.0
-    } else if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
 /// Draws compute time against worker count for the runs of the current image and op, one
 /// series per tile size (points: each run; line: the median per worker count).
 pub fn timing(ui: &mut Ui, runs: &[RunRecord], image_id: u64, op: &str, max_workers: usize) {
@@ -244,7 +233,7 @@ pub fn timing(ui: &mut Ui, runs: &[RunRecord], image_id: u64, op: &str, max_work
                     .collect();
                 let medians: Vec<[f64; 2]> = by_workers
                     .iter()
-                    .map(|(&w, ts)| [w as f64, median(&mut ts.clone())])
+                    .map(|(&w, ts)| [w as f64, median(ts)])
                     .collect();
                 plot.line(Line::new(name.clone(), medians).color(color).width(1.5));
                 plot.points(
@@ -263,9 +252,9 @@ mod tests {
 
     #[test]
     fn median_of_even_and_odd() {
-        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
-        assert_eq!(median(&mut []), 0.0);
+        // The engine's median (the sweep tables use the same); groups are never empty here.
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
     }
 
     #[test]

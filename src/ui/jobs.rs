@@ -271,7 +271,7 @@ impl Jobs {
         };
         self.spawn("job", work, move |e| Msg::Processed {
             generation,
-            result: Err(EngineError::Panic(e)),
+            result: Err(EngineError::Internal(e)),
         });
         generation
     }
@@ -368,7 +368,7 @@ fn gray_histogram(source: &SourceImage) -> Result<Histogram, EngineError> {
     if let Pixels::Gray(g) = &source.pixels {
         return Ok(Histogram::from_pixels(g.as_raw()));
     }
-    let out = job::run(source, &Op::Gray, &JobConfig::default(), &Control::new())?;
+    let out = job::run(source, &Op::gray(), &JobConfig::default(), &Control::new())?;
     Ok(Histogram::from_pixels(out.image.as_raw()))
 }
 
@@ -437,7 +437,7 @@ mod tests {
         jobs.load(ImageOrigin::File("in.png".into()), None, 64);
         let source = Arc::new(SourceImage::gray(GrayImage::new(4, 4)));
         let cfg = JobConfig::default();
-        let generation = jobs.process(source, OpSettings::default(), Op::Gray, cfg, 64);
+        let generation = jobs.process(source, OpSettings::default(), Op::gray(), cfg, 64);
         jobs.save(Arc::new(GrayImage::new(1, 1)), PathBuf::from("out.png"));
         jobs.pick_file(Pick::Save, None, None);
         super::super::task::fail_spawns(false);

@@ -178,7 +178,7 @@ impl LabPanel {
             })();
             r.send(result);
         };
-        let task = Task::spawn(ctx, "sweep", 1, work, |e| Err(EngineError::Panic(e)));
+        let task = Task::spawn(ctx, "sweep", 1, work, |e| Err(EngineError::Internal(e)));
         self.running = Some(Running { ctl, task, label });
         self.message = None;
         Ok(())
@@ -212,7 +212,7 @@ impl LabPanel {
         let msg = match run.task.poll() {
             Some(m) => m,
             None if run.task.is_finished() => {
-                Err(EngineError::Panic("the sweep thread stopped".into()))
+                Err(EngineError::Internal("the sweep thread stopped".into()))
             }
             None => return,
         };

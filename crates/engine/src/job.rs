@@ -243,7 +243,7 @@ fn run_impl(
     let mut records = std::mem::take(run.records.get_mut().unwrap_or_else(|p| p.into_inner()));
     records.sort_by_key(|r| (r.start, r.worker));
     let image = GrayImage::from_raw(width as u32, height as u32, out)
-        .ok_or_else(|| EngineError::Panic("output buffer has the wrong size".into()))?;
+        .ok_or_else(|| EngineError::Internal("output buffer has the wrong size".into()))?;
     Ok(JobOutput {
         image,
         level,
@@ -315,14 +315,8 @@ impl Runner<'_> {
     ) -> Result<R, EngineError> {
         self.check_cancel()?;
         let start = self.t0.elapsed();
-        let r = std::panic::catch_unwind(AssertUnwindSafe(f)).map_err(|p| {
-            let msg = p
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| p.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic".into());
-            EngineError::Panic(msg)
-        })?;
+        let r = std::panic::catch_unwind(AssertUnwindSafe(f))
+            .map_err(|p| EngineError::from_panic(p.as_ref()))?;
         let end = self.t0.elapsed();
         let rec = TileRecord {
             stage,

@@ -13,7 +13,9 @@ use image::{DynamicImage, GrayImage, RgbImage, RgbaImage};
 /// The pixels of a decoded image.
 #[derive(Debug, Clone)]
 pub enum Pixels {
+    /// 8-bit gray.
     Gray(GrayImage),
+    /// 8-bit RGB.
     Rgb(RgbImage),
     /// RGBA: alpha is ignored.
     Rgba(RgbaImage),
@@ -22,12 +24,14 @@ pub enum Pixels {
 /// A decoded input: its 8-bit pixels and a word on what it was.
 #[derive(Debug, Clone)]
 pub struct SourceImage {
+    /// The pixels, in the layout the kernels read.
     pub pixels: Pixels,
     /// What the file held, such as "RGB 8-bit" or "gray 16-bit (high byte kept)".
     pub color: String,
 }
 
 impl SourceImage {
+    /// Width in pixels.
     pub fn width(&self) -> usize {
         match &self.pixels {
             Pixels::Gray(i) => i.width() as usize,
@@ -36,6 +40,7 @@ impl SourceImage {
         }
     }
 
+    /// Height in pixels.
     pub fn height(&self) -> usize {
         match &self.pixels {
             Pixels::Gray(i) => i.height() as usize,
@@ -44,6 +49,7 @@ impl SourceImage {
         }
     }
 
+    /// Width × height, in millions of pixels.
     pub fn megapixels(&self) -> f64 {
         (self.width() * self.height()) as f64 / 1e6
     }
@@ -66,6 +72,7 @@ impl SourceImage {
         }
     }
 
+    /// A source from an 8-bit gray image (no copy).
     pub fn gray(img: GrayImage) -> Self {
         SourceImage {
             pixels: Pixels::Gray(img),
@@ -73,10 +80,20 @@ impl SourceImage {
         }
     }
 
+    /// A source from an 8-bit RGB image (no copy).
     pub fn rgb(img: RgbImage) -> Self {
         SourceImage {
             pixels: Pixels::Rgb(img),
             color: "RGB 8-bit".into(),
+        }
+    }
+
+    /// The pixels as an `image` crate image (no copy).
+    pub fn into_dynamic(self) -> DynamicImage {
+        match self.pixels {
+            Pixels::Gray(i) => DynamicImage::ImageLuma8(i),
+            Pixels::Rgb(i) => DynamicImage::ImageRgb8(i),
+            Pixels::Rgba(i) => DynamicImage::ImageRgba8(i),
         }
     }
 

@@ -10,13 +10,18 @@ use serde::{Deserialize, Serialize};
 /// A rectangle of pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Rect {
+    /// Left column.
     pub x: usize,
+    /// Top row.
     pub y: usize,
+    /// Width in pixels.
     pub w: usize,
+    /// Height in pixels.
     pub h: usize,
 }
 
 impl Rect {
+    /// Width × height.
     pub fn area(&self) -> usize {
         self.w * self.h
     }
@@ -24,7 +29,7 @@ impl Rect {
 
 /// A borrowed 8-bit gray image, rows packed (`data.len() == width * height`).
 #[derive(Debug, Clone, Copy)]
-pub struct GrayView<'a> {
+pub(crate) struct GrayView<'a> {
     pub data: &'a [u8],
     pub width: usize,
     pub height: usize,
@@ -119,7 +124,9 @@ impl TileSize {
 /// A resolved tile size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TileShape {
+    /// Tile width in pixels.
     pub w: usize,
+    /// Tile height in pixels.
     pub h: usize,
 }
 
@@ -130,7 +137,7 @@ impl std::fmt::Display for TileShape {
 }
 
 /// The tiles covering a `width × height` image, row-major.
-pub fn tiles(width: usize, height: usize, shape: TileShape) -> Vec<Rect> {
+pub(crate) fn tiles(width: usize, height: usize, shape: TileShape) -> Vec<Rect> {
     let mut v = Vec::new();
     let (tw, th) = (shape.w.max(1), shape.h.max(1));
     let mut y = 0;
@@ -148,15 +155,18 @@ pub fn tiles(width: usize, height: usize, shape: TileShape) -> Vec<Rect> {
 }
 
 /// A tile's part of the output: one mutable slice of `rect.w` pixels per row.
-pub struct TileMut<'a, T = u8> {
+pub(crate) struct TileMut<'a, T = u8> {
+    /// The tile's index in [`tiles`] order.
     pub index: usize,
+    /// The tile.
     pub rect: Rect,
+    /// One slice of `rect.w` pixels per row of the tile.
     pub rows: Vec<&'a mut [T]>,
 }
 
 /// Splits an output buffer (`width * height` pixels) into the disjoint parts of each tile, in
 /// the order of [`tiles`]. Safe code: each row is split at the tile column boundaries.
-pub fn split_output<'a, T>(
+pub(crate) fn split_output<'a, T>(
     out: &'a mut [T],
     width: usize,
     height: usize,
@@ -193,6 +203,23 @@ pub fn split_output<'a, T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tile_sizes_round_trip_through_their_names() {
+        for t in [
+            TileSize::Auto,
+            TileSize::Square(1),
+            TileSize::Square(64),
+            TileSize::Square(u32::MAX),
+        ] {
+            assert_eq!(t.to_string().parse::<TileSize>(), Ok(t));
+        }
+        assert_eq!("AUTO".parse::<TileSize>(), Ok(TileSize::Auto));
+        for bad in ["0", "-3", "12px", "", "big"] {
+            let e = bad.parse::<TileSize>().unwrap_err().to_string();
+            assert!(e.starts_with("tile must be"), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn tiles_cover_the_image_exactly_once() {

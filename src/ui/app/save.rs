@@ -8,7 +8,7 @@ use image::GrayImage;
 
 use super::Workbench;
 use crate::ui::jobs::ImageOrigin;
-use tessera_engine::io::output_format;
+use tessera_engine::io::{output_format, same_file};
 
 impl Workbench {
     pub(super) fn default_save_name(&self) -> String {
@@ -118,12 +118,5 @@ impl Workbench {
         if let Some(a) = answer {
             self.confirm_overwrite(a);
         }
-    }
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
     }
 }

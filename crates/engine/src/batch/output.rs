@@ -50,24 +50,3 @@ pub(crate) fn sync_outputs(out: &Path, written: &[&Path]) {
         }
     }
 }
-
-/// Whether `b` names the same file as `a` (through a link, a second spelling of the path or a
-/// case-insensitive file system). One `stat` of `b` when it does not exist, as is usual.
-pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
-    let Ok(mb) = std::fs::metadata(b) else {
-        return false;
-    };
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        std::fs::metadata(a).is_ok_and(|ma| ma.dev() == mb.dev() && ma.ino() == mb.ino())
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = mb;
-        match (a.canonicalize(), b.canonicalize()) {
-            (Ok(x), Ok(y)) => x == y,
-            _ => false,
-        }
-    }
-}

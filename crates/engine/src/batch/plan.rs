@@ -65,6 +65,7 @@ pub struct Collision {
 pub struct Plan {
     /// Every file to process, in processing order (sorted by path).
     pub items: Vec<Item>,
+    /// Outputs whose plain name was taken, and the name each got instead.
     pub collisions: Vec<Collision>,
 }
 

@@ -10,11 +10,11 @@ use std::sync::{Mutex, mpsc};
 use std::time::Instant;
 
 use super::config::{BatchConfig, Durability};
-use super::output::same_file;
 use super::plan::Item;
 use super::report::{ImageRecord, Outcome};
 use crate::control::Control;
 use crate::error::EngineError;
+use crate::io::same_file;
 use crate::io::{read_image, write_gray_atomic_with};
 use crate::job;
 use crate::ops::Op;
@@ -205,18 +205,12 @@ impl Ctx<'_> {
 fn reason_of(e: &EngineError) -> String {
     match e {
         EngineError::Input { reason, .. } => reason.clone(),
-        EngineError::Panic(m) => format!("internal error while processing: {m}"),
         other => other.to_string(),
     }
 }
 
 fn panic_reason(p: &(dyn std::any::Any + Send)) -> String {
-    let msg = p
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "panic".into());
-    format!("internal error while processing: {msg}")
+    EngineError::from_panic(p).to_string()
 }
 
 #[cfg(test)]

@@ -95,15 +95,17 @@ impl Adaptive {
         }
     }
 
-    /// The halo (pixels read around a tile on each side).
-    pub fn halo(&self) -> usize {
-        self.block / 2
-    }
-
     /// Computes the output pixels of `rect` into `out` (one slice of `rect.w` per row); every
     /// pixel of `out` is written.
     pub fn run_tile(&self, src: &GrayView<'_>, rect: Rect, out: &mut [&mut [MaybeUninit<u8>]]) {
-        debug_assert_eq!(out.len(), rect.h);
+        // The job does not zero its output: every pixel of `rect` must be written, so the
+        // rows must be exactly the tile's.
+        assert_eq!(out.len(), rect.h, "adaptive tile: row count");
+        assert!(
+            out.iter().all(|r| r.len() == rect.w),
+            "adaptive tile: row width"
+        );
+        assert!(rect.x + rect.w <= src.width && rect.y + rect.h <= src.height);
         if self.all_zero {
             for row in out.iter_mut() {
                 row.fill(MaybeUninit::new(0));
@@ -341,6 +343,8 @@ fn sub_slices(hi: &[u32], lo: &[u32], out: &mut [u32]) {
 }
 
 fn decide_mean(row: &[u8], sums: &[u32], area: u64, d: Decider, out: &mut [MaybeUninit<u8>]) {
+    // Every pixel of `out` is written: a source pixel and a sum for each.
+    assert!(row.len() >= out.len() && sums.len() >= out.len());
     // 2·sum and (2k - 1)·A are at most 511·A: i32 lanes when that fits, i64 otherwise.
     if 511 * area < i32::MAX as u64 {
         decide_mean_i32(row, sums, area as i32, d.idelta, d.inverse, d.imaxval, out);
@@ -362,6 +366,7 @@ fn decide_mean_i32(
     imaxval: u8,
     out: &mut [MaybeUninit<u8>],
 ) {
+    assert!(row.len() >= out.len() && sums.len() >= out.len());
     let (yes, no) = if inverse { (0, imaxval) } else { (imaxval, 0) };
     for ((o, &v), &s) in out.iter_mut().zip(row).zip(sums) {
         let k = (v as i32 + idelta).clamp(0, 256);
@@ -467,6 +472,8 @@ fn filter_block<const L: usize>(
 
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
 fn decide_gaussian(row: &[u8], blurred: &[f32], d: Decider, out: &mut [MaybeUninit<u8>]) {
+    // Every pixel of `out` is written: a source pixel and a blurred value for each.
+    assert!(row.len() >= out.len() && blurred.len() >= out.len());
     let (yes, no) = if d.inverse {
         (0, d.imaxval)
     } else {

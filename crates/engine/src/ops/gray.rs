@@ -26,14 +26,16 @@ pub fn rgb_row_to_gray(src: &[u8], channels: usize, dst: &mut [u8]) {
     rgb_row_to_gray_uninit(src, channels, as_uninit(dst));
 }
 
-/// [`rgb_row_to_gray`] into a row not yet initialised: every byte is written.
-pub fn rgb_row_to_gray_uninit(src: &[u8], channels: usize, dst: &mut [MaybeUninit<u8>]) {
+/// [`rgb_row_to_gray`] into a row not yet initialised: every byte is written (the source is
+/// cut to exactly `dst.len()` pixels, which the kernels below check).
+pub(crate) fn rgb_row_to_gray_uninit(src: &[u8], channels: usize, dst: &mut [MaybeUninit<u8>]) {
     assert!(src.len() >= dst.len() * channels, "source row too short");
     match channels {
         3 => {
             #[cfg(target_arch = "x86_64")]
             if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: AVX2 (and so SSSE3) is available, checked just above.
+                // SAFETY: AVX2 (and so SSSE3) is available, checked just above, and the source
+                // is cut to exactly three bytes per output pixel, as the function requires.
                 unsafe { x86::rgb3_to_gray_avx2(&src[..dst.len() * 3], dst) };
                 return;
             }
@@ -50,6 +52,8 @@ const BLOCK: usize = 16;
 
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
 fn rgb3_to_gray(src: &[u8], dst: &mut [MaybeUninit<u8>]) {
+    // Every pixel of `dst` is written: one source pixel for each.
+    assert_eq!(src.len(), dst.len() * 3);
     let mut s_blocks = src.chunks_exact(3 * BLOCK);
     let mut d_blocks = dst.chunks_exact_mut(BLOCK);
     for (s, d) in (&mut s_blocks).zip(&mut d_blocks) {
@@ -77,6 +81,8 @@ fn rgb3_to_gray(src: &[u8], dst: &mut [MaybeUninit<u8>]) {
 
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
 fn rgb4_to_gray(src: &[u8], dst: &mut [MaybeUninit<u8>]) {
+    // Every pixel of `dst` is written: one source pixel for each.
+    assert_eq!(src.len(), dst.len() * 4);
     for (s, d) in src.chunks_exact(4).zip(dst.iter_mut()) {
         d.write(((WR * s[0] as u32 + WG * s[1] as u32 + WB * s[2] as u32 + ROUND) >> SHIFT) as u8);
     }
@@ -105,8 +111,12 @@ mod x86 {
     const MG: [[i8; 16]; 3] = masks(1);
     const MB: [[i8; 16]; 3] = masks(2);
 
+    /// # Safety
+    /// The CPU must support SSSE3 (implied by AVX2, which the only caller requires).
     #[inline(always)]
     unsafe fn pick(a: __m128i, b: __m128i, c: __m128i, m: &[[i8; 16]; 3]) -> __m128i {
+        // SAFETY: the three unaligned loads read exactly the 16 bytes of `m[0]`, `m[1]` and
+        // `m[2]`; the shuffles need SSSE3, which the caller guarantees.
         unsafe {
             let ma = _mm_loadu_si128(m[0].as_ptr() as *const __m128i);
             let mb = _mm_loadu_si128(m[1].as_ptr() as *const __m128i);
@@ -123,7 +133,14 @@ mod x86 {
     #[target_feature(enable = "avx2")]
     pub unsafe fn rgb3_to_gray_avx2(src: &[u8], dst: &mut [std::mem::MaybeUninit<u8>]) {
         let n = dst.len();
+        // Checked even in release: the loads below rely on it.
+        assert_eq!(src.len(), 3 * n, "rgb3_to_gray_avx2: source and row sizes");
         let blocks = n / 16;
+        // SAFETY: AVX2 is enabled for this function (the caller checked the CPU). For block
+        // `i < n / 16`, the loads read `src[48 i .. 48 i + 48]` and the store writes
+        // `dst[16 i .. 16 i + 16]`, both in bounds since `src.len() == 3 n` (asserted above);
+        // unaligned loads and stores are used throughout. The tail is written below, so every
+        // element of `dst` is initialised.
         unsafe {
             let w_rg = _mm256_set1_epi32((19235 << 16) | 9798);
             let w_b1 = _mm256_set1_epi32((16384 << 16) | 3735);

@@ -63,10 +63,12 @@ impl Histogram {
         }
     }
 
+    /// The number of pixels counted.
     pub fn total(&self) -> u64 {
         self.0.iter().sum()
     }
 
+    /// The histogram of `pixels`.
     pub fn from_pixels(pixels: &[u8]) -> Self {
         let mut h = Histogram::default();
         h.add_row(pixels);

@@ -2,6 +2,17 @@
 //!
 //! Each operation family has its own module with the row/tile kernels; this module holds the
 //! validated [`Op`] that a job runs and the flat [`OpSettings`] that the CLI and the window edit.
+//! An [`Op`] is built only through its checked constructors ([`Op::threshold`],
+//! [`Op::adaptive`], ...) or [`OpSettings::to_op`], so a job never sees a parameter out of range.
+//!
+//! ```
+//! use tessera_engine::ops::{AdaptiveMethod, Op, OpKind, ThresholdType};
+//! let op = Op::adaptive(AdaptiveMethod::Gaussian, ThresholdType::Binary, 255.0, 11, 2.0)?;
+//! assert_eq!(op.kind(), OpKind::AdaptiveGaussian);
+//! assert_eq!(op.halo(), 5);
+//! assert!(Op::adaptive(AdaptiveMethod::Mean, ThresholdType::Binary, 255.0, 4, 2.0).is_err());
+//! # Ok::<(), tessera_engine::EngineError>(())
+//! ```
 //!
 //! | op | OpenCV call |
 //! |---|---|
@@ -10,7 +21,7 @@
 //! | [`Op::Otsu`] / [`Op::Triangle`] | `threshold(gray, 0, maxval, type \| THRESH_OTSU / THRESH_TRIANGLE)` |
 //! | [`Op::Adaptive`] | `adaptiveThreshold(gray, maxval, MEAN_C / GAUSSIAN_C, type, blockSize, C)` |
 
-pub mod adaptive;
+pub(crate) mod adaptive;
 pub mod gray;
 pub mod level;
 pub mod threshold;
@@ -39,6 +50,7 @@ pub enum ThresholdType {
 }
 
 impl ThresholdType {
+    /// Every type, in OpenCV's order (`THRESH_BINARY` = 0 .. `THRESH_TOZERO_INV` = 4).
     pub const ALL: [ThresholdType; 5] = [
         ThresholdType::Binary,
         ThresholdType::BinaryInv,
@@ -111,20 +123,66 @@ pub enum AdaptiveMethod {
     Gaussian,
 }
 
+impl AdaptiveMethod {
+    /// Both methods.
+    pub const ALL: [AdaptiveMethod; 2] = [AdaptiveMethod::Mean, AdaptiveMethod::Gaussian];
+
+    /// The name used in reports and accepted by [`FromStr`](std::str::FromStr): `mean` or
+    /// `gaussian`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AdaptiveMethod::Mean => "mean",
+            AdaptiveMethod::Gaussian => "gaussian",
+        }
+    }
+
+    /// The op kind that runs this method.
+    pub fn op_kind(self) -> OpKind {
+        match self {
+            AdaptiveMethod::Mean => OpKind::AdaptiveMean,
+            AdaptiveMethod::Gaussian => OpKind::AdaptiveGaussian,
+        }
+    }
+}
+
+impl fmt::Display for AdaptiveMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for AdaptiveMethod {
+    type Err = ParseNameError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| ParseNameError::new("method", s, Self::ALL.map(Self::name)))
+    }
+}
+
 /// The operation kinds, as chosen in the CLI (`--op`) and the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum OpKind {
+    /// RGB to gray ([`Op::gray`]).
     Gray,
+    /// A fixed threshold ([`Op::threshold`]).
     Threshold,
+    /// A threshold at Otsu's level ([`Op::otsu`]).
     Otsu,
+    /// A threshold at the triangle method's level ([`Op::triangle`]).
     Triangle,
+    /// Adaptive threshold over the box mean ([`Op::adaptive`] with [`AdaptiveMethod::Mean`]).
     AdaptiveMean,
+    /// Adaptive threshold over the Gaussian-weighted mean ([`Op::adaptive`] with
+    /// [`AdaptiveMethod::Gaussian`]).
     #[default]
     AdaptiveGaussian,
 }
 
 impl OpKind {
+    /// Every kind, in menu order.
     pub const ALL: [OpKind; 6] = [
         OpKind::Gray,
         OpKind::Threshold,
@@ -174,10 +232,12 @@ impl OpKind {
         }
     }
 
+    /// Whether the op takes a fixed threshold (`thresh`).
     pub fn uses_thresh(self) -> bool {
         self == OpKind::Threshold
     }
 
+    /// Whether the op takes a block size and a constant `c` (the adaptive ops).
     pub fn uses_block(self) -> bool {
         matches!(self, OpKind::AdaptiveMean | OpKind::AdaptiveGaussian)
     }
@@ -195,11 +255,17 @@ impl fmt::Display for OpKind {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct OpSettings {
+    /// Which operation.
     pub op: OpKind,
+    /// The threshold type (ignored by [`OpKind::Gray`]).
     pub kind: ThresholdType,
+    /// The fixed threshold of [`OpKind::Threshold`].
     pub thresh: f64,
+    /// The value given to pixels that pass (`maxval`).
     pub max_value: f64,
+    /// The adaptive ops' neighbourhood, odd, 3..=[`MAX_BLOCK_SIZE`].
     pub block_size: u32,
+    /// The constant the adaptive ops subtract from the local mean.
     pub c: f64,
 }
 
@@ -217,51 +283,50 @@ impl Default for OpSettings {
 }
 
 impl OpSettings {
-    /// Validates the settings into a runnable [`Op`].
+    /// Validates the settings into a runnable [`Op`] through its checked constructors; the
+    /// fields the chosen op does not use are ignored.
+    ///
+    /// ```
+    /// use tessera_engine::ops::{OpKind, OpSettings};
+    /// let s = OpSettings { op: OpKind::Threshold, thresh: 100.0, ..OpSettings::default() };
+    /// assert_eq!(s.to_op()?.describe(), "threshold binary thresh 100 max 255");
+    /// let bad = OpSettings { block_size: 8, ..OpSettings::default() };
+    /// assert!(bad.to_op().unwrap_err().is_usage());
+    /// # Ok::<(), tessera_engine::EngineError>(())
+    /// ```
     pub fn to_op(&self) -> Result<Op, EngineError> {
-        let finite = |name: &str, v: f64| {
-            if v.is_finite() {
-                Ok(v)
-            } else {
-                Err(EngineError::InvalidParam(format!(
-                    "{name} must be a finite number, got {v}"
-                )))
-            }
-        };
-        let max_value = finite("max-value", self.max_value)?;
-        let kind = self.kind;
-        let op = match self.op {
-            OpKind::Gray => Op::Gray,
-            OpKind::Threshold => Op::Threshold {
+        let (kind, max_value) = (self.kind, self.max_value);
+        match self.op {
+            OpKind::Gray => Ok(Op::gray()),
+            OpKind::Threshold => Op::threshold(kind, self.thresh, max_value),
+            OpKind::Otsu => Op::otsu(kind, max_value),
+            OpKind::Triangle => Op::triangle(kind, max_value),
+            OpKind::AdaptiveMean => Op::adaptive(
+                AdaptiveMethod::Mean,
                 kind,
-                thresh: finite("thresh", self.thresh)?,
                 max_value,
-            },
-            OpKind::Otsu => Op::Otsu { kind, max_value },
-            OpKind::Triangle => Op::Triangle { kind, max_value },
-            OpKind::AdaptiveMean | OpKind::AdaptiveGaussian => {
-                let method = if self.op == OpKind::AdaptiveMean {
-                    AdaptiveMethod::Mean
-                } else {
-                    AdaptiveMethod::Gaussian
-                };
-                if !matches!(kind, ThresholdType::Binary | ThresholdType::BinaryInv) {
-                    return Err(EngineError::InvalidParam(format!(
-                        "{} supports only the types binary and binary-inv, not {kind}",
-                        self.op
-                    )));
-                }
-                validate_block_size(self.block_size)?;
-                Op::Adaptive {
-                    method,
-                    kind,
-                    block_size: self.block_size,
-                    c: finite("c", self.c)?,
-                    max_value,
-                }
-            }
-        };
-        Ok(op)
+                self.block_size,
+                self.c,
+            ),
+            OpKind::AdaptiveGaussian => Op::adaptive(
+                AdaptiveMethod::Gaussian,
+                kind,
+                max_value,
+                self.block_size,
+                self.c,
+            ),
+        }
+    }
+}
+
+/// `v`, or a usage error naming the parameter when it is not a finite number.
+fn finite(name: &str, v: f64) -> Result<f64, EngineError> {
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(EngineError::InvalidParam(format!(
+            "{name} must be a finite number, got {v}"
+        )))
     }
 }
 
@@ -284,32 +349,179 @@ fn validate_block_size(b: u32) -> Result<(), EngineError> {
 }
 
 /// A validated operation. Every op but [`Op::Gray`] runs on the 8-bit gray image.
+///
+/// Built only through the checked constructors ([`Op::gray`], [`Op::threshold`], [`Op::otsu`],
+/// [`Op::triangle`], [`Op::adaptive`]) or [`OpSettings::to_op`]: the variants are
+/// `#[non_exhaustive]`, so code outside this crate cannot build one with unchecked values. Read
+/// the parameters with the accessors ([`Op::threshold_type`], [`Op::max_value`], ...) or by
+/// matching with `..`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Op {
+    /// `cvtColor(src, COLOR_RGB2GRAY)`; a gray input is copied.
+    #[non_exhaustive]
     Gray,
+    /// `threshold(gray, thresh, maxval, type)`.
+    #[non_exhaustive]
     Threshold {
+        /// The threshold type.
         kind: ThresholdType,
+        /// The threshold (finite).
         thresh: f64,
+        /// `maxval` (finite).
         max_value: f64,
     },
+    /// `threshold(gray, 0, maxval, type | THRESH_OTSU)`.
+    #[non_exhaustive]
     Otsu {
+        /// The threshold type.
         kind: ThresholdType,
+        /// `maxval` (finite).
         max_value: f64,
     },
+    /// `threshold(gray, 0, maxval, type | THRESH_TRIANGLE)`.
+    #[non_exhaustive]
     Triangle {
+        /// The threshold type.
         kind: ThresholdType,
+        /// `maxval` (finite).
         max_value: f64,
     },
+    /// `adaptiveThreshold(gray, maxval, method, type, blockSize, C)`.
+    #[non_exhaustive]
     Adaptive {
+        /// Mean or Gaussian.
         method: AdaptiveMethod,
+        /// [`ThresholdType::Binary`] or [`ThresholdType::BinaryInv`].
         kind: ThresholdType,
+        /// Odd, 3..=[`MAX_BLOCK_SIZE`].
         block_size: u32,
+        /// The constant subtracted from the local mean (finite).
         c: f64,
+        /// `maxval` (finite).
         max_value: f64,
     },
 }
 
 impl Op {
+    /// RGB to gray, as `cvtColor(src, COLOR_RGB2GRAY)`.
+    pub const fn gray() -> Op {
+        Op::Gray
+    }
+
+    /// A fixed threshold, as `threshold(gray, thresh, max_value, kind)`. `thresh` and
+    /// `max_value` must be finite (any value: OpenCV's rounding and clamping apply).
+    ///
+    /// ```
+    /// use tessera_engine::ops::{Op, ThresholdType};
+    /// let op = Op::threshold(ThresholdType::Binary, 127.0, 255.0)?;
+    /// assert_eq!(op.thresh(), Some(127.0));
+    /// assert!(Op::threshold(ThresholdType::Binary, f64::NAN, 255.0).is_err());
+    /// # Ok::<(), tessera_engine::EngineError>(())
+    /// ```
+    pub fn threshold(kind: ThresholdType, thresh: f64, max_value: f64) -> Result<Op, EngineError> {
+        let max_value = finite("max-value", max_value)?;
+        Ok(Op::Threshold {
+            kind,
+            thresh: finite("thresh", thresh)?,
+            max_value,
+        })
+    }
+
+    /// A threshold at Otsu's level, as `threshold(gray, 0, max_value, kind | THRESH_OTSU)`.
+    pub fn otsu(kind: ThresholdType, max_value: f64) -> Result<Op, EngineError> {
+        let max_value = finite("max-value", max_value)?;
+        Ok(Op::Otsu { kind, max_value })
+    }
+
+    /// A threshold at the triangle method's level, as
+    /// `threshold(gray, 0, max_value, kind | THRESH_TRIANGLE)`.
+    pub fn triangle(kind: ThresholdType, max_value: f64) -> Result<Op, EngineError> {
+        let max_value = finite("max-value", max_value)?;
+        Ok(Op::Triangle { kind, max_value })
+    }
+
+    /// An adaptive threshold, as
+    /// `adaptiveThreshold(gray, max_value, method, kind, block_size, c)`. `kind` must be
+    /// binary or binary-inv, `block_size` odd in 3..=[`MAX_BLOCK_SIZE`], the numbers finite.
+    pub fn adaptive(
+        method: AdaptiveMethod,
+        kind: ThresholdType,
+        max_value: f64,
+        block_size: u32,
+        c: f64,
+    ) -> Result<Op, EngineError> {
+        let max_value = finite("max-value", max_value)?;
+        if !matches!(kind, ThresholdType::Binary | ThresholdType::BinaryInv) {
+            return Err(EngineError::InvalidParam(format!(
+                "{} supports only the types binary and binary-inv, not {kind}",
+                method.op_kind()
+            )));
+        }
+        validate_block_size(block_size)?;
+        Ok(Op::Adaptive {
+            method,
+            kind,
+            block_size,
+            c: finite("c", c)?,
+            max_value,
+        })
+    }
+
+    /// The threshold type; `None` for [`Op::Gray`].
+    pub fn threshold_type(&self) -> Option<ThresholdType> {
+        match *self {
+            Op::Gray => None,
+            Op::Threshold { kind, .. }
+            | Op::Otsu { kind, .. }
+            | Op::Triangle { kind, .. }
+            | Op::Adaptive { kind, .. } => Some(kind),
+        }
+    }
+
+    /// `maxval`; `None` for [`Op::Gray`].
+    pub fn max_value(&self) -> Option<f64> {
+        match *self {
+            Op::Gray => None,
+            Op::Threshold { max_value, .. }
+            | Op::Otsu { max_value, .. }
+            | Op::Triangle { max_value, .. }
+            | Op::Adaptive { max_value, .. } => Some(max_value),
+        }
+    }
+
+    /// The fixed threshold of [`Op::Threshold`].
+    pub fn thresh(&self) -> Option<f64> {
+        match *self {
+            Op::Threshold { thresh, .. } => Some(thresh),
+            _ => None,
+        }
+    }
+
+    /// The method of [`Op::Adaptive`].
+    pub fn method(&self) -> Option<AdaptiveMethod> {
+        match *self {
+            Op::Adaptive { method, .. } => Some(method),
+            _ => None,
+        }
+    }
+
+    /// The block size of [`Op::Adaptive`].
+    pub fn block_size(&self) -> Option<u32> {
+        match *self {
+            Op::Adaptive { block_size, .. } => Some(block_size),
+            _ => None,
+        }
+    }
+
+    /// The constant `C` of [`Op::Adaptive`].
+    pub fn c(&self) -> Option<f64> {
+        match *self {
+            Op::Adaptive { c, .. } => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The kind of op, as named on the command line.
     pub fn kind(&self) -> OpKind {
         match self {
             Op::Gray => OpKind::Gray,
@@ -372,7 +584,7 @@ pub(crate) fn as_uninit(s: &mut [u8]) -> &mut [MaybeUninit<u8>] {
 }
 
 /// `saturate_cast<uchar>(cvRound(v))`: round half to even, then clamp to 0..=255.
-pub fn saturate_round_u8(v: f64) -> u8 {
+pub(crate) fn saturate_round_u8(v: f64) -> u8 {
     let r = v.round_ties_even();
     if r <= 0.0 {
         0
@@ -440,10 +652,71 @@ mod tests {
     fn names_round_trip() {
         for k in OpKind::ALL {
             assert_eq!(OpKind::from_name(k.name()), Some(k));
+            assert_eq!(k.to_string().parse::<OpKind>(), Ok(k));
         }
         for t in ThresholdType::ALL {
             assert_eq!(ThresholdType::from_name(t.name()), Some(t));
+            assert_eq!(t.to_string().parse::<ThresholdType>(), Ok(t));
         }
+        for m in AdaptiveMethod::ALL {
+            assert_eq!(m.to_string().parse::<AdaptiveMethod>(), Ok(m));
+        }
+        let e = "median".parse::<AdaptiveMethod>().unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "unknown method \"median\" (expected one of: mean, gaussian)"
+        );
+        assert!("Binary".parse::<ThresholdType>().is_err());
+        assert!("sobel".parse::<OpKind>().is_err());
+    }
+
+    #[test]
+    fn constructors_check_as_settings_do() {
+        for s in [
+            OpSettings::default(),
+            OpSettings {
+                op: OpKind::Threshold,
+                kind: ThresholdType::Trunc,
+                thresh: 99.5,
+                ..OpSettings::default()
+            },
+            OpSettings {
+                op: OpKind::AdaptiveMean,
+                block_size: 31,
+                c: -4.0,
+                ..OpSettings::default()
+            },
+        ] {
+            let op = s.to_op().unwrap();
+            let again = match op.kind() {
+                OpKind::Gray => Op::gray(),
+                OpKind::Threshold => Op::threshold(s.kind, s.thresh, s.max_value).unwrap(),
+                OpKind::Otsu => Op::otsu(s.kind, s.max_value).unwrap(),
+                OpKind::Triangle => Op::triangle(s.kind, s.max_value).unwrap(),
+                OpKind::AdaptiveMean | OpKind::AdaptiveGaussian => Op::adaptive(
+                    op.method().unwrap(),
+                    op.threshold_type().unwrap(),
+                    op.max_value().unwrap(),
+                    op.block_size().unwrap(),
+                    op.c().unwrap(),
+                )
+                .unwrap(),
+            };
+            assert_eq!(op, again);
+        }
+        let e = Op::adaptive(AdaptiveMethod::Mean, ThresholdType::Trunc, 255.0, 11, 2.0)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "adaptive-mean supports only the types binary and binary-inv, not trunc"
+        );
+        assert!(
+            Op::otsu(ThresholdType::Binary, f64::NAN)
+                .unwrap_err()
+                .is_usage()
+        );
+        assert_eq!(Op::gray().threshold_type(), None);
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub struct Thresholder {
 }
 
 impl Thresholder {
+    /// The threshold `threshold(gray, thresh, max_value, kind)` applies (any finite values;
+    /// OpenCV's flooring, rounding and clamping are done here).
     pub fn new(kind: ThresholdType, thresh: f64, max_value: f64) -> Self {
         let level = thresh.floor().clamp(-1.0, 255.0) as i32;
         Thresholder {
@@ -89,7 +91,7 @@ impl Thresholder {
     }
 
     /// [`Thresholder::apply_row`] into a row not yet initialised: every byte is written.
-    pub fn apply_row_uninit(&self, src: &[u8], dst: &mut [MaybeUninit<u8>]) {
+    pub(crate) fn apply_row_uninit(&self, src: &[u8], dst: &mut [MaybeUninit<u8>]) {
         assert_eq!(src.len(), dst.len());
         if !(0..255).contains(&self.level) {
             // Every pixel compares the same way: a table is as fast as anything here.
@@ -113,6 +115,8 @@ impl Thresholder {
 
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
 fn select_row(src: &[u8], dst: &mut [MaybeUninit<u8>], t: u8, above: u8, below: u8) {
+    // Every pixel of `dst` is written: one source pixel for each.
+    assert_eq!(src.len(), dst.len());
     for (d, &s) in dst.iter_mut().zip(src) {
         d.write(if s > t { above } else { below });
     }
@@ -120,6 +124,7 @@ fn select_row(src: &[u8], dst: &mut [MaybeUninit<u8>], t: u8, above: u8, below: 
 
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
 fn trunc_row(src: &[u8], dst: &mut [MaybeUninit<u8>], t: u8) {
+    assert_eq!(src.len(), dst.len());
     for (d, &s) in dst.iter_mut().zip(src) {
         d.write(s.min(t));
     }
@@ -127,6 +132,7 @@ fn trunc_row(src: &[u8], dst: &mut [MaybeUninit<u8>], t: u8) {
 
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
 fn tozero_row(src: &[u8], dst: &mut [MaybeUninit<u8>], t: u8, inverse: bool) {
+    assert_eq!(src.len(), dst.len());
     if inverse {
         for (d, &s) in dst.iter_mut().zip(src) {
             d.write(if s > t { 0 } else { s });

@@ -10,7 +10,6 @@ use serde::Serialize;
 use super::stats::{AmdahlFit, Baseline, ConfigRow, Summary, summarize};
 use super::{PoolInfo, RunRecord, SweepConfig, SweepResult, WorkloadInfo};
 use crate::error::EngineError;
-use crate::io::io_reason;
 
 /// The machine a sweep ran on.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -21,6 +20,7 @@ pub struct Machine {
     pub cpu_model: Option<String>,
     /// Operating system (`/etc/os-release` name where available, else the target OS).
     pub os: String,
+    /// CPU architecture (`x86_64`, `aarch64`, ...).
     pub arch: String,
 }
 
@@ -63,43 +63,60 @@ pub fn parse_cpu_model(cpuinfo: &str) -> Option<String> {
 /// The tool that made a report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Tool {
+    /// Program name (`tessera`).
     pub name: &'static str,
+    /// Program version.
     pub version: &'static str,
 }
 
 /// The settings a sweep ran with: enough to run it again.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Settings<'a> {
+    /// What was timed.
     pub workload: &'a WorkloadInfo,
+    /// Worker counts swept.
     pub workers: &'a [usize],
+    /// Tile sizes swept (`auto` or edges).
     pub tiles: Vec<String>,
+    /// Measured runs per configuration.
     pub repeats: usize,
+    /// Unmeasured warm-up runs per configuration.
     pub warmup: usize,
+    /// How runs were ordered (interleaved rounds).
     pub order: &'static str,
+    /// How the speedup baseline was chosen.
     pub baseline: &'static str,
+    /// How the Amdahl fit was made.
     pub amdahl: &'static str,
 }
 
 /// The JSON document of a sweep.
 #[derive(Debug, Clone, Serialize)]
 pub struct SweepReport<'a> {
+    /// The program and version that ran the sweep.
     pub tool: Tool,
     /// When the sweep started (RFC 3339, UTC).
     pub date: &'a str,
+    /// The machine the sweep ran on.
     pub machine: Machine,
+    /// The settings, enough to run the sweep again.
     pub settings: Settings<'a>,
     /// Pool creation times, measured apart from the runs.
     pub pools: &'a [PoolInfo],
+    /// Wall time of the whole sweep, in seconds.
     pub total_s: f64,
     /// Same keys as the CSV.
     pub rows: &'a [ConfigRow],
+    /// The speedup baseline of each tile size.
     pub baselines: &'a [Baseline],
+    /// Amdahl fits, one per tile size.
     pub amdahl: &'a [AmdahlFit],
     /// Every run in the order made, warm-ups included (flagged), with per-tile records.
     pub runs: &'a [RunRecord],
 }
 
 impl<'a> SweepReport<'a> {
+    /// The report of a sweep and its derived table.
     pub fn new(result: &'a SweepResult, summary: &'a Summary) -> Self {
         let SweepConfig {
             workers,
@@ -152,50 +169,17 @@ pub fn write_csv(summary: &Summary, out: impl Write) -> Result<(), csv::Error> {
 /// The derived table as CSV text.
 pub fn csv_string(summary: &Summary) -> Result<String, EngineError> {
     let mut buf = Vec::new();
-    write_csv(summary, &mut buf).map_err(|e| EngineError::Panic(format!("CSV: {e}")))?;
-    String::from_utf8(buf).map_err(|e| EngineError::Panic(format!("CSV: {e}")))
+    write_csv(summary, &mut buf).map_err(|e| EngineError::Internal(format!("CSV: {e}")))?;
+    String::from_utf8(buf).map_err(|e| EngineError::Internal(format!("CSV: {e}")))
 }
 
 /// The full report as pretty JSON text.
 pub fn json_string(result: &SweepResult, summary: &Summary) -> Result<String, EngineError> {
     serde_json::to_string_pretty(&SweepReport::new(result, summary))
-        .map_err(|e| EngineError::Panic(format!("JSON: {e}")))
+        .map_err(|e| EngineError::Internal(format!("JSON: {e}")))
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, renamed into
-/// place once complete.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EngineError> {
-    let err = |reason: String| EngineError::Output {
-        path: path.to_path_buf(),
-        reason,
-    };
-    if path.is_dir() {
-        return Err(err("is a folder".into()));
-    }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".tessera-").suffix(".part");
-    // Like any new file (0666 less the umask), not tempfile's private 0600.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let mut tmp = builder.tempfile_in(dir).map_err(|e| {
-        err(format!(
-            "cannot create a file in {}: {}",
-            dir.display(),
-            io_reason(&e)
-        ))
-    })?;
-    tmp.write_all(bytes).map_err(|e| err(io_reason(&e)))?;
-    tmp.as_file().sync_data().map_err(|e| err(io_reason(&e)))?;
-    tmp.persist(path).map_err(|e| err(io_reason(&e.error)))?;
-    Ok(())
-}
+pub use crate::io::write_atomic;
 
 /// Saves the derived table as CSV.
 pub fn save_csv(summary: &Summary, path: &Path) -> Result<(), EngineError> {

@@ -44,11 +44,15 @@ pub fn quantile(values: &[f64], q: f64) -> f64 {
 /// documented CSV columns.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConfigRow {
+    /// Worker count.
     pub workers: usize,
     /// `auto` or the tile edge in pixels.
     pub tile: String,
+    /// Median wall time of the measured runs, in seconds.
     pub median_s: f64,
+    /// Fastest measured run, in seconds.
     pub min_s: f64,
+    /// Slowest measured run, in seconds.
     pub max_s: f64,
     /// Baseline median over this configuration's median.
     pub speedup: f64,
@@ -56,7 +60,9 @@ pub struct ConfigRow {
     pub efficiency: f64,
     /// Megapixels per second at the median time.
     pub mp_per_s: f64,
+    /// First quartile of the run times, in seconds.
     pub q1_s: f64,
+    /// Third quartile of the run times, in seconds.
     pub q3_s: f64,
     /// Measured runs of this configuration.
     pub runs: usize,
@@ -118,18 +124,24 @@ impl ConfigRow {
 /// The baseline of one tile size.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Baseline {
+    /// The tile size this baseline is for (`auto` or an edge).
     pub tile: String,
+    /// The worker count of the baseline (1 when swept, else the smallest).
     pub workers: usize,
+    /// The baseline's median wall time, in seconds.
     pub median_s: f64,
 }
 
 /// Amdahl's law fitted to one tile size's medians: `T(N) = serial_s + parallel_s / N`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AmdahlFit {
+    /// The tile size fitted (`auto` or an edge).
     pub tile: String,
     /// `f = serial_s / (serial_s + parallel_s)`, in `0..=1`.
     pub serial_fraction: f64,
+    /// Fitted serial time, in seconds.
     pub serial_s: f64,
+    /// Fitted parallel time (divided by the workers), in seconds.
     pub parallel_s: f64,
     /// Worker counts used (those not above the core count).
     pub fitted_workers: Vec<usize>,
@@ -185,6 +197,7 @@ pub fn fit_amdahl(points: &[(usize, f64)]) -> Option<(f64, f64)> {
 /// The derived table of a sweep.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
+    /// Cores available to the process during the sweep.
     pub cores: usize,
     /// One row per configuration, in [`SweepResult::configs`] order (tile-major).
     pub rows: Vec<ConfigRow>,

@@ -1,19 +1,46 @@
 //! Reading images with clear errors and bounded memory, and writing results atomically.
 //!
-//! Writes go to a temporary file in the destination folder and are renamed into place only
-//! once complete, so a failure or a cancel never leaves a half-written file behind.
+//! * [`read_image`] / [`decode_bytes`]: any supported format, recognised from the content;
+//!   JPEG through libjpeg-turbo as OpenCV's `imread` does (same pixels), the EXIF orientation
+//!   applied, within [`DecodeLimits`].
+//! * [`write_gray_atomic`]: a gray result in the format of the path's extension
+//!   ([`OUTPUT_EXTENSIONS`]), JPEG as OpenCV's `imwrite` writes it (same bytes).
+//! * [`write_atomic`]: any bytes. Writes go to a temporary file in the destination folder and
+//!   are renamed into place only once complete, so a failure or a cancel never leaves a
+//!   half-written file behind.
+//!
+//! ```
+//! use tessera_engine::io::{DecodeLimits, decode_bytes, write_gray_atomic};
+//! # let dir = tempfile::tempdir().unwrap();
+//! let img = image::GrayImage::from_fn(8, 8, |x, y| image::Luma([(x * 30 + y) as u8]));
+//! let path = dir.path().join("out.png");
+//! write_gray_atomic(&img, &path).unwrap();
+//! let back = tessera_engine::io::read_image(&path, DecodeLimits::default()).unwrap();
+//! assert_eq!(back.raw(), img.as_raw());
+//! let e = decode_bytes("notes.txt", b"hello", DecodeLimits::default()).unwrap_err();
+//! assert!(e.to_string().starts_with("notes.txt: not an image"));
+//! ```
+
+mod jpeg;
+mod write;
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Cursor, Write};
+use std::io::{BufReader, Cursor};
 use std::path::{Path, PathBuf};
 
 use std::io::Read;
 
 use image::metadata::Orientation;
-use image::{DynamicImage, GrayImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
+use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
 
+use self::jpeg::{decode_jpeg, jpeg_buffers_whole_image};
 use super::error::EngineError;
 use super::source::SourceImage;
+
+pub use self::write::{
+    JPEG_QUALITY, OUTPUT_EXTENSIONS, encode_gray, output_format, write_atomic, write_gray_atomic,
+    write_gray_atomic_with,
+};
 
 /// Limits on what a decoder may allocate: a decompression bomb fails instead of exhausting
 /// memory.
@@ -37,7 +64,7 @@ impl Default for DecodeLimits {
 
 impl DecodeLimits {
     /// The reason given when an image is over these limits; `what` says by how much.
-    fn too_large(self, what: impl std::fmt::Display) -> String {
+    pub(crate) fn too_large(self, what: impl std::fmt::Display) -> String {
         format!(
             "image too large to open ({what}; limits: {} pixels per side, {} MiB)",
             self.max_dimension,
@@ -149,154 +176,8 @@ fn decode<R: std::io::BufRead + std::io::Seek>(
     Ok(SourceImage::from_dynamic(img))
 }
 
-/// JPEG through libjpeg-turbo's decoder (as vendored by `mozjpeg-sys`; its decoder is
-/// libjpeg-turbo's), the library behind OpenCV's `imread`, with the same settings (accurate
-/// integer IDCT, fancy upsampling): decoded pixels are bit-identical with OpenCV's, and with
-/// its SIMD it decodes small files faster than the pure-Rust decoders. Lenient as libjpeg is
-/// for OpenCV: a file that ends early decodes with its missing part grey. The EXIF
-/// orientation is applied as `imread` does; a CMYK JPEG is turned to RGB with OpenCV's
-/// formula. libjpeg reports fatal errors by unwinding, caught here.
-///
-/// `whole_image`: whether libjpeg will hold every DCT coefficient of the image at once (a
-/// progressive or multi-scan file), counted against the memory limit.
-fn decode_jpeg<R: std::io::BufRead>(
-    input: R,
-    whole_image: bool,
-    limits: DecodeLimits,
-) -> Result<SourceImage, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        decode_jpeg_unwinding(input, whole_image, limits)
-    }))
-    .unwrap_or_else(|payload| Err(libjpeg_reason(payload.as_ref())))
-}
-
-fn decode_jpeg_unwinding<R: std::io::BufRead>(
-    input: R,
-    whole_image: bool,
-    limits: DecodeLimits,
-) -> Result<SourceImage, String> {
-    use mozjpeg::{ColorSpace, Decompress, Marker};
-
-    let d = Decompress::with_markers(&[Marker::APP(1)])
-        .from_reader(input)
-        .map_err(corrupt)?;
-    let (w, h) = d.size();
-    if w == 0 || h == 0 {
-        return Err("image has no pixels".into());
-    }
-    if w.max(h) as u64 > u64::from(limits.max_dimension) {
-        return Err(limits.too_large(format_args!("{w}x{h} pixels")));
-    }
-    let orientation = d
-        .markers()
-        .filter(|m| m.marker == Marker::APP(1))
-        .find_map(|m| m.data.strip_prefix(b"Exif\0\0"))
-        .and_then(Orientation::from_exif_chunk)
-        .unwrap_or(Orientation::NoTransforms);
-    // As OpenCV: gray stays gray (its BGR would be three equal channels, which gray back to
-    // the same values), four channels are CMYK, everything else is converted to RGB.
-    let (out, channels, color) = match d.color_space() {
-        ColorSpace::JCS_GRAYSCALE => (ColorSpace::JCS_GRAYSCALE, 1, "gray 8-bit (JPEG)"),
-        ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK => {
-            (ColorSpace::JCS_CMYK, 4, "CMYK 8-bit (JPEG)")
-        }
-        _ => (ColorSpace::JCS_RGB, 3, "RGB 8-bit (JPEG)"),
-    };
-    // The decoded pixels, plus, for a progressive file, its coefficients (64 × 2 bytes per
-    // block of each component), which libjpeg allocates when decoding starts.
-    let coefficients: u64 = if whole_image {
-        d.components()
-            .iter()
-            .map(|c| u64::from(c.width_in_blocks) * u64::from(c.height_in_blocks) * 128)
-            .sum()
-    } else {
-        0
-    };
-    let size = w as u64 * h as u64 * channels + coefficients;
-    if size > limits.max_alloc {
-        return Err(limits.too_large(format_args!("{w}x{h} needs {} MiB", size >> 20)));
-    }
-    let mut started = d.to_colorspace(out).map_err(corrupt)?;
-    let pixels: Vec<u8> = started.read_scanlines().map_err(corrupt)?;
-    // Whatever follows the last scan line (a missing EOI, trailing bytes) does not matter.
-    drop(started);
-    let (w, h) = (w as u32, h as u32);
-    let short = || "corrupt JPEG (size)".to_string();
-    let mut img = match channels {
-        1 => DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, pixels).ok_or_else(short)?),
-        3 => DynamicImage::ImageRgb8(image::RgbImage::from_raw(w, h, pixels).ok_or_else(short)?),
-        _ => DynamicImage::ImageRgb8(
-            image::RgbImage::from_raw(w, h, cmyk_to_rgb(&pixels)).ok_or_else(short)?,
-        ),
-    };
-    img.apply_orientation(orientation);
-    let mut src = SourceImage::from_dynamic(img);
-    src.color = color.into();
-    Ok(src)
-}
-
-/// Whether a JPEG's first frame is decoded from a whole-image coefficient buffer: progressive
-/// (SOF2, SOF6, ...), or sequential with a first scan that holds only some of the components.
-/// Walks the marker segments up to the first scan; anything it cannot follow counts as yes.
-fn jpeg_buffers_whole_image(bytes: &[u8]) -> bool {
-    let mut at = 2; // after SOI
-    let mut frame_components = None;
-    while at + 4 <= bytes.len() {
-        if bytes[at] != 0xFF {
-            return true;
-        }
-        let marker = bytes[at + 1];
-        if marker == 0xFF {
-            at += 1; // fill byte
-            continue;
-        }
-        let len = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
-        let body = bytes.get(at + 4..at + 2 + len);
-        match marker {
-            // Start of frame, except DHT (C4), JPG (C8) and DAC (CC).
-            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
-                if matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE) {
-                    return true;
-                }
-                frame_components = body.and_then(|b| b.get(5)).copied();
-            }
-            0xDA => {
-                let scan_components = body.and_then(|b| b.first()).copied();
-                return match (frame_components, scan_components) {
-                    (Some(f), Some(s)) => s < f,
-                    _ => true,
-                };
-            }
-            _ => {}
-        }
-        at += 2 + len;
-    }
-    true
-}
-
-/// OpenCV's `icvCvt_CMYK2BGR_8u_C4C3R` (libjpeg hands Adobe's inverted CMYK over as is).
-fn cmyk_to_rgb(cmyk: &[u8]) -> Vec<u8> {
-    cmyk.chunks_exact(4)
-        .flat_map(|p| {
-            let k = i32::from(p[3]);
-            let f = |v: u8| (k - (((255 - i32::from(v)) * k) >> 8)) as u8;
-            [f(p[0]), f(p[1]), f(p[2])]
-        })
-        .collect()
-}
-
-/// The reason for a fatal libjpeg error, from the unwinding payload.
-fn libjpeg_reason(payload: &(dyn std::any::Any + Send)) -> String {
-    let msg = payload
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| payload.downcast_ref::<&str>().copied())
-        .unwrap_or("unknown error");
-    corrupt(msg.strip_prefix("libjpeg fatal error: ").unwrap_or(msg))
-}
-
 /// The reason for an image whose data cannot be decoded; `detail` is the decoder's word.
-fn corrupt(detail: impl std::fmt::Display) -> String {
+pub(crate) fn corrupt(detail: impl std::fmt::Display) -> String {
     format!("corrupt or truncated image ({detail})")
 }
 
@@ -326,204 +207,64 @@ pub fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// The formats results can be written in, by file extension.
-pub const OUTPUT_EXTENSIONS: &[&str] = &[
-    "png", "jpg", "jpeg", "tif", "tiff", "bmp", "webp", "pgm", "pnm",
-];
-
-/// The output format for a path, from its extension.
-pub fn output_format(path: &Path) -> Result<ImageFormat, EngineError> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
-    if !OUTPUT_EXTENSIONS.contains(&ext.as_str()) {
-        return Err(EngineError::InvalidParam(format!(
-            "{}: cannot tell the output format from the extension {:?} (use one of: {})",
-            path.display(),
-            ext,
-            OUTPUT_EXTENSIONS.join(", ")
-        )));
+/// Whether `b` names the same existing file as `a`: through a link, a second spelling of the
+/// path (`./a.png`, `dir/../a.png`) or a case-insensitive file system. `false` when either
+/// does not exist or cannot be looked at, so it answers "would writing `b` overwrite the file
+/// `a`?" with no false alarm; a missing `b` costs one `stat`.
+///
+/// On Unix it compares device and inode numbers; elsewhere the canonical paths.
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// use tessera_engine::io::same_file;
+/// let a = dir.path().join("a.png");
+/// std::fs::write(&a, b"x").unwrap();
+/// assert!(same_file(&a, &dir.path().join(".").join("a.png")));
+/// assert!(!same_file(&a, &dir.path().join("b.png"))); // b does not exist
+/// ```
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    let Ok(mb) = std::fs::metadata(b) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(a).is_ok_and(|ma| ma.dev() == mb.dev() && ma.ino() == mb.ino())
     }
-    ImageFormat::from_extension(&ext).ok_or_else(|| {
-        EngineError::InvalidParam(format!("{}: unknown output format", path.display()))
-    })
-}
-
-/// JPEG quality used when writing JPEG (OpenCV's `imwrite` default).
-pub const JPEG_QUALITY: u8 = 95;
-
-/// Encodes a gray image in `format` into `w`. PNG is streamed row by row (fast compression,
-/// adaptive filters), so no second copy of the image is held while writing.
-pub fn encode_gray<W: Write + std::io::Seek>(
-    img: &GrayImage,
-    format: ImageFormat,
-    w: &mut W,
-) -> Result<(), ImageError> {
-    match format {
-        ImageFormat::Png => write_png_stream(img, w).map_err(|e| match e {
-            png::EncodingError::IoError(io) => ImageError::IoError(io),
-            other => ImageError::IoError(std::io::Error::other(other.to_string())),
-        }),
-        ImageFormat::Jpeg => write_jpeg(img, w),
-        other => img.write_to(w, other),
-    }
-}
-
-/// Baseline JPEG, quality [`JPEG_QUALITY`], by libjpeg-turbo's encoder with libjpeg-turbo's
-/// own defaults (`mozjpeg`'s "fastest" profile: no trellis, no progressive), which are what
-/// OpenCV's `imwrite` uses: the same gray image gives the same file, byte for byte. With its
-/// SIMD it encodes about twice as fast as the pure-Rust `jpeg-encoder`; on a folder of small
-/// images, encoding was a third of the batch's time.
-fn write_jpeg<W: Write>(img: &GrayImage, w: &mut W) -> Result<(), ImageError> {
-    let mut failed = None;
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut c = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_GRAYSCALE);
-        c.set_fastest_defaults();
-        c.set_size(img.width() as usize, img.height() as usize);
-        c.set_quality(f32::from(JPEG_QUALITY));
-        let sink = KeepError {
-            inner: &mut *w,
-            error: &mut failed,
-        };
-        let mut started = c.start_compress(sink)?;
-        started.write_scanlines(img.as_raw())?;
-        started.finish().map(drop)
-    }));
-    match (result, failed) {
-        // The writer's own error (a full disk, say) rather than libjpeg's "write error".
-        (Err(_) | Ok(Err(_)), Some(io)) => Err(ImageError::IoError(io)),
-        (Ok(Err(e)), None) => Err(ImageError::IoError(e)),
-        (Err(payload), None) => Err(ImageError::IoError(std::io::Error::other(libjpeg_reason(
-            payload.as_ref(),
-        )))),
-        (Ok(Ok(())), _) => Ok(()),
-    }
-}
-
-/// A writer that keeps the first error of the writer it wraps: libjpeg only learns that a
-/// write failed, not why.
-struct KeepError<'a, W> {
-    inner: &'a mut W,
-    error: &'a mut Option<std::io::Error>,
-}
-
-impl<W: Write> Write for KeepError<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.inner.write(buf).inspect_err(|e| self.keep(e))
-    }
-    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        self.inner.write_all(buf).inspect_err(|e| self.keep(e))
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush().inspect_err(|e| self.keep(e))
-    }
-}
-
-impl<W> KeepError<'_, W> {
-    fn keep(&mut self, e: &std::io::Error) {
-        if self.error.is_none() {
-            *self.error = Some(match e.raw_os_error() {
-                Some(code) => std::io::Error::from_raw_os_error(code),
-                None => std::io::Error::new(e.kind(), e.to_string()),
-            });
+    #[cfg(not(unix))]
+    {
+        let _ = mb;
+        match (a.canonicalize(), b.canonicalize()) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => false,
         }
     }
 }
 
-fn write_png_stream<W: Write>(img: &GrayImage, w: W) -> Result<(), png::EncodingError> {
-    let mut enc = png::Encoder::new(w, img.width(), img.height());
-    enc.set_color(png::ColorType::Grayscale);
-    enc.set_depth(png::BitDepth::Eight);
-    enc.set_compression(png::Compression::Fast);
-    enc.set_filter(png::Filter::Adaptive);
-    let mut writer = enc.write_header()?;
-    let mut stream = writer.stream_writer_with_size(1 << 16)?;
-    stream.write_all(img.as_raw())?;
-    stream.finish()?;
-    writer.finish()
-}
-
-/// Writes a gray image to `path` atomically: encoded into a temporary file beside it, then
-/// renamed over `path`. On any failure no file is left at `path` or beside it.
-pub fn write_gray_atomic(img: &GrayImage, path: &Path) -> Result<(), EngineError> {
-    write_gray_atomic_with(img, path, true)
-}
-
-/// Like [`write_gray_atomic`]; `sync` says whether the data is flushed to the disk
-/// (`fsync`) before the rename. Without it the file is still never seen half-written by any
-/// program, but a power cut soon after may lose it: the batch pipeline syncs once at the end
-/// instead, since one `fsync` per small file costs more than the work itself.
-pub fn write_gray_atomic_with(img: &GrayImage, path: &Path, sync: bool) -> Result<(), EngineError> {
-    let format = output_format(path)?;
-    // A buffer about the size of a raw image, at most 1 MiB: small results go out in one
-    // write.
-    let capacity = (img.as_raw().len() + 4096).min(1 << 20);
-    write_atomic(path, sync, capacity, |w| encode_gray(img, format, w))
-}
-
-/// The atomic write itself: `encode` fills a buffered temporary file beside `path`, which is
-/// renamed over `path` only when everything succeeded; on any error the temporary file is
-/// removed (dropping a `NamedTempFile` deletes it) and the reason is returned.
-fn write_atomic(
-    path: &Path,
-    sync: bool,
-    capacity: usize,
-    encode: impl FnOnce(&mut BufWriter<tempfile::NamedTempFile>) -> Result<(), ImageError>,
-) -> Result<(), EngineError> {
-    let out_err = |reason: String| EngineError::Output {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".tessera-").suffix(".part");
-    // Like any new file (0666 less the umask), not tempfile's private 0600.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let tmp = builder.tempfile_in(&dir).map_err(|e| {
-        out_err(format!(
-            "cannot create a file in {}: {}",
-            dir.display(),
-            io_reason(&e)
-        ))
-    })?;
-    let mut writer = BufWriter::with_capacity(capacity, tmp);
-    encode(&mut writer).map_err(|e| {
-        out_err(match &e {
-            ImageError::IoError(io) => io_reason(io),
-            other => other.to_string(),
-        })
-    })?;
-    let tmp = writer
-        .into_inner()
-        .map_err(|e| out_err(io_reason(e.error())))?;
-    if sync {
-        tmp.as_file()
-            .sync_data()
-            .map_err(|e| out_err(io_reason(&e)))?;
-    }
-    // A folder at `path` makes the rename fail (EISDIR): no stat beforehand.
-    tmp.persist(path).map_err(|e| {
-        out_err(match e.error.kind() {
-            std::io::ErrorKind::IsADirectory => "is a folder".into(),
-            _ => io_reason(&e.error),
-        })
-    })?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
+    use super::jpeg::jpeg_buffers_whole_image;
+    use super::write::write_with;
     use super::*;
     use crate::source::Pixels;
+    use image::GrayImage;
+    use std::io::Write;
+
+    #[test]
+    fn same_file_sees_through_spellings_and_ignores_missing_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.png");
+        std::fs::write(&a, b"x").unwrap();
+        assert!(same_file(&a, &a));
+        assert!(same_file(&a, &dir.path().join(".").join("a.png")));
+        assert!(!same_file(&a, &dir.path().join("b.png")));
+        assert!(!same_file(
+            &dir.path().join("b.png"),
+            &dir.path().join("b.png")
+        ));
+        std::fs::write(dir.path().join("c.png"), b"x").unwrap();
+        assert!(!same_file(&a, &dir.path().join("c.png")));
+    }
 
     #[test]
     fn output_format_from_extension() {
@@ -707,7 +448,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("out.png");
         let full = || std::io::Error::from_raw_os_error(28);
-        let e = write_atomic(&p, false, 64, |w| {
+        let e = write_with(&p, false, 64, |w| {
             w.write_all(&[7; 100])?;
             Err(ImageError::IoError(full()))
         })
@@ -717,7 +458,7 @@ mod tests {
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert!(left.is_empty(), "files left behind: {left:?}");
         // And a success through the same path writes exactly the bytes.
-        write_atomic(&p, false, 8, |w| Ok(w.write_all(b"0123456789")?)).unwrap();
+        write_with(&p, false, 8, |w| Ok(w.write_all(b"0123456789")?)).unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"0123456789");
     }
 
