@@ -11,6 +11,7 @@
 //! | [`Op::Adaptive`] | `adaptiveThreshold(gray, maxval, MEAN_C / GAUSSIAN_C, type, blockSize, C)` |
 
 pub mod adaptive;
+pub mod auto;
 pub mod gray;
 pub mod level;
 pub mod threshold;
