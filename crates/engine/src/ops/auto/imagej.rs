@@ -143,8 +143,10 @@ pub(crate) fn ij_isodata_iterate(data: &[i64], min: usize, max: usize) -> i64 {
     jround(result)
 }
 
-/// `Huang`: fuzzy thresholding, Shannon entropy (Huang & Wang 1995).
-pub(crate) fn huang(data: &[i64]) -> i64 {
+/// `Huang`: fuzzy thresholding, Shannon entropy (Huang & Wang 1995). `fiji`: the class sums
+/// are Java `int`s (`sum_pix += ih * data[ih]`, wrapping) as in Fiji's copy, which matters on
+/// 16-bit histograms; ImageJ sums in double.
+pub(crate) fn huang(data: &[i64], fiji: bool) -> i64 {
     let n = data.len();
     let mut first_bin = 0usize;
     for (ih, &d) in data.iter().enumerate() {
@@ -163,18 +165,32 @@ pub(crate) fn huang(data: &[i64]) -> i64 {
     let term = 1.0 / (last_bin as f64 - first_bin as f64);
     let mut mu_0 = vec![0.0f64; n];
     let (mut sum_pix, mut num_pix) = (0.0f64, 0.0f64);
+    let (mut isum, mut inum) = (0i32, 0i32);
     for ih in first_bin..n {
-        sum_pix += ih as f64 * data[ih] as f64;
-        num_pix += data[ih] as f64;
-        mu_0[ih] = sum_pix / num_pix;
+        if fiji {
+            isum = isum.wrapping_add(jmul(ih as i64, data[ih]) as i32);
+            inum = inum.wrapping_add(data[ih] as i32);
+            mu_0[ih] = isum as f64 / inum as f64;
+        } else {
+            sum_pix += ih as f64 * data[ih] as f64;
+            num_pix += data[ih] as f64;
+            mu_0[ih] = sum_pix / num_pix;
+        }
     }
     let mut mu_1 = vec![0.0f64; n];
     let (mut sum_pix, mut num_pix) = (0.0f64, 0.0f64);
+    let (mut isum, mut inum) = (0i32, 0i32);
     let mut ih = last_bin;
     while ih > 0 {
-        sum_pix += ih as f64 * data[ih] as f64;
-        num_pix += data[ih] as f64;
-        mu_1[ih - 1] = sum_pix / num_pix;
+        if fiji {
+            isum = isum.wrapping_add(jmul(ih as i64, data[ih]) as i32);
+            inum = inum.wrapping_add(data[ih] as i32);
+            mu_1[ih - 1] = isum as f64 / inum as f64;
+        } else {
+            sum_pix += ih as f64 * data[ih] as f64;
+            num_pix += data[ih] as f64;
+            mu_1[ih - 1] = sum_pix / num_pix;
+        }
         ih -= 1;
     }
     // Zero bins add exactly +0.0 to `ent` (the memberships are finite unless the histogram
@@ -280,8 +296,9 @@ pub(crate) fn intermodes(data: &[i64]) -> i64 {
     (tt as f64 / 2.0).floor() as i64 + minbin
 }
 
-/// `IsoData` (Ridler & Calvard 1978) as AutoThresholder 1.53t has it.
-pub(crate) fn isodata(data: &[i64]) -> i64 {
+/// `IsoData` (Ridler & Calvard 1978) as AutoThresholder 1.53t has it. `fiji`: the upper
+/// mean is a Java `int` too (wrapping sums, integer division), as in Fiji's copy.
+pub(crate) fn isodata(data: &[i64], fiji: bool) -> i64 {
     let n = data.len();
     let mut g = 0usize;
     for (i, &d) in data.iter().enumerate().skip(1) {
@@ -291,20 +308,31 @@ pub(crate) fn isodata(data: &[i64]) -> i64 {
         }
     }
     loop {
-        let (mut l, mut totl) = (0i64, 0i64);
+        let (mut l, mut totl) = (0i32, 0i32);
         for (i, &d) in data.iter().enumerate().take(g.min(n)) {
-            totl += d;
-            l += jmul(d, i as i64);
+            totl = totl.wrapping_add(d as i32);
+            l = l.wrapping_add(jmul(d, i as i64) as i32);
         }
         let (mut h, mut toth) = (0.0f64, 0.0f64);
+        let (mut ih, mut itoth) = (0i32, 0i32);
         for (i, &d) in data.iter().enumerate().skip(g + 1) {
             toth += d as f64;
             h += d as f64 * i as f64;
+            itoth = itoth.wrapping_add(d as i32);
+            ih = ih.wrapping_add(jmul(d, i as i64) as i32);
+        }
+        if fiji {
+            toth = itoth as f64;
         }
         if totl > 0 && toth > 0.0 {
-            l /= totl;
-            h /= toth;
-            if g as i64 == jround((l as f64 + h) / 2.0) {
+            l = l.wrapping_div(totl);
+            h = if fiji {
+                ih.wrapping_div(itoth) as f64
+            } else {
+                h / toth
+            };
+            let l = l as f64;
+            if g as i64 == jround((l + h) / 2.0) {
                 break;
             }
         }
@@ -318,7 +346,9 @@ pub(crate) fn isodata(data: &[i64]) -> i64 {
 
 /// `Li`: minimum cross entropy, iterative (Li & Tam 1998, Li & Lee 1993).
 /// Returns `None` where the Java loop would never end (cycle), see [`MAX_ITERATIONS`].
-pub(crate) fn li(data: &[i64]) -> Option<i64> {
+/// `fiji`: the class sums are Java `int`s accumulating `int` products (wrapping), as in Fiji's
+/// copy; ImageJ's cast `(double)ih * data[ih]` back to `int` (saturating).
+pub(crate) fn li(data: &[i64], fiji: bool) -> Option<i64> {
     let n = data.len();
     let tolerance = 0.5;
     let num_pixels: i64 = data.iter().sum();
@@ -336,7 +366,11 @@ pub(crate) fn li(data: &[i64]) -> Option<i64> {
         let (mut sum_back, mut num_back) = (0i64, 0i64);
         let mut ih = 0i64;
         while ih <= threshold && (ih as usize) < n {
-            sum_back = jint(sum_back as f64 + ih as f64 * data[ih as usize] as f64);
+            sum_back = if fiji {
+                (sum_back as i32).wrapping_add(jmul(ih, data[ih as usize]) as i32) as i64
+            } else {
+                jint(sum_back as f64 + ih as f64 * data[ih as usize] as f64)
+            };
             num_back += data[ih as usize];
             ih += 1;
         }
@@ -348,7 +382,11 @@ pub(crate) fn li(data: &[i64]) -> Option<i64> {
         let (mut sum_obj, mut num_obj) = (0i64, 0i64);
         let mut ih = (threshold + 1).max(0);
         while (ih as usize) < n {
-            sum_obj = jint(sum_obj as f64 + ih as f64 * data[ih as usize] as f64);
+            sum_obj = if fiji {
+                (sum_obj as i32).wrapping_add(jmul(ih, data[ih as usize]) as i32) as i64
+            } else {
+                jint(sum_obj as f64 + ih as f64 * data[ih as usize] as f64)
+            };
             num_obj += data[ih as usize];
             ih += 1;
         }
@@ -544,10 +582,12 @@ pub(crate) fn moments(data: &[i64]) -> i64 {
     let histo: Vec<f64> = data.iter().map(|&d| d as f64 / total).collect();
     let (m0, mut m1, mut m2, mut m3) = (1.0f64, 0.0f64, 0.0f64, 0.0f64);
     for (i, &h) in histo.iter().enumerate() {
-        let di = i as f64;
-        m1 += di * h;
-        m2 += di * di * h;
-        m3 += di * di * di * h;
+        // Java: `i * i * histo[i]` with int i: the powers are int products (wrapping past
+        // 46340² and 1290³, which Fiji's cropped 16-bit histograms reach).
+        let i = i as i64;
+        m1 += i as f64 * h;
+        m2 += jmul(i, i) as f64 * h;
+        m3 += jmul(jmul(i, i), i) as f64 * h;
     }
     let cd = m0 * m2 - m1 * m1;
     let c0 = (-m2 * m2 + m1 * m3) / cd;
