@@ -279,7 +279,7 @@ fn whole_pack_when_present() {
             }
         } else if is_ij && kind == "mask" {
             // The level case precedes its masks in the manifest.
-            let lvl = imagej_levels[id.rsplitn(2, '/').nth(1).unwrap()];
+            let lvl = imagej_levels[id.rsplit_once('/').unwrap().0];
             let dark = c["params"]["dark_background"].as_bool().unwrap();
             let (lo, hi) = if bits == 8 {
                 if dark {

@@ -2,6 +2,14 @@
 //! from ImageJ 1.53t's `AutoThresholder`: its own Default (IJDefault), Otsu (Celebi), Huang2.
 //! The other methods are the same code as ImageJ's ([`super::imagej`]) run on the cropped
 //! histogram.
+// The Java source's shapes are kept on purpose: negated comparisons (`!(x < e)`) differ from
+// their "simplified" forms when x is NaN, and index loops mirror the Java loops line by line.
+#![allow(
+    clippy::neg_cmp_op_on_partial_ord,
+    clippy::manual_range_contains,
+    clippy::needless_range_loop,
+    clippy::implicit_saturating_sub
+)]
 
 use super::imagej::{ij_isodata_iterate, jmul, jround};
 

@@ -7,6 +7,15 @@
 //! Fiji Auto_Threshold 1.18.0's copies of the same code. Floating-point operations are done in
 //! the order the Java source does them; integer products that Java computes in `int` wrap as
 //! they do in Java ([`jmul`]).
+// The Java source's shapes are kept on purpose: negated comparisons (`!(x < e)`) differ from
+// their "simplified" forms when x is NaN, and index loops mirror the Java loops line by line.
+#![allow(
+    clippy::neg_cmp_op_on_partial_ord,
+    clippy::manual_range_contains,
+    clippy::needless_range_loop,
+    clippy::implicit_saturating_sub,
+    clippy::neg_multiply
+)]
 
 /// Java `int` multiplication (wrapping at 32 bits), widened back.
 #[inline]
