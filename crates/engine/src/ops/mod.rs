@@ -22,6 +22,7 @@
 //! | [`Op::Adaptive`] | `adaptiveThreshold(gray, maxval, MEAN_C / GAUSSIAN_C, type, blockSize, C)` |
 
 pub(crate) mod adaptive;
+pub mod auto;
 pub mod gray;
 pub mod level;
 pub mod threshold;
