@@ -28,6 +28,7 @@
 //! used as Java `int`s: histograms whose counts or products exceed 2³¹ wrap exactly where the
 //! Java code does.
 
+mod entropy;
 mod fiji;
 mod imagej;
 

@@ -1,6 +1,5 @@
 //! Helpers shared by the CLI integration tests: run the real binary, find the shipped test
-//! data. (Each test crate uses a subset.)
-#![allow(dead_code)]
+//! data.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

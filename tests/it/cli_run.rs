@@ -3,8 +3,7 @@
 use std::path::Path;
 use std::process::Output;
 
-mod common;
-use common::{data, s, tessera};
+use crate::common::{data, s, tessera};
 
 fn gray(p: &Path) -> Vec<u8> {
     image::open(p).unwrap().into_luma8().into_raw()

@@ -2,8 +2,7 @@
 
 use std::process::Output;
 
-mod common;
-use common::{data, s, tessera};
+use crate::common::{data, s, tessera};
 
 fn text(o: &Output) -> (String, String) {
     (
