@@ -138,17 +138,17 @@ impl std::str::FromStr for AdaptiveMethod {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum OpKind {
-    /// RGB to gray ([`Op::gray`]).
+    /// RGB to gray ([`Op::gray`](super::Op::gray)).
     Gray,
-    /// A fixed threshold ([`Op::threshold`]).
+    /// A fixed threshold ([`Op::threshold`](super::Op::threshold)).
     Threshold,
-    /// A threshold at Otsu's level ([`Op::otsu`]).
+    /// A threshold at Otsu's level ([`Op::otsu`](super::Op::otsu)).
     Otsu,
-    /// A threshold at the triangle method's level ([`Op::triangle`]).
+    /// A threshold at the triangle method's level ([`Op::triangle`](super::Op::triangle)).
     Triangle,
-    /// Adaptive threshold over the box mean ([`Op::adaptive`] with [`AdaptiveMethod::Mean`]).
+    /// Adaptive threshold over the box mean ([`Op::adaptive`](super::Op::adaptive) with [`AdaptiveMethod::Mean`]).
     AdaptiveMean,
-    /// Adaptive threshold over the Gaussian-weighted mean ([`Op::adaptive`] with
+    /// Adaptive threshold over the Gaussian-weighted mean ([`Op::adaptive`](super::Op::adaptive) with
     /// [`AdaptiveMethod::Gaussian`]).
     #[default]
     AdaptiveGaussian,
