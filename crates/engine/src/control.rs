@@ -205,6 +205,12 @@ impl Control {
         self.cancel.load(Ordering::Relaxed)
     }
 
+    /// The cancel flag itself, for code that cannot hold a reference to the control (a
+    /// decoder's callback).
+    pub(crate) fn cancel_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.cancel)
+    }
+
     /// Where the batch or sweep is.
     pub fn phase(&self) -> Phase {
         Phase::from_u8(self.phase.load(Ordering::Acquire))

@@ -1,52 +1,185 @@
 //! JPEG through libjpeg-turbo (as vendored by `mozjpeg-sys`), the codec behind OpenCV's
 //! `imread` and `imwrite`: decoded pixels and encoded files are bit-identical with OpenCV's.
 
+use std::cell::RefCell;
 use std::io::Write;
+use std::os::raw::c_int;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use image::metadata::Orientation;
 use image::{DynamicImage, GrayImage, ImageError};
+use mozjpeg_sys as ffi;
 
-use super::{DecodeLimits, JPEG_QUALITY, corrupt};
+use super::read::{Admit, Shape};
+use super::{JPEG_QUALITY, corrupt};
+#[cfg(doc)]
+use super::DecodeLimits;
+use crate::control::Control;
 use crate::error::panic_message;
 use crate::source::SourceImage;
 
 /// JPEG through libjpeg-turbo's decoder (as vendored by `mozjpeg-sys`; its decoder is
 /// libjpeg-turbo's), the library behind OpenCV's `imread`, with the same settings (accurate
 /// integer IDCT, fancy upsampling): decoded pixels are bit-identical with OpenCV's, and with
-/// its SIMD it decodes small files faster than the pure-Rust decoders. Lenient as libjpeg is
-/// for OpenCV: a file that ends early decodes with its missing part grey. The EXIF
-/// orientation is applied as `imread` does; a CMYK JPEG is turned to RGB with OpenCV's
-/// formula. libjpeg reports fatal errors by unwinding, caught here.
+/// its SIMD it decodes small files faster than the pure-Rust decoders.
+///
+/// * Lenient as libjpeg is for OpenCV: a file that ends early decodes with its missing part
+///   grey, and libjpeg's warnings ("premature end of JPEG file", "corrupt JPEG data: ...")
+///   are returned with the pixels, as OpenCV prints them.
+/// * Refused before any pixel is decoded: over the limits or the memory budget (see
+///   [`Admit`]); a file far too short for the size its header claims (`data_len`: every
+///   Huffman-coded block takes at least one bit, so `blocks / 8` bytes is a floor); more
+///   than [`DecodeLimits::max_scans`] scans.
+/// * Cancelled between scans and between rows when the admit's control is cancelled.
+/// * The EXIF orientation is applied as `imread` does; a CMYK JPEG is turned to RGB with
+///   OpenCV's formula. libjpeg reports fatal errors by unwinding, caught here.
 ///
 /// `whole_image`: whether libjpeg will hold every DCT coefficient of the image at once (a
 /// progressive or multi-scan file), counted against the memory limit.
 pub(super) fn decode_jpeg<R: std::io::BufRead>(
     input: R,
     whole_image: bool,
-    limits: DecodeLimits,
-) -> Result<SourceImage, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        decode_jpeg_unwinding(input, whole_image, limits)
+    data_len: Option<u64>,
+    admit: &mut Admit<'_, '_>,
+) -> Result<(SourceImage, Vec<String>), String> {
+    let watch = Watch {
+        scans: 0,
+        max_scans: admit.limits().max_scans,
+        warnings: Vec::new(),
+        cancel: admit.control().map(Control::cancel_flag),
+    };
+    let previous = WATCH.with(|w| w.replace(Some(watch)));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        decode_jpeg_unwinding(input, whole_image, data_len, admit)
     }))
-    .unwrap_or_else(|payload| Err(libjpeg_reason(payload.as_ref())))
+    .unwrap_or_else(|payload| Err(libjpeg_reason(payload.as_ref())));
+    let watch = WATCH.with(|w| w.replace(previous));
+    let warnings = watch.map(|w| w.warnings).unwrap_or_default();
+    result.map(|src| (src, warnings))
 }
+
+/// What the decoder on this thread is watching for: libjpeg calls back into
+/// [`emit_message`] with no way to pass it data of ours, and a decode runs on one thread.
+struct Watch {
+    scans: u32,
+    max_scans: u32,
+    warnings: Vec<String>,
+    cancel: Option<Arc<AtomicBool>>,
+}
+
+thread_local! {
+    static WATCH: RefCell<Option<Watch>> = const { RefCell::new(None) };
+}
+
+/// Why a decode was stopped on purpose (as the payload of libjpeg's unwinding).
+const CANCELLED: &str = "cancelled";
+
+/// libjpeg's message hook: keeps warnings (level -1), counts scans (the "start of scan"
+/// trace message) and stops the decode when cancelled or over the scan limit.
+extern "C-unwind" fn emit_message(cinfo: &mut ffi::jpeg_common_struct, level: c_int) {
+    // SAFETY: libjpeg passes its live struct, whose `err` points at our error manager.
+    let code = unsafe { cinfo.err.as_ref() }.map_or(0, |e| e.msg_code);
+    let stop = WATCH.with(|w| {
+        let mut w = w.borrow_mut();
+        let w = w.as_mut()?;
+        if w.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Some(CANCELLED.to_string());
+        }
+        if level < 0 {
+            // Each distinct warning once: a damaged file can repeat one thousands of times.
+            let msg = format_message(cinfo);
+            if !w.warnings.contains(&msg) && w.warnings.len() < 16 {
+                w.warnings.push(msg);
+            }
+        } else if code == ffi::JTRC_SOS as c_int {
+            w.scans += 1;
+            if w.scans > w.max_scans {
+                return Some(corrupt(format_args!(
+                    "more than {} scans: refused, decoding it would take very long",
+                    w.max_scans
+                )));
+            }
+        }
+        None
+    });
+    if let Some(reason) = stop {
+        std::panic::resume_unwind(Box::new(reason));
+    }
+}
+
+/// libjpeg's fatal error hook: unwinds with the message (caught in [`decode_jpeg`]).
+extern "C-unwind" fn error_exit(cinfo: &mut ffi::jpeg_common_struct) {
+    let msg = format_message(cinfo);
+    std::panic::resume_unwind(Box::new(corrupt(msg)));
+}
+
+/// The text of libjpeg's current message, lower-cased at the start as our reasons are.
+fn format_message(cinfo: &mut ffi::jpeg_common_struct) -> String {
+    // SAFETY: libjpeg's `format_message` writes at most 80 bytes (JMSG_LENGTH_MAX) into the
+    // buffer; the bindings declare the buffer `&[u8; 80]` where C takes a `char *`.
+    let Some(fmt) = (unsafe { cinfo.err.as_ref() }).and_then(|e| e.format_message) else {
+        return "unknown error".into();
+    };
+    let mut buffer = [0u8; 80];
+    unsafe {
+        let f: unsafe extern "C-unwind" fn(&mut ffi::jpeg_common_struct, &mut [u8; 80]) =
+            std::mem::transmute(fmt);
+        f(cinfo, &mut buffer);
+    }
+    let text = buffer.split(|&c| c == 0).next().unwrap_or_default();
+    let text = String::from_utf8_lossy(text);
+    let mut chars = text.chars();
+    match chars.next() {
+        // "Premature end..." -> "premature end...", but not "JPEG ..." or "DHT ...".
+        Some(c) if chars.clone().next().is_some_and(char::is_lowercase) => {
+            c.to_lowercase().chain(chars).collect()
+        }
+        _ => text.into_owned(),
+    }
+}
+
+/// An error manager that unwinds on fatal errors and reports messages to [`emit_message`].
+fn error_manager() -> ffi::jpeg_error_mgr {
+    // SAFETY: jpeg_std_error fills a zeroed struct with libjpeg's defaults.
+    let mut err: ffi::jpeg_error_mgr = unsafe { std::mem::zeroed() };
+    unsafe { ffi::jpeg_std_error(&mut err) };
+    err.error_exit = Some(error_exit);
+    err.emit_message = Some(emit_message);
+    err
+}
+
+/// Rows decoded between two looks at the cancel flag.
+const ROWS_PER_CHECK: usize = 64;
 
 fn decode_jpeg_unwinding<R: std::io::BufRead>(
     input: R,
     whole_image: bool,
-    limits: DecodeLimits,
+    data_len: Option<u64>,
+    admit: &mut Admit<'_, '_>,
 ) -> Result<SourceImage, String> {
     use mozjpeg::{ColorSpace, Decompress, Marker};
 
     let d = Decompress::with_markers(&[Marker::APP(1)])
+        .with_err(error_manager())
         .from_reader(input)
         .map_err(corrupt)?;
     let (w, h) = d.size();
-    if w == 0 || h == 0 {
-        return Err("image has no pixels".into());
-    }
-    if w.max(h) as u64 > u64::from(limits.max_dimension) {
-        return Err(limits.too_large(format_args!("{w}x{h} pixels")));
+    let blocks: u64 = d
+        .components()
+        .iter()
+        .map(|c| u64::from(c.width_in_blocks) * u64::from(c.height_in_blocks))
+        .sum();
+    if let Some(len) = data_len
+        && len < blocks / 8
+        && w > 0
+        && h > 0
+    {
+        return Err(format!(
+            "truncated or forged JPEG: its header says {w}x{h} pixels, which takes at least \
+             {} bytes, but the file has {len} (refused rather than invent the rest)",
+            blocks / 8
+        ));
     }
     let orientation = d
         .markers()
@@ -63,22 +196,30 @@ fn decode_jpeg_unwinding<R: std::io::BufRead>(
         }
         _ => (ColorSpace::JCS_RGB, 3, "RGB 8-bit (JPEG)"),
     };
-    // The decoded pixels, plus, for a progressive file, its coefficients (64 × 2 bytes per
-    // block of each component), which libjpeg allocates when decoding starts.
-    let coefficients: u64 = if whole_image {
-        d.components()
-            .iter()
-            .map(|c| u64::from(c.width_in_blocks) * u64::from(c.height_in_blocks) * 128)
-            .sum()
-    } else {
-        0
-    };
-    let size = w as u64 * h as u64 * channels + coefficients;
-    if size > limits.max_alloc {
-        return Err(limits.too_large(format_args!("{w}x{h} needs {} MiB", size >> 20)));
-    }
+    let (w64, h64) = (w as u64, h as u64);
+    admit.admit(Shape {
+        width: w64,
+        height: h64,
+        decoded: w64 * h64 * channels,
+        // A progressive file's coefficients (64 × 2 bytes per block of each component),
+        // which libjpeg allocates when decoding starts.
+        scratch: if whole_image { blocks * 128 } else { 0 },
+        channels: channels.min(3),
+        turned: orientation != Orientation::NoTransforms,
+    })?;
     let mut started = d.to_colorspace(out).map_err(corrupt)?;
-    let pixels: Vec<u8> = started.read_scanlines().map_err(corrupt)?;
+    let line = w * channels as usize;
+    let mut pixels: Vec<u8> = Vec::new();
+    pixels
+        .try_reserve_exact(line * h)
+        .map_err(|_| "out of memory".to_string())?;
+    pixels.resize(line * h, 0);
+    for rows in pixels.chunks_mut(line * ROWS_PER_CHECK) {
+        if admit.control().is_some_and(Control::is_cancelled) {
+            return Err(CANCELLED.into());
+        }
+        started.read_scanlines_into(rows).map_err(corrupt)?;
+    }
     // Whatever follows the last scan line (a missing EOI, trailing bytes) does not matter.
     drop(started);
     let (w, h) = (w as u32, h as u32);
@@ -149,7 +290,11 @@ fn cmyk_to_rgb(cmyk: &[u8]) -> Vec<u8> {
 /// The reason for a fatal libjpeg error, from the unwinding payload.
 fn libjpeg_reason(payload: &(dyn std::any::Any + Send)) -> String {
     let msg = panic_message(payload).unwrap_or("unknown error");
-    corrupt(msg.strip_prefix("libjpeg fatal error: ").unwrap_or(msg))
+    match msg.strip_prefix("libjpeg fatal error: ") {
+        Some(m) => corrupt(m),
+        // Our own hooks' reasons are complete already.
+        None => msg.to_string(),
+    }
 }
 
 /// Baseline JPEG, quality [`JPEG_QUALITY`], by libjpeg-turbo's encoder with libjpeg-turbo's

@@ -21,43 +21,58 @@
 //! assert!(e.to_string().starts_with("notes.txt: not an image"));
 //! ```
 
+mod budget;
 mod jpeg;
+mod read;
 mod write;
 
-use std::fs::File;
-use std::io::{BufReader, Cursor};
-use std::path::{Path, PathBuf};
-
-use std::io::Read;
+use std::path::Path;
 
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
 
-use self::jpeg::{decode_jpeg, jpeg_buffers_whole_image};
-use super::error::EngineError;
+use self::read::{Admit, Shape};
 use super::source::SourceImage;
+
+pub use self::budget::{MemoryBudget, Permit};
+pub use self::read::{
+    Decoded, ReadOptions, decode_bytes, decode_bytes_with, job_bytes, read_image,
+    read_image_with,
+};
 
 pub use self::write::{
     JPEG_QUALITY, OUTPUT_EXTENSIONS, encode_gray, output_format, write_atomic, write_gray_atomic,
     write_gray_atomic_with,
 };
 
-/// Limits on what a decoder may allocate: a decompression bomb fails instead of exhausting
-/// memory.
+/// Limits on one image: a decompression bomb, a forged header or an image too large for
+/// the machine fails with a clear reason before its pixels are decoded.
+///
+/// The defaults follow OpenCV's `imread` where it has a limit: at most 2³⁰ pixels
+/// (`CV_IO_MAX_IMAGE_PIXELS`). The memory limit bounds the image's whole job (see
+/// [`job_bytes`]), not only the decoder's buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecodeLimits {
-    /// Largest width or height accepted.
+    /// Largest width or height accepted (default 65,535).
     pub max_dimension: u32,
-    /// Largest decoder allocation in bytes.
-    pub max_alloc: u64,
+    /// Largest width × height accepted (default 2³⁰, OpenCV's `CV_IO_MAX_IMAGE_PIXELS`).
+    pub max_pixels: u64,
+    /// Largest memory one image's whole job may hold, in bytes: decode buffer, any turned
+    /// or 8-bit copy, gray plane and result (default 4 GiB).
+    pub max_memory: u64,
+    /// Most scans a progressive JPEG may have (default 100; real encoders write about 10).
+    /// libjpeg re-reads the whole image for each scan, so a file with thousands of tiny
+    /// scans would take minutes.
+    pub max_scans: u32,
 }
 
 impl Default for DecodeLimits {
     fn default() -> Self {
         DecodeLimits {
             max_dimension: 65_535,
-            // 4 GiB: a 1-gigapixel RGBA image still opens.
-            max_alloc: 4 << 30,
+            max_pixels: 1 << 30,
+            max_memory: 4 << 30,
+            max_scans: 100,
         }
     }
 }
@@ -66,9 +81,11 @@ impl DecodeLimits {
     /// The reason given when an image is over these limits; `what` says by how much.
     pub(crate) fn too_large(self, what: impl std::fmt::Display) -> String {
         format!(
-            "image too large to open ({what}; limits: {} pixels per side, {} MiB)",
+            "image too large to open ({what}; limits: {} pixels per side, {} megapixels, \
+             {} MiB)",
             self.max_dimension,
-            self.max_alloc >> 20
+            self.max_pixels / 1_000_000,
+            self.max_memory >> 20
         )
     }
 
@@ -76,87 +93,25 @@ impl DecodeLimits {
         let mut l = Limits::default();
         l.max_image_width = Some(self.max_dimension);
         l.max_image_height = Some(self.max_dimension);
-        l.max_alloc = Some(self.max_alloc);
+        l.max_alloc = Some(self.max_memory);
         l
     }
 }
 
-/// Files up to this size are read into memory in one call and decoded from there (the JPEG
-/// decoder reads its whole input into memory anyway); larger ones are streamed, so a huge
-/// non-image file is never loaded whole.
-const READ_WHOLE_MAX: u64 = 64 << 20;
-
-/// Reads and decodes an image file. The format is recognised from the content, not the name.
-pub fn read_image(path: &Path, limits: DecodeLimits) -> Result<SourceImage, EngineError> {
-    let input_err = |reason: String| EngineError::Input {
-        path: path.to_path_buf(),
-        reason,
-    };
-    // One open and one fstat: on a folder of small images the system calls per file are a
-    // good part of the cost.
-    let mut file = File::open(path).map_err(|e| input_err(io_reason(&e)))?;
-    let meta = file.metadata().map_err(|e| input_err(io_reason(&e)))?;
-    if meta.is_dir() {
-        return Err(input_err("is a folder, not an image file".into()));
-    }
-    if meta.len() == 0 {
-        return Err(input_err("empty file".into()));
-    }
-    if meta.len() <= READ_WHOLE_MAX {
-        let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
-        // Through `take`, so std does not stat and seek the file again for a size hint.
-        (&mut file)
-            .take(meta.len() + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| input_err(io_reason(&e)))?;
-        return decode_slice(&bytes, limits).map_err(input_err);
-    }
-    let reader = ImageReader::new(BufReader::new(file))
-        .with_guessed_format()
-        .map_err(|e| input_err(io_reason(&e)))?;
-    decode(reader, limits).map_err(input_err)
-}
-
-/// Decodes an image held in memory (the embedded sample, a drop from another program).
-pub fn decode_bytes(
-    name: &str,
-    bytes: &[u8],
-    limits: DecodeLimits,
-) -> Result<SourceImage, EngineError> {
-    let input_err = |reason: String| EngineError::Input {
-        path: PathBuf::from(name),
-        reason,
-    };
-    decode_slice(bytes, limits).map_err(input_err)
-}
-
-/// Decodes an image held in memory; JPEG straight from the slice (no copy).
-fn decode_slice(bytes: &[u8], limits: DecodeLimits) -> Result<SourceImage, String> {
-    if bytes.is_empty() {
-        return Err("empty file".into());
-    }
-    if image::guess_format(bytes).ok() == Some(ImageFormat::Jpeg) {
-        return decode_jpeg(bytes, jpeg_buffers_whole_image(bytes), limits);
-    }
-    let reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| io_reason(&e))?;
-    decode(reader, limits)
-}
-
+/// Decodes any format but JPEG through the `image` crate: header first, then the image is
+/// admitted (limits, shared memory budget), then its pixels are decoded.
 fn decode<R: std::io::BufRead + std::io::Seek>(
     mut reader: ImageReader<R>,
-    limits: DecodeLimits,
-) -> Result<SourceImage, String> {
+    admit: &mut Admit<'_, '_>,
+) -> Result<(SourceImage, Vec<String>), String> {
     let Some(format) = reader.format() else {
         return Err(
             "not an image in a supported format (PNG, JPEG, TIFF, BMP, WebP, GIF, PNM)".into(),
         );
     };
+    let limits = admit.limits();
     if format == ImageFormat::Jpeg {
-        // Streamed: libjpeg reads as it decodes. The headers are not looked at beforehand, so
-        // the memory check assumes the worst (a progressive file).
-        return decode_jpeg(reader.into_inner(), true, limits);
+        return self::jpeg::decode_jpeg(reader.into_inner(), true, None, admit);
     }
     reader.limits(limits.to_image_limits());
     let mut decoder = reader
@@ -164,16 +119,27 @@ fn decode<R: std::io::BufRead + std::io::Seek>(
         .map_err(|e| decode_reason(&e, limits))?;
     // As OpenCV's imread does by default: the pixels are turned as the file's EXIF says.
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let mut budget = limits.to_image_limits();
-    budget
-        .reserve(decoder.total_bytes())
-        .map_err(|e| decode_reason(&e, limits))?;
+    let (w, h) = decoder.dimensions();
+    let color = decoder.color_type();
+    let channels = match color.channel_count() {
+        1 | 2 => 1,
+        4 => 4,
+        _ => 3,
+    };
+    admit.admit(Shape {
+        width: u64::from(w),
+        height: u64::from(h),
+        decoded: decoder.total_bytes(),
+        scratch: 0,
+        channels,
+        turned: orientation != Orientation::NoTransforms,
+    })?;
     let mut img = DynamicImage::from_decoder(decoder).map_err(|e| decode_reason(&e, limits))?;
     img.apply_orientation(orientation);
     if img.width() == 0 || img.height() == 0 {
         return Err("image has no pixels".into());
     }
-    Ok(SourceImage::from_dynamic(img))
+    Ok((SourceImage::from_dynamic(img), Vec::new()))
 }
 
 /// The reason for an image whose data cannot be decoded; `detail` is the decoder's word.
@@ -246,9 +212,10 @@ mod tests {
     use super::jpeg::jpeg_buffers_whole_image;
     use super::write::write_with;
     use super::*;
+    use crate::error::EngineError;
     use crate::source::Pixels;
     use image::GrayImage;
-    use std::io::Write;
+    use std::io::{Cursor, Write};
 
     #[test]
     fn same_file_sees_through_spellings_and_ignores_missing_files() {
@@ -389,7 +356,7 @@ mod tests {
             .to_string();
         assert!(e.contains("too large"), "{e}");
         let tiny_alloc = DecodeLimits {
-            max_alloc: 1000,
+            max_memory: 1000,
             ..limits
         };
         let e = decode_bytes("big.jpg", &good, tiny_alloc)
@@ -421,10 +388,12 @@ mod tests {
             jpeg_buffers_whole_image(b"\xFF\xD8\xFF"),
             "unreadable counts as yes"
         );
-        // Room for the decoded pixels (9216 bytes) but not also for the coefficients
-        // (3 components × 48 blocks × 128 bytes = 18432).
+        // Room for the whole job of the larger file (its bytes, 9216 bytes of pixels, gray,
+        // result, buffers) but not also for the coefficients (3 components × 48 blocks × 128
+        // bytes = 18432).
+        let job = job_bytes(64, 48, 3) + baseline.len().max(progressive.len()) as u64;
         let limits = DecodeLimits {
-            max_alloc: 20_000,
+            max_memory: job + 1000,
             ..DecodeLimits::default()
         };
         let ok = decode_bytes("b.jpg", &baseline, limits).unwrap();
@@ -434,7 +403,7 @@ mod tests {
             .to_string();
         assert!(e.contains("too large"), "{e}");
         let roomy = DecodeLimits {
-            max_alloc: 30_000,
+            max_memory: job + 20_000,
             ..limits
         };
         let p = decode_bytes("p.jpg", &progressive, roomy).unwrap();
@@ -484,7 +453,7 @@ mod tests {
         let (w, h) = (8192u32, 8193u32);
         let img = GrayImage::from_fn(w, h, |x, y| image::Luma([(x ^ y) as u8]));
         img.save(&p).unwrap();
-        assert!(std::fs::metadata(&p).unwrap().len() > READ_WHOLE_MAX);
+        assert!(std::fs::metadata(&p).unwrap().len() > read::READ_WHOLE_MAX);
         let back = read_image(&p, DecodeLimits::default()).unwrap();
         assert_eq!(back.raw(), img.as_raw());
     }
@@ -517,11 +486,151 @@ mod tests {
         img.write_to(&mut bytes, ImageFormat::Png).unwrap();
         let limits = DecodeLimits {
             max_dimension: 100,
-            max_alloc: 1 << 30,
+            ..DecodeLimits::default()
         };
         let e = decode_bytes("big.png", bytes.get_ref(), limits)
             .unwrap_err()
             .to_string();
         assert!(e.contains("too large"), "{e}");
+    }
+    /// The offset of a JPEG's start-of-frame marker segment.
+    fn sof_at(jpeg: &[u8]) -> usize {
+        (2..jpeg.len() - 1)
+            .find(|&i| jpeg[i] == 0xFF && matches!(jpeg[i + 1], 0xC0 | 0xC1 | 0xC2))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_truncated_jpeg_decodes_what_it_can_and_says_so() {
+        let rgb: Vec<u8> = (0..64 * 48 * 3).map(|i| (i % 192 + i / 192) as u8).collect();
+        let mut c = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
+        c.set_fastest_defaults(); // baseline, as OpenCV writes
+        c.set_size(64, 48);
+        let mut s = c.start_compress(Vec::new()).unwrap();
+        s.write_scanlines(&rgb).unwrap();
+        let good = s.finish().unwrap();
+        let opts = ReadOptions::default();
+        let whole = decode_bytes_with("a.jpg", &good, &opts).unwrap();
+        assert!(whole.warnings.is_empty(), "{:?}", whole.warnings);
+        // Cut halfway through the entropy-coded data.
+        let sos = good.windows(2).position(|m| m == [0xFF, 0xDA]).unwrap();
+        let half = sos + (good.len() - sos) / 2;
+        let cut = decode_bytes_with("a.jpg", &good[..half], &opts).unwrap();
+        // libjpeg's two warnings, as OpenCV prints them.
+        assert_eq!(
+            cut.warnings,
+            [
+                "premature end of JPEG file",
+                "corrupt JPEG data: premature end of data segment"
+            ]
+        );
+        // OpenCV's pixels: the decoded part as in the whole file, the rest grey.
+        let w = 64 * 3;
+        assert_eq!(cut.image.raw()[..w], whole.image.raw()[..w]);
+        assert!(cut.image.raw()[cut.image.raw().len() - w..].iter().all(|&v| v == 128));
+    }
+
+    #[test]
+    fn a_jpeg_whose_header_claims_far_more_than_its_data_is_refused() {
+        let mut forged = jpeg_with_orientation(64, 48, None);
+        let at = sof_at(&forged);
+        // 20000 × 20000: under every size limit, but 1.7 MB of data at the very least.
+        forged[at + 5..at + 9].copy_from_slice(&[0x4E, 0x20, 0x4E, 0x20]);
+        let e = decode_bytes("bomb.jpg", &forged, DecodeLimits::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("truncated or forged JPEG: its header says 20000x20000 pixels"),
+            "{e}"
+        );
+        // 37000 × 37000 is over OpenCV's pixel limit too; either reason refuses it.
+        forged[at + 5..at + 9].copy_from_slice(&[0x90, 0x88, 0x90, 0x88]);
+        let e = decode_bytes("bomb.jpg", &forged, DecodeLimits::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("37000x37000"), "{e}");
+    }
+
+    #[test]
+    fn the_pixel_limit_is_opencvs() {
+        assert_eq!(DecodeLimits::default().max_pixels, 1 << 30);
+        let png = {
+            let mut c = Cursor::new(Vec::new());
+            GrayImage::new(40, 30).write_to(&mut c, ImageFormat::Png).unwrap();
+            c.into_inner()
+        };
+        let limits = DecodeLimits {
+            max_pixels: 1199,
+            ..DecodeLimits::default()
+        };
+        let e = decode_bytes("a.png", &png, limits).unwrap_err().to_string();
+        assert!(e.contains("40x30 = 0.0 megapixels"), "{e}");
+        let limits = DecodeLimits {
+            max_pixels: 1200,
+            ..limits
+        };
+        assert!(decode_bytes("a.png", &png, limits).is_ok());
+    }
+
+    #[test]
+    fn a_progressive_jpeg_with_too_many_scans_is_refused() {
+        let rgb: Vec<u8> = (0..64 * 48 * 3).map(|i| (i * 7 % 251) as u8).collect();
+        let mut c = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
+        c.set_size(64, 48);
+        c.set_progressive_mode();
+        let mut s = c.start_compress(Vec::new()).unwrap();
+        s.write_scanlines(&rgb).unwrap();
+        let progressive = s.finish().unwrap();
+        let scans = progressive.windows(2).filter(|m| m == &[0xFF, 0xDA]).count() as u32;
+        assert!(scans > 3, "{scans} scans");
+        let at_limit = DecodeLimits {
+            max_scans: scans,
+            ..DecodeLimits::default()
+        };
+        assert!(decode_bytes("p.jpg", &progressive, at_limit).is_ok());
+        let under = DecodeLimits {
+            max_scans: scans - 1,
+            ..at_limit
+        };
+        let e = decode_bytes("p.jpg", &progressive, under)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(&format!("more than {} scans", scans - 1)), "{e}");
+    }
+
+    #[test]
+    fn a_cancelled_read_stops_inside_the_jpeg_decoder() {
+        let ctl = crate::Control::new();
+        ctl.cancel();
+        let opts = ReadOptions {
+            control: Some(&ctl),
+            ..ReadOptions::default()
+        };
+        let jpeg = jpeg_with_orientation(64, 48, None);
+        let e = decode_bytes_with("a.jpg", &jpeg, &opts).unwrap_err();
+        assert!(matches!(e, EngineError::Cancelled), "{e}");
+    }
+
+    #[test]
+    fn reads_share_one_memory_budget() {
+        let jpeg = jpeg_with_orientation(64, 48, None);
+        let budget = MemoryBudget::new(1 << 30);
+        let opts = ReadOptions {
+            budget: Some(&budget),
+            ..ReadOptions::default()
+        };
+        let a = decode_bytes_with("a.jpg", &jpeg, &opts).unwrap();
+        // mozjpeg writes progressive files by default: 72 blocks of coefficients (4:2:0).
+        assert!(jpeg_buffers_whole_image(&jpeg));
+        let coefficients = 72 * 128;
+        assert_eq!(
+            a.job_bytes,
+            job_bytes(64, 48, 3) + jpeg.len() as u64 + coefficients
+        );
+        assert_eq!(budget.in_use(), a.job_bytes);
+        let b = decode_bytes_with("b.jpg", &jpeg, &opts).unwrap();
+        assert_eq!(budget.in_use(), 2 * a.job_bytes);
+        drop((a, b));
+        assert_eq!(budget.in_use(), 0);
     }
 }
