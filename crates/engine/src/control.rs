@@ -40,6 +40,8 @@ pub struct FileEvent<'a> {
     pub output: &'a Path,
     /// What happened to it.
     pub outcome: &'a Outcome,
+    /// What its decoder warned about (a truncated JPEG), usually nothing.
+    pub warnings: &'a [String],
 }
 
 /// Where a batch or a sweep is. A lone job leaves it at [`Phase::Idle`].
@@ -108,6 +110,8 @@ pub struct Progress {
     pub skipped: usize,
     /// Files that failed.
     pub failed: usize,
+    /// Files whose decoder warned (also counted as written or failed).
+    pub warned: usize,
     /// Megapixels of the images written.
     pub megapixels: f64,
     /// Megapixels written per second of elapsed time.
@@ -136,6 +140,7 @@ pub struct Control {
     written: AtomicUsize,
     skipped: AtomicUsize,
     failed: AtomicUsize,
+    warned: AtomicUsize,
     /// Pixels written.
     pixels: AtomicU64,
     runs_done: AtomicUsize,
@@ -273,6 +278,7 @@ impl Control {
             written,
             skipped,
             failed,
+            warned: self.warned.load(Ordering::Relaxed),
             megapixels,
             mp_per_s: rate(megapixels),
             images_per_s: rate(done as f64),
@@ -300,6 +306,7 @@ impl Control {
             &self.written,
             &self.skipped,
             &self.failed,
+            &self.warned,
             &self.runs_done,
             &self.runs_total,
         ] {
@@ -343,7 +350,17 @@ impl Control {
     }
 
     /// A file is finished: counts it, tells the observer, notifies.
-    pub(crate) fn file_done(&self, input: &Path, output: &Path, outcome: &Outcome, pixels: u64) {
+    pub(crate) fn file_done(
+        &self,
+        input: &Path,
+        output: &Path,
+        outcome: &Outcome,
+        pixels: u64,
+        warnings: &[String],
+    ) {
+        if !warnings.is_empty() {
+            self.warned.fetch_add(1, Ordering::Relaxed);
+        }
         match outcome {
             Outcome::Written => {
                 self.written.fetch_add(1, Ordering::Relaxed);
@@ -362,6 +379,7 @@ impl Control {
                 input,
                 output,
                 outcome,
+                warnings,
             });
         }
         self.poke();

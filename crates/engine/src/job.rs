@@ -29,7 +29,9 @@ use super::ops::threshold::Thresholder;
 use super::ops::{Op, ThresholdType};
 use super::pool::WorkerPool;
 use super::source::{Pixels, SourceImage};
-use super::tile::{GrayView, Rect, TileMut, TileShape, TileSize, split_output, tiles};
+use super::tile::{
+    GrayView, MAX_TILES, Rect, TileMut, TileShape, TileSize, min_edge, split_output, tiles,
+};
 
 /// How a job runs: worker count and tile size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -183,7 +185,14 @@ fn run_impl(
     let workers = pool.map_or(1, WorkerPool::workers);
     let (width, height) = (src.width(), src.height());
     let shape = tile.resolve(width, height, workers, op.halo());
-    let n_tiles = tiles(width, height, shape).len();
+    let n_tiles = shape.count(width, height);
+    if n_tiles > MAX_TILES {
+        return Err(EngineError::InvalidParam(format!(
+            "tile {tile} cuts this {width}x{height} image into {n_tiles} tiles, more than \
+             {MAX_TILES}: use --tile {} or larger, or auto",
+            min_edge(width, height)
+        )));
+    }
     let needs_gray_stage = !matches!(src.pixels, Pixels::Gray(_)) || matches!(op, Op::Gray);
     let stages = needs_gray_stage as usize
         + matches!(op, Op::Otsu { .. } | Op::Triangle { .. }) as usize
@@ -398,5 +407,26 @@ impl Runner<'_> {
         };
         self.check_cancel()?;
         Ok(hist)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tile_too_small_for_the_image_is_a_usage_error_before_any_work() {
+        let src = SourceImage::gray(GrayImage::new(1024, 1024));
+        let op = Op::otsu(ThresholdType::Binary, 255.0).unwrap();
+        let ctl = Control::new();
+        let e = run_here(&src, &op, TileSize::Square(1), &ctl).unwrap_err();
+        assert!(e.is_usage(), "{e}");
+        assert!(
+            e.to_string()
+                .contains("into 1048576 tiles, more than 262144: use --tile 2 or larger"),
+            "{e}"
+        );
+        assert_eq!(ctl.tiles(), (0, 0), "no tile was planned");
+        assert!(run_here(&src, &op, TileSize::Square(2), &ctl).is_ok());
     }
 }

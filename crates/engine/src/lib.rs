@@ -60,6 +60,7 @@ pub mod control;
 pub mod error;
 pub mod io;
 pub mod job;
+pub mod json_path;
 pub mod ops;
 pub mod pool;
 /// Naive single-threaded reference implementations, for tests (feature `reference`).

@@ -130,6 +130,13 @@ pub struct TileShape {
     pub h: usize,
 }
 
+impl TileShape {
+    /// How many tiles of this shape cover a `width`×`height` image.
+    pub fn count(self, width: usize, height: usize) -> usize {
+        width.div_ceil(self.w.max(1)) * height.div_ceil(self.h.max(1))
+    }
+}
+
 impl std::fmt::Display for TileShape {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}x{}", self.w, self.h)
@@ -152,6 +159,24 @@ pub(crate) fn tiles(width: usize, height: usize, shape: TileShape) -> Vec<Rect> 
         y += h;
     }
     v
+}
+
+/// Most tiles one stage of a job may have: each tile has a record (timeline, progress), so
+/// a 1-pixel tile on a 24-megapixel image would take gigabytes of records. A job over the
+/// cap fails with a usage error that names the smallest edge that fits.
+pub const MAX_TILES: usize = 1 << 18;
+
+/// The smallest square tile edge that cuts a `width`×`height` image into at most
+/// [`MAX_TILES`] tiles.
+pub(crate) fn min_edge(width: usize, height: usize) -> usize {
+    let mut e = ((width * height) as f64 / MAX_TILES as f64)
+        .sqrt()
+        .floor()
+        .max(1.0) as usize;
+    while (TileShape { w: e, h: e }).count(width, height) > MAX_TILES {
+        e += 1;
+    }
+    e
 }
 
 /// A tile's part of the output: one mutable slice of `rect.w` pixels per row.
@@ -219,6 +244,14 @@ mod tests {
             let e = bad.parse::<TileSize>().unwrap_err().to_string();
             assert!(e.starts_with("tile must be"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn the_tile_count_is_capped_with_the_smallest_edge_that_fits() {
+        let e = min_edge(6000, 4000);
+        assert!(TileShape { w: e, h: e }.count(6000, 4000) <= MAX_TILES);
+        assert!(TileShape { w: e - 1, h: e - 1 }.count(6000, 4000) > MAX_TILES);
+        assert_eq!(min_edge(10, 10), 1);
     }
 
     #[test]

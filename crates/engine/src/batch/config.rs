@@ -149,6 +149,40 @@ impl Durability {
     }
 }
 
+/// Whether a decoder's warning (a truncated JPEG, decoded with its missing part grey as
+/// OpenCV does) fails the file, as libvips' `fail_on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailOn {
+    /// Only errors fail a file; a warned file is written from the pixels decoded and listed
+    /// with its warnings (the default).
+    #[default]
+    Error,
+    /// A warning fails the file too: nothing is written for it.
+    Warning,
+}
+
+impl FailOn {
+    /// Every choice.
+    pub const ALL: [FailOn; 2] = [FailOn::Error, FailOn::Warning];
+
+    /// The name used on the command line (`error`, `warning`).
+    pub fn name(self) -> &'static str {
+        match self {
+            FailOn::Error => "error",
+            FailOn::Warning => "warning",
+        }
+    }
+
+    /// Parses a name given by [`FailOn::name`].
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == s)
+    }
+}
+
+/// Most decoded images [`Strategy::Preload`] may queue (`queue`).
+pub const MAX_QUEUE: usize = 1024;
+
 /// Everything a batch needs. Build with [`BatchConfig::new`] and adjust the fields.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchConfig {
@@ -175,10 +209,15 @@ pub struct BatchConfig {
     pub op: OpSettings,
     /// Tiles within one image (each image runs on one worker, tile after tile).
     pub tile: TileSize,
-    /// Caps on a single decode (size, memory).
+    /// Caps on each image. `limits.max_memory` is also the total memory of all the images
+    /// in flight at once: the workers (and the preload queue) share it, so a batch never
+    /// holds more, however many workers it has.
     pub limits: DecodeLimits,
-    /// Decoded images waiting for a worker with [`Strategy::Preload`]; 0 picks 2 × workers.
+    /// Decoded images waiting for a worker with [`Strategy::Preload`], 0..=[`MAX_QUEUE`];
+    /// 0 picks 2 × workers.
     pub queue: usize,
+    /// Whether a decoder's warning fails the file.
+    pub fail_on: FailOn,
     /// When results are forced to the disk.
     pub durability: Durability,
 }
@@ -200,6 +239,7 @@ impl BatchConfig {
             tile: TileSize::Auto,
             limits: DecodeLimits::default(),
             queue: 0,
+            fail_on: FailOn::Error,
             durability: Durability::Never,
         }
     }
@@ -207,9 +247,9 @@ impl BatchConfig {
     /// The queue bound actually used.
     pub fn queue_bound(&self) -> usize {
         if self.queue == 0 {
-            2 * self.workers.max(1)
+            (2 * self.workers.max(1)).min(MAX_QUEUE)
         } else {
-            self.queue
+            self.queue.min(MAX_QUEUE)
         }
     }
 
@@ -224,6 +264,16 @@ impl BatchConfig {
                 "workers must be between 1 and {MAX_WORKERS}, got {}",
                 self.workers
             ));
+        }
+        if self.queue > MAX_QUEUE {
+            return usage(format!(
+                "the queue must be between 0 (automatic) and {MAX_QUEUE}, got {}",
+                self.queue
+            ));
+        }
+        let l = self.limits;
+        if l.max_dimension == 0 || l.max_pixels == 0 || l.max_memory == 0 || l.max_scans == 0 {
+            return usage("the image limits must all be at least 1".into());
         }
         if self.suffix.contains(['/', '\\', '\0']) || self.suffix == "." || self.suffix == ".." {
             return usage(format!(
@@ -287,6 +337,9 @@ mod tests {
         for d in Durability::ALL {
             assert_eq!(Durability::from_name(d.name()), Some(d));
         }
+        for f in FailOn::ALL {
+            assert_eq!(FailOn::from_name(f.name()), Some(f));
+        }
     }
 
     #[test]
@@ -310,6 +363,17 @@ mod tests {
             },
             BatchConfig {
                 suffix: "a/b".into(),
+                ..ok.clone()
+            },
+            BatchConfig {
+                queue: MAX_QUEUE + 1,
+                ..ok.clone()
+            },
+            BatchConfig {
+                limits: DecodeLimits {
+                    max_memory: 0,
+                    ..DecodeLimits::default()
+                },
                 ..ok.clone()
             },
             BatchConfig {

@@ -13,16 +13,26 @@
 //!   place, then process" design, kept for comparison; on small files the single reader is
 //!   the bottleneck).
 //! * **Memory bound.** Discovery keeps one path pair per file (about 200 bytes each), never
-//!   pixels. With `WorkerReads` at most N images are in memory at once; with `Preload` at
-//!   most N + `queue` + 1. Each image in flight costs about its decoded size plus two gray
-//!   planes (input gray and result): `(channels + 2) × width × height` bytes, plus the
-//!   encoder's buffer (1 MiB). A single decode is capped by
-//!   [`DecodeLimits`](crate::io::DecodeLimits).
+//!   pixels. Every image in flight (being processed, or decoded and queued with `Preload`)
+//!   holds its whole job's memory from one [`MemoryBudget`](crate::io::MemoryBudget) of
+//!   `limits.max_memory` bytes: once its header is read, an image waits until the others
+//!   leave room, so the batch as a whole stays under that total whatever N is (an image
+//!   alone over it fails). The job's memory is estimated as
+//!   [`job_bytes`](crate::io::job_bytes) says: the file's bytes, the decoded pixels, any
+//!   turned or 8-bit copy, the gray plane and the result. Besides that, each worker waiting
+//!   for room holds its file's bytes (read whole up to 64 MiB).
 //! * **Never a half-written file.** Each result is encoded into a temporary
 //!   `.tessera-*.part` file in its output folder and renamed into place when complete.
 //!   Cancel stops the workers before their next file and interrupts processing between
 //!   tiles; a file being encoded is finished and renamed, so only complete results exist.
 //!   [`Durability`] says when data is forced to the disk.
+//! * **Resuming.** `skip_existing` keeps a result only if the output folder's
+//!   [`manifest`] says it came from this same, unchanged input with these settings; any
+//!   other existing result (cut short, of another input, of other settings) is made again.
+//!   Temporary files left by a killed run on this host are removed when a batch starts.
+//! * **Warnings.** A file whose decoder warns but gives pixels (a truncated JPEG, decoded as
+//!   OpenCV does) is written and listed in [`BatchReport::warnings`], or fails with
+//!   [`FailOn::Warning`].
 //! * **Never into the inputs.** The output folder may be the input folder only with a
 //!   suffix, outputs never take an input's name (see [`plan`] for collisions), and a result
 //!   is never written over the file it came from.
@@ -31,6 +41,7 @@
 //!   batch goes on. [`run`] fails only for usage and setup problems.
 
 mod config;
+pub mod manifest;
 mod output;
 pub mod plan;
 mod report;
@@ -41,16 +52,19 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
-pub use config::{BatchConfig, Durability, OutputFormat, Strategy};
+pub use config::{BatchConfig, Durability, FailOn, MAX_QUEUE, OutputFormat, Strategy};
+pub use manifest::MANIFEST_NAME;
 pub use plan::{Collision, INPUT_EXTENSIONS, Item, Plan};
-pub use report::{BatchReport, Failure, ImageRecord, Outcome};
+pub use report::{BatchReport, Failure, ImageRecord, Outcome, Warning};
 
 /// The control, its phases and file events, re-exported here where batch code looks for them.
 pub use crate::control::{Control, FileEvent, Phase, Progress};
 
 use super::error::EngineError;
+use super::io::MemoryBudget;
 use super::ops::Op;
 use super::pool::WorkerPool;
+use manifest::Manifest;
 use output::{prepare_output, sync_outputs};
 use worker::Ctx;
 
@@ -127,6 +141,14 @@ fn run_inner(
     let discovery = t0.elapsed();
     ctl.set_phase(Phase::Running);
 
+    let budget = MemoryBudget::new(cfg.limits.max_memory);
+    let manifest = Manifest::open(
+        &cfg.output,
+        &cfg.input,
+        plan::absolute(&cfg.input),
+        format!("{}; {}", op.describe(), cfg.format.extension()),
+        cfg.skip_existing,
+    );
     let ctx = Ctx {
         cfg,
         op,
@@ -134,6 +156,8 @@ fn run_inner(
         t0,
         items: &plan.items,
         made_dirs: Mutex::new(HashSet::new()),
+        budget: &budget,
+        manifest: &manifest,
     };
     let mut records: Vec<ImageRecord> = match cfg.strategy {
         Strategy::WorkerReads => ctx.worker_reads(pool),
@@ -171,11 +195,20 @@ fn run_inner(
         .collect::<Vec<_>>();
     let mut failures = failures;
     failures.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut warnings: Vec<Warning> = records
+        .iter()
+        .filter(|r| !r.warnings.is_empty())
+        .map(|r| Warning {
+            path: r.path.clone(),
+            reason: r.warnings.join("; "),
+        })
+        .collect();
+    warnings.sort_by(|a, b| a.path.cmp(&b.path));
+    // A fold from +0.0: an empty f64 sum is -0.0, which would print as "-0.0 MP".
     let megapixels: f64 = records
         .iter()
         .filter(|r| r.outcome == Outcome::Written)
-        .map(|r| r.megapixels)
-        .sum();
+        .fold(0.0, |sum, r| sum + r.megapixels);
     let total = t0.elapsed();
     let s = total.as_secs_f64().max(1e-9);
     Ok(BatchReport {
@@ -190,6 +223,8 @@ fn run_inner(
         skipped,
         failed,
         not_processed,
+        warned: warnings.len(),
+        fail_on: cfg.fail_on,
         cancelled: ctl.is_cancelled() || not_processed > 0,
         total,
         discovery,
@@ -198,6 +233,7 @@ fn run_inner(
         mp_per_s: megapixels / s,
         images_per_s: (written + skipped + failed) as f64 / s,
         failures,
+        warnings,
         collisions: plan.collisions,
         records,
     })

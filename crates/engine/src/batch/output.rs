@@ -16,16 +16,13 @@ pub(crate) fn prepare_output(out: &Path) -> Result<(), EngineError> {
             crate::io::io_reason(&e)
         ))
     })?;
-    tempfile::Builder::new()
-        .prefix(".tessera-")
-        .suffix(".part")
-        .tempfile_in(out)
-        .map_err(|e| {
-            err(format!(
-                "cannot create files in the folder: {}",
-                crate::io::io_reason(&e)
-            ))
-        })?;
+    crate::io::remove_stale_partials(out);
+    crate::io::partial::create_in(out).map_err(|e| {
+        err(format!(
+            "cannot create files in the folder: {}",
+            crate::io::io_reason(&e)
+        ))
+    })?;
     Ok(())
 }
 

@@ -51,10 +51,13 @@ pub struct Item {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Collision {
     /// The input file.
+    #[serde(flatten, serialize_with = "crate::json_path::path")]
     pub path: PathBuf,
     /// The output it would have had.
+    #[serde(flatten, serialize_with = "crate::json_path::wanted")]
     pub wanted: PathBuf,
     /// The output it got.
+    #[serde(flatten, serialize_with = "crate::json_path::output")]
     pub output: PathBuf,
     /// Who holds `wanted`: the earlier input with the same result name, or an input file.
     pub reason: String,
@@ -202,7 +205,12 @@ impl Discovery<'_> {
             let path = entry.path();
             let rel = path.strip_prefix(self.input).unwrap_or(path).to_path_buf();
             let ft = entry.file_type();
-            if !self.wanted(&rel) || self.looks_like_result(entry.file_name()) {
+            // tessera's own files (temporary results, the manifest) are never inputs.
+            let ours = entry
+                .file_name()
+                .as_encoded_bytes()
+                .starts_with(b".tessera-");
+            if ours || !self.wanted(&rel) || self.looks_like_result(entry.file_name()) {
                 continue;
             }
             let problem = if ft.is_dir() {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::config::{OutputFormat, Strategy};
+use super::config::{FailOn, OutputFormat, Strategy};
 use super::plan::Collision;
 use crate::control::secs;
 
@@ -26,9 +26,21 @@ pub enum Outcome {
 /// A file that failed, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Failure {
-    /// The input file.
+    /// The input file (written losslessly, see [`json_path`](crate::json_path)).
+    #[serde(flatten, serialize_with = "crate::json_path::path")]
     pub path: PathBuf,
     /// Why, without the path.
+    pub reason: String,
+}
+
+/// A file whose decoder warned (a truncated JPEG) but still gave pixels: its result was
+/// written from them (as OpenCV would), unless the batch fails on warnings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// The input file (written losslessly, see [`json_path`](crate::json_path)).
+    #[serde(flatten, serialize_with = "crate::json_path::path")]
+    pub path: PathBuf,
+    /// The decoder's warnings, joined with `; `.
     pub reason: String,
 }
 
@@ -36,8 +48,10 @@ pub struct Failure {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ImageRecord {
     /// The input file.
+    #[serde(flatten, serialize_with = "crate::json_path::path")]
     pub path: PathBuf,
     /// Where its result goes.
+    #[serde(flatten, serialize_with = "crate::json_path::output")]
     pub output: PathBuf,
     /// Worker index, 0..workers.
     pub worker: usize,
@@ -49,6 +63,9 @@ pub struct ImageRecord {
     pub end: Duration,
     /// 0 when it was not decoded.
     pub megapixels: f64,
+    /// What its decoder warned about (empty for nearly every file).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     #[serde(flatten)]
     /// What happened to it.
     pub outcome: Outcome,
@@ -60,8 +77,10 @@ pub struct ImageRecord {
 #[derive(Debug, Clone, Serialize)]
 pub struct BatchReport {
     /// The input folder.
+    #[serde(flatten, serialize_with = "crate::json_path::input")]
     pub input: PathBuf,
     /// The output folder.
+    #[serde(flatten, serialize_with = "crate::json_path::output")]
     pub output: PathBuf,
     /// The operation with its parameters, as `tessera run` prints it.
     pub op: String,
@@ -81,6 +100,11 @@ pub struct BatchReport {
     pub failed: usize,
     /// Files a cancel left untouched.
     pub not_processed: usize,
+    /// Files whose decoder warned (counted also as written, or as failed with
+    /// [`FailOn::Warning`]).
+    pub warned: usize,
+    /// Whether a warning fails a file.
+    pub fail_on: FailOn,
     /// Whether the batch was cancelled.
     pub cancelled: bool,
     /// From the call to the end, discovery and the final sync included.
@@ -100,6 +124,8 @@ pub struct BatchReport {
     pub images_per_s: f64,
     /// The files that failed, sorted by path.
     pub failures: Vec<Failure>,
+    /// The files whose decoder warned, sorted by path.
+    pub warnings: Vec<Warning>,
     /// Outputs renamed because their name was taken.
     pub collisions: Vec<Collision>,
     /// Every file a worker took, sorted by start time.
@@ -108,12 +134,16 @@ pub struct BatchReport {
 
 impl BatchReport {
     /// The counts in one line, as the CLI and the window print them:
-    /// `9 found: 6 written, 0 skipped, 3 failed` (+ `, N not processed (cancelled)`).
+    /// `9 found: 6 written, 0 skipped, 3 failed` (+ `, N with warnings`, `, N not processed
+    /// (cancelled)`).
     pub fn counts_line(&self) -> String {
         let mut line = format!(
             "{} found: {} written, {} skipped, {} failed",
             self.found, self.written, self.skipped, self.failed
         );
+        if self.warned > 0 {
+            line += &format!(", {} with warnings", self.warned);
+        }
         if self.not_processed > 0 {
             line += &format!(", {} not processed (cancelled)", self.not_processed);
         }

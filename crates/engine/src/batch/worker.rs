@@ -9,17 +9,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, mpsc};
 use std::time::Instant;
 
-use super::config::{BatchConfig, Durability};
+use super::config::{BatchConfig, Durability, FailOn};
+use super::manifest::Manifest;
 use super::plan::Item;
 use super::report::{ImageRecord, Outcome};
 use crate::control::Control;
 use crate::error::EngineError;
-use crate::io::same_file;
-use crate::io::{read_image, write_gray_atomic_with};
+use crate::io::write_gray_atomic_with;
+use crate::io::{Decoded as Read, MemoryBudget, ReadOptions, read_image_with, same_file};
 use crate::job;
 use crate::ops::Op;
 use crate::pool::WorkerPool;
-use crate::source::SourceImage;
 
 /// What the workers share.
 pub(crate) struct Ctx<'a> {
@@ -30,19 +30,40 @@ pub(crate) struct Ctx<'a> {
     pub(crate) items: &'a [Item],
     /// Output sub-folders already created.
     pub(crate) made_dirs: Mutex<HashSet<PathBuf>>,
+    /// The memory all the images in flight share.
+    pub(crate) budget: &'a MemoryBudget,
+    /// What made each result in the output folder.
+    pub(crate) manifest: &'a Manifest,
 }
 
-/// A decoded input (or why it could not be), from the reader thread.
-type Decoded = Option<Result<SourceImage, String>>;
+/// A decoded input (or why it could not be), from the reader thread; `None` when the
+/// reader skipped it.
+type Decoded<'a> = Option<Result<Read<'a>, Outcome>>;
 
-impl Ctx<'_> {
+/// The outcome of reading one input.
+fn read_outcome(e: EngineError) -> Outcome {
+    match e {
+        EngineError::Cancelled => Outcome::Cancelled,
+        e => Outcome::Failed(reason_of(&e)),
+    }
+}
+
+impl<'a> Ctx<'a> {
+    fn read_options(&self) -> ReadOptions<'a> {
+        ReadOptions {
+            limits: self.cfg.limits,
+            control: Some(self.ctl),
+            budget: Some(self.budget),
+        }
+    }
+
     /// Runs each of the pool's N workers until `next` has nothing more for it (or the batch
     /// is cancelled): `next` gives the index of an item and, with preload, its decoded
     /// pixels. Returns every record made.
     fn on_workers(
         &self,
         pool: &WorkerPool,
-        next: impl Fn() -> Option<(usize, Option<Decoded>)> + Sync,
+        next: impl Fn() -> Option<(usize, Option<Decoded<'a>>)> + Sync,
     ) -> Vec<ImageRecord> {
         let per_worker: Vec<Vec<ImageRecord>> = pool.install(|| {
             rayon::broadcast(|b| {
@@ -70,7 +91,7 @@ impl Ctx<'_> {
 
     /// One reader thread decodes in order into a bounded queue; N workers take from it.
     pub(crate) fn preload(&self, pool: &WorkerPool) -> Vec<ImageRecord> {
-        let (tx, rx) = mpsc::sync_channel::<(usize, Decoded)>(self.cfg.queue_bound());
+        let (tx, rx) = mpsc::sync_channel::<(usize, Decoded<'a>)>(self.cfg.queue_bound());
         let rx = Mutex::new(rx);
         std::thread::scope(|s| {
             let reader = std::thread::Builder::new()
@@ -81,10 +102,11 @@ impl Ctx<'_> {
                             break;
                         }
                         let decoded = if self.needs_decode(item) {
+                            let opts = self.read_options();
                             let r = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                                read_image(&item.input, self.cfg.limits).map_err(|e| reason_of(&e))
+                                read_image_with(&item.input, &opts).map_err(read_outcome)
                             }))
-                            .unwrap_or_else(|p| Err(panic_reason(p.as_ref())));
+                            .unwrap_or_else(|p| Err(Outcome::Failed(panic_reason(p.as_ref()))));
                             Some(r)
                         } else {
                             None
@@ -133,22 +155,32 @@ impl Ctx<'_> {
         Ok(())
     }
 
+    /// Whether `item`'s existing result is kept (`skip_existing` and the manifest says it
+    /// came from this input with these settings).
+    fn keeps(&self, item: &Item) -> bool {
+        self.cfg.skip_existing && self.manifest.trusts(item)
+    }
+
     fn needs_decode(&self, item: &Item) -> bool {
-        item.problem.is_none() && !(self.cfg.skip_existing && item.output.exists())
+        item.problem.is_none() && !self.keeps(item)
     }
 
     /// Processes one file on this worker; never panics.
-    fn one(&self, worker: usize, item: &Item, decoded: Option<Decoded>) -> ImageRecord {
+    fn one(&self, worker: usize, item: &Item, decoded: Option<Decoded<'a>>) -> ImageRecord {
         let start = self.t0.elapsed();
         let mut megapixels = 0.0;
+        let mut warnings = Vec::new();
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            self.process(item, decoded, &mut megapixels)
+            self.process(item, decoded, &mut megapixels, &mut warnings)
         }))
         .unwrap_or_else(|p| Outcome::Failed(panic_reason(p.as_ref())));
         let end = self.t0.elapsed();
         let pixels = (megapixels * 1e6).round() as u64;
+        if outcome == Outcome::Written {
+            self.manifest.record(item);
+        }
         self.ctl
-            .file_done(&item.input, &item.output, &outcome, pixels);
+            .file_done(&item.input, &item.output, &outcome, pixels, &warnings);
         ImageRecord {
             path: item.input.clone(),
             output: item.output.clone(),
@@ -156,28 +188,42 @@ impl Ctx<'_> {
             start,
             end,
             megapixels,
+            warnings,
             outcome,
         }
     }
 
-    fn process(&self, item: &Item, decoded: Option<Decoded>, megapixels: &mut f64) -> Outcome {
+    fn process(
+        &self,
+        item: &Item,
+        decoded: Option<Decoded<'a>>,
+        megapixels: &mut f64,
+        warnings: &mut Vec<String>,
+    ) -> Outcome {
         if let Some(p) = &item.problem {
             return Outcome::Failed(p.clone());
         }
-        if self.cfg.skip_existing && item.output.exists() {
-            return Outcome::Skipped;
-        }
-        let src = match decoded {
+        let read = match decoded {
             Some(Some(r)) => r,
-            // The reader skipped it: its output appeared meanwhile (skip_existing).
+            // The reader skipped it: its result is kept (skip_existing).
             Some(None) => return Outcome::Skipped,
-            None => read_image(&item.input, self.cfg.limits).map_err(|e| reason_of(&e)),
+            None if self.keeps(item) => return Outcome::Skipped,
+            None => read_image_with(&item.input, &self.read_options()).map_err(read_outcome),
         };
-        let src = match src {
-            Ok(s) => s,
-            Err(reason) => return Outcome::Failed(reason),
+        let Read {
+            image: src,
+            warnings: warned,
+            permit,
+            ..
+        } = match read {
+            Ok(r) => r,
+            Err(outcome) => return outcome,
         };
+        *warnings = warned;
         *megapixels = src.megapixels();
+        if !warnings.is_empty() && self.cfg.fail_on == FailOn::Warning {
+            return Outcome::Failed(format!("{} (failing on warnings)", warnings.join("; ")));
+        }
         let out = match job::run_here(&src, self.op, self.cfg.tile, self.ctl) {
             Ok(o) => o,
             Err(EngineError::Cancelled) => return Outcome::Cancelled,
@@ -194,10 +240,13 @@ impl Ctx<'_> {
             return Outcome::Failed(reason);
         }
         let sync = self.cfg.durability == Durability::EachFile;
-        match write_gray_atomic_with(&out.image, &item.output, sync) {
+        let outcome = match write_gray_atomic_with(&out.image, &item.output, sync) {
             Ok(()) => Outcome::Written,
             Err(e) => Outcome::Failed(e.to_string()),
-        }
+        };
+        // The image's memory goes back to the budget only now, once its result is out.
+        drop((out, permit));
+        outcome
     }
 }
 

@@ -11,10 +11,10 @@ use image::metadata::Orientation;
 use image::{DynamicImage, GrayImage, ImageError};
 use mozjpeg_sys as ffi;
 
-use super::read::{Admit, Shape};
-use super::{JPEG_QUALITY, corrupt};
 #[cfg(doc)]
 use super::DecodeLimits;
+use super::read::{Admit, Shape};
+use super::{JPEG_QUALITY, corrupt};
 use crate::control::Control;
 use crate::error::panic_message;
 use crate::source::SourceImage;

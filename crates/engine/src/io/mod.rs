@@ -23,6 +23,7 @@
 
 mod budget;
 mod jpeg;
+pub(crate) mod partial;
 mod read;
 mod write;
 
@@ -35,9 +36,9 @@ use self::read::{Admit, Shape};
 use super::source::SourceImage;
 
 pub use self::budget::{MemoryBudget, Permit};
+pub use self::partial::{remove_partial_files, remove_stale_partials};
 pub use self::read::{
-    Decoded, ReadOptions, decode_bytes, decode_bytes_with, job_bytes, read_image,
-    read_image_with,
+    Decoded, ReadOptions, decode_bytes, decode_bytes_with, job_bytes, read_image, read_image_with,
 };
 
 pub use self::write::{
@@ -502,7 +503,9 @@ mod tests {
 
     #[test]
     fn a_truncated_jpeg_decodes_what_it_can_and_says_so() {
-        let rgb: Vec<u8> = (0..64 * 48 * 3).map(|i| (i % 192 + i / 192) as u8).collect();
+        let rgb: Vec<u8> = (0..64 * 48 * 3)
+            .map(|i| (i % 192 + i / 192) as u8)
+            .collect();
         let mut c = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
         c.set_fastest_defaults(); // baseline, as OpenCV writes
         c.set_size(64, 48);
@@ -527,7 +530,11 @@ mod tests {
         // OpenCV's pixels: the decoded part as in the whole file, the rest grey.
         let w = 64 * 3;
         assert_eq!(cut.image.raw()[..w], whole.image.raw()[..w]);
-        assert!(cut.image.raw()[cut.image.raw().len() - w..].iter().all(|&v| v == 128));
+        assert!(
+            cut.image.raw()[cut.image.raw().len() - w..]
+                .iter()
+                .all(|&v| v == 128)
+        );
     }
 
     #[test]
@@ -556,7 +563,9 @@ mod tests {
         assert_eq!(DecodeLimits::default().max_pixels, 1 << 30);
         let png = {
             let mut c = Cursor::new(Vec::new());
-            GrayImage::new(40, 30).write_to(&mut c, ImageFormat::Png).unwrap();
+            GrayImage::new(40, 30)
+                .write_to(&mut c, ImageFormat::Png)
+                .unwrap();
             c.into_inner()
         };
         let limits = DecodeLimits {
@@ -581,7 +590,10 @@ mod tests {
         let mut s = c.start_compress(Vec::new()).unwrap();
         s.write_scanlines(&rgb).unwrap();
         let progressive = s.finish().unwrap();
-        let scans = progressive.windows(2).filter(|m| m == &[0xFF, 0xDA]).count() as u32;
+        let scans = progressive
+            .windows(2)
+            .filter(|m| m == &[0xFF, 0xDA])
+            .count() as u32;
         assert!(scans > 3, "{scans} scans");
         let at_limit = DecodeLimits {
             max_scans: scans,

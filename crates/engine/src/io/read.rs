@@ -226,7 +226,9 @@ const JOB_OVERHEAD: u64 = 2 << 20;
 pub(crate) fn shape_bytes(s: Shape, file_bytes: u64) -> u64 {
     let plane = s.width.saturating_mul(s.height);
     let normalised = plane.saturating_mul(s.channels);
-    let mut total = file_bytes.saturating_add(s.decoded).saturating_add(s.scratch);
+    let mut total = file_bytes
+        .saturating_add(s.decoded)
+        .saturating_add(s.scratch);
     if s.turned {
         total = total.saturating_add(s.decoded);
     }

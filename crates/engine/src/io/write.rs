@@ -107,12 +107,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EngineError> {
 
 /// The atomic write itself: `encode` fills a buffered temporary file beside `path`, which is
 /// renamed over `path` only when everything succeeded; on any error the temporary file is
-/// removed (dropping a `NamedTempFile` deletes it) and the reason is returned.
+/// removed (dropping a [`Partial`](super::partial::Partial) deletes it) and the reason is returned.
 pub(super) fn write_with(
     path: &Path,
     sync: bool,
     capacity: usize,
-    encode: impl FnOnce(&mut BufWriter<tempfile::NamedTempFile>) -> Result<(), ImageError>,
+    encode: impl FnOnce(&mut BufWriter<super::partial::Partial>) -> Result<(), ImageError>,
 ) -> Result<(), EngineError> {
     let io_err = |reason: String, source: std::io::Error| EngineError::Write {
         path: path.to_path_buf(),
@@ -123,15 +123,7 @@ pub(super) fn write_with(
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".tessera-").suffix(".part");
-    // Like any new file (0666 less the umask), not tempfile's private 0600.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let tmp = builder.tempfile_in(&dir).map_err(|e| {
+    let tmp = super::partial::create_in(&dir).map_err(|e| {
         let reason = format!(
             "cannot create a file in {}: {}",
             dir.display(),
@@ -158,11 +150,11 @@ pub(super) fn write_with(
     }
     // A folder at `path` makes the rename fail (EISDIR): no stat beforehand.
     tmp.persist(path).map_err(|e| {
-        let reason = match e.error.kind() {
+        let reason = match e.kind() {
             std::io::ErrorKind::IsADirectory => "is a folder".into(),
-            _ => io_reason(&e.error),
+            _ => io_reason(&e),
         };
-        io_err(reason, e.error)
+        io_err(reason, e)
     })?;
     Ok(())
 }
