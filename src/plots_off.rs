@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use tessera_engine::EngineError;
 use tessera_engine::sweep::{Summary, SweepResult};
 
+/// The charts a build with `png-charts` writes (none are written here).
+pub const CHARTS: [&str; 5] = ["time", "speedup", "efficiency", "tiles", "timeline"];
+
 fn off() -> EngineError {
     EngineError::InvalidParam(
         "PNG charts need tessera built with the `png-charts` feature (on by default)".into(),

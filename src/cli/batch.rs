@@ -3,7 +3,8 @@
 //! Progress goes to stderr (a progress bar on a terminal, a plain line every two seconds
 //! otherwise), each failure as one line `tessera: PATH: reason` as it happens, the summary to
 //! stdout, and the full report as JSON with `--report FILE`. Ctrl-C cancels cleanly (only
-//! complete results are left); a second Ctrl-C quits at once.
+//! complete results are left); a second Ctrl-C quits at once, deleting its temporary files.
+//! SIGTERM and SIGHUP are handled as Ctrl-C.
 //!
 //! Exit codes: 0 every file written or skipped, 1 some file failed or the batch was cancelled
 //! (or the output folder cannot be written), 2 usage error.
@@ -12,19 +13,18 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::{EXIT_FAILURE, EXIT_OK, ExecArgs, OpArgs, report_error};
+use super::{EXIT_FAILURE, EXIT_OK, ExecArgs, LimitArgs, OpArgs, report_error};
 use tessera_engine::EngineError;
 use tessera_engine::batch::{
-    self, BatchConfig, BatchReport, Control, Durability, Outcome, OutputFormat, Phase, Progress,
-    Strategy,
+    self, BatchConfig, BatchReport, Control, Durability, MAX_QUEUE, Outcome, OutputFormat, Phase,
+    Progress, Strategy,
 };
-use tessera_engine::io::DecodeLimits;
 
 #[derive(Debug, Clone, Args)]
 pub struct BatchArgs {
@@ -53,23 +53,21 @@ pub struct BatchArgs {
     /// Text appended to each result's name (`a.jpg` -> `a<SUFFIX>.png`).
     #[arg(long, default_value = "", value_name = "S")]
     pub suffix: String,
-    /// Write the full report (counts, time, failures with reasons, per-file records) as JSON.
+    /// Write the full report (counts, time, failures and warnings with reasons, per-file
+    /// records) as JSON, atomically: complete or absent. It may not be an input or a result
+    /// of the batch.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
     /// worker-reads: each worker reads its own files (fast); preload: one reader decodes
     /// everything and hands the pixels to the workers (for comparison).
     #[arg(long, value_parser = parse_strategy, default_value = "worker-reads")]
     pub strategy: Strategy,
-    /// Decoded images waiting for a worker with --strategy preload (default 2 x workers).
+    /// Decoded images waiting for a worker with --strategy preload, 0..=1024 (0, the default:
+    /// 2 x workers). They count against --max-memory too.
     #[arg(long, default_value_t = 0, hide_default_value = true)]
     pub queue: usize,
-    /// Images wider or taller than this many pixels fail instead of being opened.
-    #[arg(long, default_value_t = DecodeLimits::default().max_dimension, value_name = "PIXELS")]
-    pub max_dimension: u32,
-    /// Largest memory one image's decoder may allocate, in MiB (a decompression bomb fails
-    /// instead of exhausting memory).
-    #[arg(long, default_value_t = DecodeLimits::default().max_alloc >> 20, value_name = "MIB")]
-    pub max_memory: u64,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// When results are forced to the disk: never (left to the OS, like cp), end (one flush
     /// of the file system when the batch ends), each (every file before its rename; slow).
     /// Results are never half-written, whichever you choose: this only matters for a power cut.
@@ -80,7 +78,7 @@ pub struct BatchArgs {
     pub quiet: bool,
 }
 
-fn parse_format(s: &str) -> Result<OutputFormat, String> {
+pub(crate) fn parse_format(s: &str) -> Result<OutputFormat, String> {
     OutputFormat::from_name(s).ok_or_else(|| {
         let all: Vec<_> = OutputFormat::ALL.iter().map(|f| f.extension()).collect();
         format!("unknown format {s:?} (expected one of: {})", all.join(", "))
@@ -100,11 +98,14 @@ fn parse_durability(s: &str) -> Result<Durability, String> {
 impl BatchArgs {
     /// The engine config these arguments describe (validated by the engine).
     pub fn config(&self) -> Result<BatchConfig, EngineError> {
+        self.op.op()?;
         let job = self.exec.config()?;
-        if self.max_memory == 0 || self.max_dimension == 0 {
-            return Err(EngineError::InvalidParam(
-                "--max-memory and --max-dimension must be at least 1".into(),
-            ));
+        let limits = self.limits.limits()?;
+        if self.queue > MAX_QUEUE {
+            return Err(EngineError::InvalidParam(format!(
+                "--queue must be between 0 (automatic) and {MAX_QUEUE}, got {}",
+                self.queue
+            )));
         }
         let cfg = BatchConfig {
             recursive: self.recursive,
@@ -116,11 +117,9 @@ impl BatchArgs {
             workers: job.workers,
             op: self.op.settings(),
             tile: job.tile,
-            limits: DecodeLimits {
-                max_dimension: self.max_dimension,
-                max_alloc: self.max_memory.saturating_mul(1 << 20),
-            },
+            limits,
             queue: self.queue,
+            fail_on: self.limits.fail_on,
             durability: self.sync,
             ..BatchConfig::new(&self.input, &self.output)
         };
@@ -130,6 +129,12 @@ impl BatchArgs {
             if parent.is_some_and(|p| !p.is_dir()) || r.is_dir() {
                 return Err(EngineError::InvalidParam(format!(
                     "--report {}: its folder does not exist or it is a folder",
+                    r.display()
+                )));
+            }
+            if let Some(what) = cfg.claims(r) {
+                return Err(EngineError::InvalidParam(format!(
+                    "--report {}: that is {what}; give the report its own path",
                     r.display()
                 )));
             }
@@ -158,21 +163,28 @@ pub fn execute(args: &BatchArgs) -> ExitCode {
     };
     let print_bar = bar.clone();
     let ctl = Arc::new(Control::new().with_observer(move |ev| {
+        let print = |line: String| match &print_bar {
+            Some(b) => b.println(line),
+            None => eprintln!("{line}"),
+        };
         if let Outcome::Failed(reason) = ev.outcome {
-            let line = format!("tessera: {}: {reason}", ev.input.display());
-            match &print_bar {
-                Some(b) => b.println(line),
-                None => eprintln!("{line}"),
-            }
+            print(format!("tessera: {}: {reason}", ev.input.display()));
+        } else if !ev.warnings.is_empty() {
+            print(format!(
+                "tessera: warning: {}: {}",
+                ev.input.display(),
+                ev.warnings.join("; ")
+            ));
         }
     }));
-    install_ctrl_c(&ctl);
+    super::signals::install(&ctl, "finishing the files being written");
 
-    let finished = AtomicBool::new(false);
     let result = std::thread::scope(|s| {
-        let watcher = (!args.quiet).then(|| s.spawn(|| watch(&ctl, bar.as_ref(), &finished)));
+        // Dropped when the batch ends, which wakes the watcher at once.
+        let (done_tx, done_rx) = mpsc::channel::<()>();
+        let watcher = (!args.quiet).then(|| s.spawn(|| watch(&ctl, bar.as_ref(), done_rx)));
         let r = batch::run(&cfg, &ctl);
-        finished.store(true, Ordering::Release);
+        drop(done_tx);
         if let Some(w) = watcher {
             let _ = w.join();
         }
@@ -198,14 +210,14 @@ pub fn execute(args: &BatchArgs) -> ExitCode {
         print_summary(&report);
     }
     if let Some(path) = &args.report {
+        // Atomically: a full disk leaves the old report (or none), never a cut one.
         let write = serde_json::to_vec_pretty(&report)
             .map_err(|e| e.to_string())
-            .and_then(|json| std::fs::write(path, json).map_err(|e| e.to_string()));
+            .and_then(|json| {
+                tessera_engine::io::write_atomic(path, &json).map_err(|e| e.to_string())
+            });
         if let Err(e) = write {
-            eprintln!(
-                "tessera: error: cannot write the report {}: {e}",
-                path.display()
-            );
+            eprintln!("tessera: error: cannot write the report: {e}");
             return ExitCode::from(EXIT_FAILURE);
         }
     }
@@ -216,26 +228,12 @@ pub fn execute(args: &BatchArgs) -> ExitCode {
     })
 }
 
-/// First Ctrl-C: cancel cleanly. Second: quit at once.
-fn install_ctrl_c(ctl: &Arc<Control>) {
-    let ctl = Arc::clone(ctl);
-    let _ = ctrlc::set_handler(move || {
-        if ctl.is_cancelled() {
-            std::process::exit(130);
-        }
-        eprintln!(
-            "\ntessera: cancelling (finishing the files being written; Ctrl-C again to quit now)"
-        );
-        ctl.cancel();
-    });
-}
-
-/// Shows progress until the batch ends: the bar on a terminal, else a line every 2 s.
-fn watch(ctl: &Control, bar: Option<&ProgressBar>, finished: &AtomicBool) {
+/// Shows progress until the batch ends (`done` disconnects): the bar on a terminal, else a
+/// line every 2 s.
+fn watch(ctl: &Control, bar: Option<&ProgressBar>, done: mpsc::Receiver<()>) {
     let tick = Duration::from_millis(100);
     let mut since_line = Duration::ZERO;
-    while !finished.load(Ordering::Acquire) {
-        std::thread::sleep(tick);
+    while let Err(mpsc::RecvTimeoutError::Timeout) = done.recv_timeout(tick) {
         let p = ctl.progress();
         match bar {
             Some(b) => {
@@ -313,6 +311,12 @@ fn print_summary(r: &BatchReport) {
         crate::outln!("failed:");
         for f in &r.failures {
             crate::outln!("  {}: {}", f.path.display(), f.reason);
+        }
+    }
+    if !r.warnings.is_empty() && r.fail_on == tessera_engine::batch::FailOn::Error {
+        crate::outln!("written with warnings (--fail-on warning to fail them):");
+        for w in &r.warnings {
+            crate::outln!("  {}: {}", w.path.display(), w.reason);
         }
     }
 }

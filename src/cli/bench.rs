@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{OpArgs, report_error};
+use super::{OpArgs, check_target, report_error};
+use tessera_engine::batch::plan::{absolute, has_image_extension};
 use tessera_engine::io::{DecodeLimits, read_image};
 use tessera_engine::pool::available_cores;
 use tessera_engine::sweep::{
@@ -83,27 +84,15 @@ impl BenchArgs {
 pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
     let cores = available_cores();
     let settings = args.op.settings();
-    settings.to_op()?;
+    args.op.op()?;
     let cfg = args.config(cores)?;
-    for p in [&args.csv, &args.json].into_iter().flatten() {
-        if p.is_dir() {
-            return Err(EngineError::InvalidParam(format!(
-                "{} is a folder; give a file path",
-                p.display()
-            )));
-        }
-        if let Some(d) = p.parent().filter(|d| !d.as_os_str().is_empty())
-            && !d.is_dir()
-        {
-            return Err(EngineError::InvalidParam(format!(
-                "cannot write {}: the folder {} does not exist",
-                p.display(),
-                d.display()
-            )));
-        }
-    }
+    check_targets(args)?;
     let work: Box<dyn Workload> = match (&args.dir, &args.input) {
-        (Some(dir), _) => Box::new(FolderWorkload::new(dir, false, &settings)?),
+        (Some(dir), _) => {
+            let w = FolderWorkload::new(dir, false, &settings)?;
+            super::signals::remove_on_stop(w.scratch_dir().to_path_buf());
+            Box::new(w)
+        }
         (None, Some(p)) => Box::new(ImageWorkload::new(
             p.display().to_string(),
             Arc::new(read_image(p, DecodeLimits::default())?),
@@ -155,9 +144,11 @@ pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
         );
     }
 
-    let ctl = Control::new();
+    let ctl = Arc::new(Control::new());
+    super::signals::install(&ctl, "stopping after the current run");
+    let ctl = &*ctl;
     let result = std::thread::scope(|s| {
-        let h = s.spawn(|| sweep::run(work.as_ref(), &cfg, &ctl));
+        let h = s.spawn(|| sweep::run(work.as_ref(), &cfg, ctl));
         let bar = if args.quiet {
             indicatif::ProgressBar::hidden()
         } else {
@@ -197,6 +188,72 @@ pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
         crate::outln!("wrote {}", wrote.join(", "));
     }
     Ok((result, summary))
+}
+
+/// Checks every file `bench` will write before any run: not an input (the image, or an image
+/// of the folder), not a folder, in a folder that exists, and no two the same.
+fn check_targets(args: &BenchArgs) -> Result<(), EngineError> {
+    for p in [&args.csv, &args.json].into_iter().flatten() {
+        if p.is_dir() {
+            return Err(EngineError::InvalidParam(format!(
+                "{} is a folder; give a file path",
+                p.display()
+            )));
+        }
+        if let Some(d) = p.parent().filter(|d| !d.as_os_str().is_empty())
+            && !d.is_dir()
+        {
+            return Err(EngineError::InvalidParam(format!(
+                "cannot write {}: the folder {} does not exist",
+                p.display(),
+                d.display()
+            )));
+        }
+    }
+    if let Some(d) = &args.png
+        && d.exists()
+        && !d.is_dir()
+    {
+        return Err(EngineError::InvalidParam(format!(
+            "--png {}: exists and is not a folder",
+            d.display()
+        )));
+    }
+    let charts: Vec<PathBuf> = args
+        .png
+        .iter()
+        .flat_map(|d| {
+            crate::plots::CHARTS
+                .iter()
+                .map(|c| d.join(format!("{c}.png")))
+        })
+        .collect();
+    let mut targets: Vec<(&str, &std::path::Path)> = Vec::new();
+    if let Some(p) = &args.csv {
+        targets.push(("--csv", p));
+    }
+    if let Some(p) = &args.json {
+        targets.push(("--json", p));
+    }
+    for c in &charts {
+        targets.push(("--png", c));
+    }
+    let inputs: Vec<&std::path::Path> = args.input.iter().map(PathBuf::as_path).collect();
+    let folder = args.dir.as_deref().map(absolute);
+    for (i, (flag, path)) in targets.iter().enumerate() {
+        check_target(flag, path, &inputs, &targets[..i])?;
+        let abs = absolute(path);
+        if let Some(f) = &folder
+            && abs.parent() == Some(f.as_path())
+            && has_image_extension(&abs)
+        {
+            return Err(EngineError::InvalidParam(format!(
+                "{flag} {}: that is an image of the folder being timed; it would be overwritten",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn join<T: ToString>(it: impl Iterator<Item = T>) -> String {

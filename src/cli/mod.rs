@@ -6,14 +6,17 @@ pub mod batch;
 pub mod bench;
 pub mod out;
 pub mod run;
+pub mod signals;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use tessera_engine::batch::FailOn;
+use tessera_engine::io::DecodeLimits;
 use tessera_engine::ops::{OpKind, OpSettings, ThresholdType};
-use tessera_engine::pool::available_cores;
+use tessera_engine::pool::{MAX_WORKERS, available_cores};
 use tessera_engine::tile::TileSize;
 use tessera_engine::{EngineError, JobConfig};
 
@@ -55,21 +58,26 @@ pub struct OpArgs {
     /// binary-inv).
     #[arg(long = "type", default_value = "binary")]
     pub kind: ThresholdType,
-    /// Fixed threshold level (threshold op); compared as floor(thresh).
+    /// Fixed threshold level (threshold op): any finite number, compared as floor(thresh).
     #[arg(long, default_value_t = 127.0, allow_negative_numbers = true)]
     pub thresh: f64,
-    /// Value given to pixels that pass (rounded, saturated to 0..255).
+    /// Value given to pixels that pass: any finite number, rounded and saturated to 0..255.
     #[arg(long, default_value_t = 255.0, allow_negative_numbers = true)]
     pub max_value: f64,
-    /// Neighbourhood size of the adaptive ops (odd, at least 3).
+    /// Neighbourhood size of the adaptive ops: odd, 3..=4095.
     #[arg(long, default_value_t = 11)]
     pub block_size: u32,
-    /// Constant subtracted from the local mean (adaptive ops).
+    /// Constant subtracted from the local mean (adaptive ops): any finite number.
     #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
     pub c: f64,
 }
 
 impl OpArgs {
+    /// The settings, every value checked (also those the chosen op does not use).
+    pub fn op(&self) -> Result<tessera_engine::ops::Op, EngineError> {
+        self.settings().to_op_strict()
+    }
+
     pub fn settings(&self) -> OpSettings {
         OpSettings {
             op: self.op,
@@ -85,10 +93,12 @@ impl OpArgs {
 /// Worker count and tile size options.
 #[derive(Debug, Clone, Args)]
 pub struct ExecArgs {
-    /// Number of worker threads (default: the number of cores).
+    /// Number of worker threads, 1..=256 (default: the number of cores).
     #[arg(long)]
     pub workers: Option<usize>,
-    /// Tile edge in pixels, or "auto" (full-width strips chosen by the engine).
+    /// Tile edge in pixels, or "auto" (full-width strips chosen by the engine). An image may
+    /// have at most 262144 tiles per stage; a smaller tile is a usage error that names the
+    /// smallest edge that fits.
     #[arg(long, default_value = "auto")]
     pub tile: TileSize,
 }
@@ -96,10 +106,9 @@ pub struct ExecArgs {
 impl ExecArgs {
     pub fn config(&self) -> Result<JobConfig, EngineError> {
         let workers = self.workers.unwrap_or_else(available_cores);
-        if workers == 0 || workers > tessera_engine::pool::MAX_WORKERS {
+        if workers == 0 || workers > MAX_WORKERS {
             return Err(EngineError::InvalidParam(format!(
-                "--workers must be between 1 and {}, got {workers}",
-                tessera_engine::pool::MAX_WORKERS
+                "--workers must be between 1 and {MAX_WORKERS}, got {workers}"
             )));
         }
         Ok(JobConfig {
@@ -107,6 +116,136 @@ impl ExecArgs {
             tile: self.tile,
         })
     }
+}
+
+/// What an image may cost before it is refused, and whether a decoder warning fails it.
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Images wider or taller than this many pixels fail instead of being opened
+    /// (1..=1048576).
+    #[arg(long, default_value_t = DecodeLimits::default().max_dimension, value_name = "PIXELS")]
+    pub max_dimension: u32,
+    /// Images with more pixels than this fail instead of being opened (default 2^30, as
+    /// OpenCV's imread; at least 1).
+    #[arg(long, default_value_t = DecodeLimits::default().max_pixels, value_name = "N")]
+    pub max_pixels: u64,
+    /// Memory all the images in flight may hold together, in MiB (at least 1). Each image's
+    /// whole job counts (file, decoded pixels, gray, result): an image alone over it fails, and
+    /// workers wait while the others hold too much, however many workers there are.
+    #[arg(long, default_value_t = DecodeLimits::default().max_memory >> 20, value_name = "MIB")]
+    pub max_memory: u64,
+    /// error: only errors fail a file, and a file the decoder warns about (a truncated JPEG,
+    /// decoded with its missing part grey as OpenCV does) is written and reported with its
+    /// warning; warning: a warning fails the file too (nothing is written for it).
+    #[arg(long, value_parser = parse_fail_on, default_value = "error", value_name = "LEVEL")]
+    pub fail_on: FailOn,
+}
+
+fn parse_fail_on(s: &str) -> Result<FailOn, String> {
+    FailOn::from_name(s).ok_or_else(|| format!("expected error or warning, got {s:?}"))
+}
+
+/// The largest image side OpenCV accepts (`CV_IO_MAX_IMAGE_WIDTH`).
+const MAX_DIMENSION: u32 = 1 << 20;
+
+impl LimitArgs {
+    /// The limits, every value checked.
+    pub fn limits(&self) -> Result<DecodeLimits, EngineError> {
+        let usage = |m: String| Err(EngineError::InvalidParam(m));
+        if self.max_dimension == 0 || self.max_dimension > MAX_DIMENSION {
+            return usage(format!(
+                "--max-dimension must be between 1 and {MAX_DIMENSION}, got {}",
+                self.max_dimension
+            ));
+        }
+        if self.max_pixels == 0 {
+            return usage("--max-pixels must be at least 1".into());
+        }
+        if self.max_memory == 0 || self.max_memory > (1 << 40) {
+            return usage(format!(
+                "--max-memory must be between 1 and {} MiB, got {}",
+                1u64 << 40,
+                self.max_memory
+            ));
+        }
+        Ok(DecodeLimits {
+            max_dimension: self.max_dimension,
+            max_pixels: self.max_pixels,
+            max_memory: self.max_memory << 20,
+            ..DecodeLimits::default()
+        })
+    }
+}
+
+/// A usage error unless `target` (written for `flag`) is neither one of `inputs` nor
+/// another target already given: no command writes over one of its own inputs, and no two
+/// of its outputs share a path.
+pub fn check_target(
+    flag: &str,
+    target: &std::path::Path,
+    inputs: &[&std::path::Path],
+    others: &[(&str, &std::path::Path)],
+) -> Result<(), EngineError> {
+    use tessera_engine::batch::plan::absolute;
+    use tessera_engine::io::same_file;
+    let abs = absolute(target);
+    for input in inputs {
+        if same_file(input, target) || absolute(input) == abs {
+            return Err(EngineError::InvalidParam(format!(
+                "{flag} {}: that is an input of this command; it would be overwritten",
+                target.display()
+            )));
+        }
+    }
+    for (other, path) in others {
+        if absolute(path) == abs {
+            return Err(EngineError::InvalidParam(format!(
+                "{flag} and {other} are the same file ({}); give each its own path",
+                target.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Turns a clap error into one line on stderr, `tessera: error: ...`, and its exit code
+/// (help and version are printed as clap prints them).
+pub fn clap_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind::*;
+    if matches!(
+        e.kind(),
+        DisplayHelp | DisplayVersion | DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+    }
+    eprintln!("tessera: error: {}", one_line(&e.render().to_string()));
+    ExitCode::from(EXIT_USAGE)
+}
+
+/// clap's message on one line: the error and its tip, without the usage block.
+pub fn one_line(rendered: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for line in rendered.lines() {
+        let line = line.trim();
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            break;
+        }
+        if line.is_empty() {
+            continue;
+        }
+        let line = line.strip_prefix("error:").unwrap_or(line).trim();
+        parts.push(line.to_string());
+    }
+    let mut text = String::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            // "...not provided:" + "--output <FILE>" reads as one sentence.
+            text.push_str(if text.ends_with(':') { " " } else { "; " });
+        }
+        text.push_str(p);
+    }
+    text + " (see --help)"
 }
 
 /// Prints an error as one line on stderr and gives the exit code for it.

@@ -1,37 +1,54 @@
 //! `tessera run`: one image in, one result out.
+//!
+//! `-` as the input reads the image from standard input; `-` as the output writes it to
+//! standard output (PNG unless `--format` says otherwise; the report then goes to stderr).
 
-use std::path::PathBuf;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Args;
 use serde::Serialize;
 
-use super::{EXIT_FAILURE, ExecArgs, OpArgs, report_error};
-use tessera_engine::io::{DecodeLimits, output_format, read_image, same_file, write_gray_atomic};
+use super::{EXIT_FAILURE, ExecArgs, LimitArgs, OpArgs, check_target, report_error};
+use tessera_engine::batch::{FailOn, OutputFormat};
+use tessera_engine::io::{
+    Decoded, ReadOptions, decode_bytes_with, encode_gray, output_format, read_image_with,
+    remove_stale_partials, write_gray_atomic,
+};
 use tessera_engine::{Control, EngineError, job};
 
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
-    /// The image to process.
+    /// The image to process (`-`: read it from standard input).
     pub input: PathBuf,
     /// Where to write the result; the format follows the extension (png, jpg, tif, bmp, webp,
-    /// pgm).
+    /// pgm). `-` writes to standard output, as PNG unless --format says otherwise.
     #[arg(short, long)]
     pub output: PathBuf,
+    /// The format of a result written to standard output (`-o -`): png, jpg, tif, bmp, webp,
+    /// pgm.
+    #[arg(long, value_parser = super::batch::parse_format, value_name = "FORMAT")]
+    pub format: Option<OutputFormat>,
     #[command(flatten)]
     pub op: OpArgs,
     #[command(flatten)]
     pub exec: ExecArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// Print the report as one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
 }
 
-/// What `tessera run` did, as printed (or as JSON with `--json`).
+/// What `tessera run` did, as printed (or as JSON with `--json`). Paths are written
+/// losslessly (see `tessera_engine::json_path`).
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
+    #[serde(flatten, serialize_with = "tessera_engine::json_path::input")]
     pub input: PathBuf,
+    #[serde(flatten, serialize_with = "tessera_engine::json_path::output")]
     pub output: PathBuf,
     pub op: String,
     pub params: String,
@@ -43,15 +60,26 @@ pub struct RunReport {
     pub tile: String,
     pub tiles: usize,
     pub level: Option<u8>,
+    /// What the decoder warned about (a truncated JPEG); the result was made from the pixels
+    /// it gave, as OpenCV would.
+    pub warnings: Vec<String>,
     pub decode_ms: f64,
     pub compute_ms: f64,
     pub encode_ms: f64,
     pub mp_per_s: f64,
 }
 
+fn is_std(p: &Path) -> bool {
+    p.as_os_str() == "-"
+}
+
 pub fn execute(args: &RunArgs) -> ExitCode {
-    match run(args) {
+    super::signals::install_immediate();
+    match run_with(args, &Control::new()) {
         Ok(report) => {
+            for w in &report.warnings {
+                eprintln!("tessera: warning: {}: {w}", args.input.display());
+            }
             if args.json {
                 match serde_json::to_string(&report) {
                     Ok(s) => crate::outln!("{s}"),
@@ -61,7 +89,7 @@ pub fn execute(args: &RunArgs) -> ExitCode {
                     }
                 }
             } else {
-                print_report(&report);
+                print_report(&report, is_std(&args.output));
             }
             ExitCode::SUCCESS
         }
@@ -71,20 +99,84 @@ pub fn execute(args: &RunArgs) -> ExitCode {
 
 /// Validates, decodes, computes and writes; nothing is written unless all of it succeeds.
 pub fn run(args: &RunArgs) -> Result<RunReport, EngineError> {
+    run_with(args, &Control::new())
+}
+
+fn usage(m: String) -> EngineError {
+    EngineError::InvalidParam(m)
+}
+
+fn run_with(args: &RunArgs, ctl: &Control) -> Result<RunReport, EngineError> {
     // Usage errors first, before any work.
-    let op = args.op.settings().to_op()?;
+    let op = args.op.op()?;
     let cfg = args.exec.config()?;
-    output_format(&args.output)?;
-    if same_file(&args.input, &args.output) {
-        return Err(EngineError::InvalidParam(format!(
-            "the output {} is the input file; choose another output path",
-            args.output.display()
-        )));
+    let limits = args.limits.limits()?;
+    let to_stdout = is_std(&args.output);
+    let format = match (to_stdout, args.format) {
+        (true, f) => f.unwrap_or_default().image_format(),
+        (false, None) => output_format(&args.output)?,
+        (false, Some(_)) => {
+            return Err(usage(
+                "--format is for a result written to standard output (-o -); otherwise the \
+                 output's extension says the format"
+                    .into(),
+            ));
+        }
+    };
+    if to_stdout && args.json {
+        return Err(usage(
+            "--json prints the report on standard output, where -o - writes the image; use one"
+                .into(),
+        ));
     }
+    if to_stdout && std::io::stdout().is_terminal() {
+        return Err(usage(
+            "-o - writes the image to standard output, which is a terminal: redirect it to a \
+             file or a pipe"
+                .into(),
+        ));
+    }
+    if !to_stdout && !is_std(&args.input) {
+        check_target("the output", &args.output, &[&args.input], &[])?;
+    }
+    let opts = ReadOptions {
+        limits,
+        control: Some(ctl),
+        budget: None,
+    };
 
     let t0 = Instant::now();
-    let src = read_image(&args.input, DecodeLimits::default())?;
+    let Decoded {
+        image: src,
+        warnings,
+        ..
+    } = if is_std(&args.input) {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .lock()
+            .take(limits.max_memory + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| input_error(&args.input, tessera_engine::io::io_reason(&e)))?;
+        if bytes.len() as u64 > limits.max_memory {
+            return Err(input_error(
+                &args.input,
+                format!(
+                    "standard input holds more than the memory limit ({} MiB)",
+                    limits.max_memory >> 20
+                ),
+            ));
+        }
+        decode_bytes_with("standard input", &bytes, &opts)?
+    } else {
+        read_image_with(&args.input, &opts).map_err(|e| with_pipe_hint(e, &args.input))?
+    };
     let decode = t0.elapsed();
+    if !warnings.is_empty() && args.limits.fail_on == FailOn::Warning {
+        return Err(input_error(
+            &args.input,
+            format!("{} (failing on warnings)", warnings.join("; ")),
+        ));
+    }
 
     let (width, height, color, megapixels) = (
         src.width(),
@@ -92,10 +184,37 @@ pub fn run(args: &RunArgs) -> Result<RunReport, EngineError> {
         src.color.clone(),
         src.megapixels(),
     );
-    let out = job::run_owned(src, &op, &cfg, &Control::new())?;
+    let out = job::run_owned(src, &op, &cfg, ctl)?;
+    if ctl.is_cancelled() {
+        return Err(EngineError::Cancelled);
+    }
 
     let t1 = Instant::now();
-    write_gray_atomic(&out.image, &args.output)?;
+    if to_stdout {
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        encode_gray(&out.image, format, &mut bytes).map_err(|e| EngineError::Output {
+            path: args.output.clone(),
+            reason: e.to_string(),
+        })?;
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(bytes.get_ref())
+            .and_then(|()| stdout.flush())
+            .map_err(|e| EngineError::Output {
+                path: "standard output".into(),
+                reason: tessera_engine::io::io_reason(&e),
+            })?;
+    } else {
+        if let Some(dir) = args.output.parent() {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            remove_stale_partials(dir);
+        }
+        write_gray_atomic(&out.image, &args.output)?;
+    }
     let encode = t1.elapsed();
 
     let compute_s = out.stats.compute.as_secs_f64();
@@ -111,6 +230,7 @@ pub fn run(args: &RunArgs) -> Result<RunReport, EngineError> {
         tile: out.stats.tile.to_string(),
         tiles: out.stats.tiles,
         level: out.level,
+        warnings,
         decode_ms: decode.as_secs_f64() * 1e3,
         compute_ms: compute_s * 1e3,
         encode_ms: encode.as_secs_f64() * 1e3,
@@ -122,8 +242,26 @@ pub fn run(args: &RunArgs) -> Result<RunReport, EngineError> {
     })
 }
 
-fn print_report(r: &RunReport) {
-    crate::outln!(
+fn input_error(path: &Path, reason: String) -> EngineError {
+    EngineError::Input {
+        path: path.to_path_buf(),
+        reason,
+    }
+}
+
+/// `/dev/stdin` on a pipe is a FIFO, which is never read as a file: say how to read it.
+fn with_pipe_hint(e: EngineError, path: &Path) -> EngineError {
+    match e {
+        EngineError::Input { reason, .. } if reason.contains("named pipe") => input_error(
+            path,
+            format!("{reason} (to read standard input, give `-` as the input)"),
+        ),
+        other => other,
+    }
+}
+
+fn print_report(r: &RunReport, to_stderr: bool) {
+    let mut lines = vec![format!(
         "{} -> {}: {} ({}x{}, {})",
         r.input.display(),
         r.output.display(),
@@ -131,25 +269,27 @@ fn print_report(r: &RunReport) {
         r.width,
         r.height,
         r.color
-    );
+    )];
     if let Some(level) = r.level {
-        crate::outln!("{} level: {level}", r.op);
+        lines.push(format!("{} level: {level}", r.op));
     }
     if r.tiles == 0 {
-        crate::outln!("input already 8-bit gray: passed through unchanged");
+        lines.push("input already 8-bit gray: passed through unchanged".into());
     } else {
-        crate::outln!(
+        lines.push(format!(
             "{} workers, tiles {} ({} per stage)",
-            r.workers,
-            r.tile,
-            r.tiles
-        );
+            r.workers, r.tile, r.tiles
+        ));
     }
-    crate::outln!(
+    lines.push(format!(
         "decode {:.1} ms, compute {:.1} ms ({:.0} MP/s), encode {:.1} ms",
-        r.decode_ms,
-        r.compute_ms,
-        r.mp_per_s,
-        r.encode_ms
-    );
+        r.decode_ms, r.compute_ms, r.mp_per_s, r.encode_ms
+    ));
+    for line in lines {
+        if to_stderr {
+            eprintln!("{line}");
+        } else {
+            crate::outln!("{line}");
+        }
+    }
 }

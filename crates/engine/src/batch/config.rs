@@ -321,6 +321,49 @@ impl BatchConfig {
     }
 }
 
+impl BatchConfig {
+    /// Whether the batch reads or writes `path` itself: an input it would take, a place a
+    /// result may go, or the output folder's manifest. Returns what it is, so a command can
+    /// refuse to write a report (or anything else) there. A path outside both folders is
+    /// never claimed.
+    ///
+    /// ```
+    /// use tessera_engine::batch::BatchConfig;
+    /// let cfg = BatchConfig::new("photos", "out");
+    /// assert!(cfg.claims("photos/a.jpg".as_ref()).is_some());
+    /// assert!(cfg.claims("out/a.png".as_ref()).is_some());
+    /// assert!(cfg.claims("photos/notes.json".as_ref()).is_none());
+    /// assert!(cfg.claims("report.json".as_ref()).is_none());
+    /// ```
+    pub fn claims(&self, path: &std::path::Path) -> Option<&'static str> {
+        let abs = plan::absolute(path);
+        let input = plan::absolute(&self.input);
+        let output = plan::absolute(&self.output);
+        let reachable = |rel: &std::path::Path| self.recursive || rel.components().count() == 1;
+        if let Ok(rel) = abs.strip_prefix(&output) {
+            if rel == std::path::Path::new(super::MANIFEST_NAME) {
+                return Some("the output folder's manifest");
+            }
+            let ext = rel.extension().and_then(|e| e.to_str()).unwrap_or_default();
+            if reachable(rel) && ext.eq_ignore_ascii_case(self.format.extension()) {
+                return Some("where a result of this batch may be written");
+            }
+        }
+        if let Ok(rel) = abs.strip_prefix(&input) {
+            let inside_output = output != input && abs.starts_with(&output);
+            let wanted = match plan::compile_include(&self.include) {
+                Ok(Some(set)) => set.is_match(rel),
+                Ok(None) => plan::has_image_extension(rel),
+                Err(_) => true,
+            };
+            if reachable(rel) && wanted && !inside_output {
+                return Some("an input of this batch");
+            }
+        }
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

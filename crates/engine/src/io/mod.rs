@@ -246,6 +246,21 @@ mod tests {
     }
 
     #[test]
+    fn pgm_results_are_binary_graymaps_as_opencv_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.pgm");
+        let img = GrayImage::from_fn(5, 4, |x, y| image::Luma([(x * 40 + y) as u8]));
+        write_gray_atomic(&img, &p).unwrap();
+        let bytes = std::fs::read(&p).unwrap();
+        assert!(bytes.starts_with(b"P5"), "{:?}", &bytes[..8]);
+        assert!(bytes.ends_with(img.as_raw()));
+        assert_eq!(
+            read_image(&p, DecodeLimits::default()).unwrap().raw(),
+            img.as_raw()
+        );
+    }
+
+    #[test]
     fn atomic_write_leaves_only_the_result() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("out.png");

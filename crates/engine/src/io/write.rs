@@ -52,6 +52,20 @@ pub fn encode_gray<W: Write + std::io::Seek>(
             other => ImageError::IoError(std::io::Error::other(other.to_string())),
         }),
         ImageFormat::Jpeg => write_jpeg(img, w),
+        // A binary graymap (P5), as OpenCV's imwrite writes `.pgm`: the `image` crate's
+        // default for PNM is PAM (P7), which many PGM readers refuse.
+        ImageFormat::Pnm => {
+            use image::ImageEncoder;
+            use image::codecs::pnm::{PnmEncoder, PnmSubtype, SampleEncoding};
+            PnmEncoder::new(w)
+                .with_subtype(PnmSubtype::Graymap(SampleEncoding::Binary))
+                .write_image(
+                    img.as_raw(),
+                    img.width(),
+                    img.height(),
+                    image::ExtendedColorType::L8,
+                )
+        }
         other => img.write_to(w, other),
     }
 }

@@ -82,6 +82,7 @@ impl OpSettings {
     /// ```
     pub fn to_op(&self) -> Result<Op, EngineError> {
         let (kind, max_value) = (self.kind, self.max_value);
+        finite("max-value", max_value)?;
         match self.op {
             OpKind::Gray => Ok(Op::gray()),
             OpKind::Threshold => Op::threshold(kind, self.thresh, max_value),
@@ -102,6 +103,25 @@ impl OpSettings {
                 self.c,
             ),
         }
+    }
+}
+
+impl OpSettings {
+    /// Like [`OpSettings::to_op`], but every field is checked, also those the chosen op
+    /// does not use (a command line with `--thresh nan` is wrong whatever `--op` says).
+    ///
+    /// ```
+    /// use tessera_engine::ops::{OpKind, OpSettings};
+    /// let s = OpSettings { op: OpKind::Otsu, thresh: f64::NAN, ..OpSettings::default() };
+    /// assert!(s.to_op().is_ok());
+    /// assert!(s.to_op_strict().unwrap_err().to_string().contains("thresh"));
+    /// ```
+    pub fn to_op_strict(&self) -> Result<Op, EngineError> {
+        finite("thresh", self.thresh)?;
+        finite("max-value", self.max_value)?;
+        finite("c", self.c)?;
+        validate_block_size(self.block_size)?;
+        self.to_op()
     }
 }
 

@@ -21,6 +21,12 @@ pub struct FolderWorkload {
 }
 
 impl FolderWorkload {
+    /// The temporary folder the timed batches write into (removed when the workload is
+    /// dropped).
+    pub fn scratch_dir(&self) -> &Path {
+        self._out.path()
+    }
+
     /// Validates the batch settings and counts the folder's images; an empty folder is a
     /// usage error.
     pub fn new(input: &Path, recursive: bool, settings: &OpSettings) -> Result<Self, EngineError> {
