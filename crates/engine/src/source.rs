@@ -138,9 +138,35 @@ impl SourceImage {
                 ),
                 "RGBA 16-bit (high byte kept, alpha ignored)",
             ),
+            DynamicImage::ImageRgba32F(i) => (
+                Pixels::Rgb(
+                    RgbImage::from_raw(
+                        w,
+                        h,
+                        i.as_raw()
+                            .chunks_exact(4)
+                            .flat_map(|p| [p[0], p[1], p[2]].map(float_to_u8))
+                            .collect(),
+                    )
+                    .expect("size of RGB buffer"),
+                ),
+                "floating-point RGBA (v*255, alpha ignored)",
+            ),
             other => (
-                Pixels::Rgb(other.to_rgb8()),
-                "floating-point (scaled to 8-bit)",
+                Pixels::Rgb(
+                    RgbImage::from_raw(
+                        w,
+                        h,
+                        other
+                            .to_rgb32f()
+                            .as_raw()
+                            .iter()
+                            .map(|&v| float_to_u8(v))
+                            .collect(),
+                    )
+                    .expect("size of RGB buffer"),
+                ),
+                "floating-point (v*255)",
             ),
         };
         SourceImage {
@@ -148,6 +174,23 @@ impl SourceImage {
             color: color.into(),
         }
     }
+}
+
+/// A floating-point sample to 8 bits: `v * 255` (in `f32`), rounded half to even and
+/// saturated to 0..=255; NaN is 0. This is OpenCV's `convertTo(CV_8U, 255)`.
+pub(crate) fn float_to_u8(v: f32) -> u8 {
+    let x = (v * 255.0).round_ties_even();
+    if x.is_nan() {
+        0
+    } else {
+        x.clamp(0.0, 255.0) as u8
+    }
+}
+
+/// A 16-bit sample to 8 bits as libtiff's RGBA reader does for RGB TIFFs:
+/// `(v * 255 + 32767) / 65535`, which is `v / 257` rounded (ties cannot occur).
+pub(crate) fn tiff16_to_u8(v: u16) -> u8 {
+    ((u32::from(v) * 255 + 32767) / 65535) as u8
 }
 
 fn gray_from(w: u32, h: u32, data: Vec<u8>) -> Pixels {

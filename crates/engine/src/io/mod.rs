@@ -21,7 +21,10 @@
 //! assert!(e.to_string().starts_with("notes.txt: not an image"));
 //! ```
 
+mod formats;
 mod jpeg;
+mod tif;
+mod tif_jpeg;
 mod write;
 
 use std::fs::File;
@@ -30,8 +33,7 @@ use std::path::{Path, PathBuf};
 
 use std::io::Read;
 
-use image::metadata::Orientation;
-use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
+use image::{ImageError, ImageFormat, ImageReader, Limits};
 
 use self::jpeg::{decode_jpeg, jpeg_buffers_whole_image};
 use super::error::EngineError;
@@ -145,7 +147,7 @@ fn decode_slice(bytes: &[u8], limits: DecodeLimits) -> Result<SourceImage, Strin
 }
 
 fn decode<R: std::io::BufRead + std::io::Seek>(
-    mut reader: ImageReader<R>,
+    reader: ImageReader<R>,
     limits: DecodeLimits,
 ) -> Result<SourceImage, String> {
     let Some(format) = reader.format() else {
@@ -158,22 +160,18 @@ fn decode<R: std::io::BufRead + std::io::Seek>(
         // the memory check assumes the worst (a progressive file).
         return decode_jpeg(reader.into_inner(), true, limits);
     }
-    reader.limits(limits.to_image_limits());
-    let mut decoder = reader
-        .into_decoder()
-        .map_err(|e| decode_reason(&e, limits))?;
-    // As OpenCV's imread does by default: the pixels are turned as the file's EXIF says.
-    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let mut budget = limits.to_image_limits();
-    budget
-        .reserve(decoder.total_bytes())
-        .map_err(|e| decode_reason(&e, limits))?;
-    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| decode_reason(&e, limits))?;
-    img.apply_orientation(orientation);
-    if img.width() == 0 || img.height() == 0 {
-        return Err("image has no pixels".into());
-    }
-    Ok(SourceImage::from_dynamic(img))
+    // A decoder that panics on a malformed file (a bug in a dependency) must not take the
+    // program down: the panic is caught here, at the decode boundary, and becomes a reason.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        formats::decode_other(reader, format, limits)
+    }))
+    .unwrap_or_else(|payload| {
+        let msg = crate::error::panic_message(payload.as_ref()).unwrap_or("no message");
+        Err(corrupt(format_args!(
+            "the {format:?} decoder failed: {}",
+            formats::one_line(msg)
+        )))
+    })
 }
 
 /// The reason for an image whose data cannot be decoded; `detail` is the decoder's word.
@@ -182,15 +180,30 @@ pub(crate) fn corrupt(detail: impl std::fmt::Display) -> String {
 }
 
 fn decode_reason(e: &ImageError, limits: DecodeLimits) -> String {
+    // Every reason is one readable line: decoders' messages can hold line breaks or Rust
+    // debug dumps (the `png` crate's chunk types).
     match e {
         ImageError::Limits(l) => limits.too_large(l),
-        ImageError::Unsupported(u) => format!("unsupported image: {u}"),
-        ImageError::Decoding(d) => corrupt(d),
+        ImageError::Unsupported(u) => {
+            format!("unsupported image: {}", formats::one_line(&u.to_string()))
+        }
+        ImageError::Decoding(d) => {
+            let msg = d.to_string();
+            // "Format error decoding Png: ..." -> "PNG: ..."
+            let msg = match msg.strip_prefix("Format error decoding ") {
+                Some(rest) => match rest.split_once(": ") {
+                    Some((fmt, detail)) => format!("{}: {detail}", fmt.to_uppercase()),
+                    None => rest.to_string(),
+                },
+                None => msg,
+            };
+            corrupt(formats::one_line(&msg))
+        }
         ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
             "truncated image (file ends early)".into()
         }
-        ImageError::IoError(io) => io_reason(io),
-        other => other.to_string(),
+        ImageError::IoError(io) => formats::one_line(&io_reason(io)),
+        other => formats::one_line(&other.to_string()),
     }
 }
 
