@@ -324,14 +324,14 @@ fn to_rgb_or_gray(
             ColorType::RGB(_) | ColorType::RGBA(_) | ColorType::Gray(_),
             DecodingResult::I8(_) | DecodingResult::I16(_) | DecodingResult::I32(_),
         ) => Err(unsupported("signed integer samples")),
-        (c, _) => Err(unsupported(&format!("{c:?} samples"))),
+        (c, _) => Err(unsupported(&format!("{} samples", color_name(c)))),
     }
 }
 
 /// Planes one after another to interleaved samples.
 fn interleave(data: DecodingResult, plane: usize) -> DecodingResult {
     fn inter<T: Copy>(v: Vec<T>, plane: usize) -> Vec<T> {
-        if plane == 0 || v.len() % plane != 0 {
+        if plane == 0 || !v.len().is_multiple_of(plane) {
             return v;
         }
         let planes = v.len() / plane;
@@ -348,8 +348,11 @@ fn interleave(data: DecodingResult, plane: usize) -> DecodingResult {
     }
 }
 
+/// (offset of the entry in the file, tag, type)
+type IfdEntry = (usize, u16, u16);
+
 /// The first IFD's entries: (offset of the entry, tag, type, count), and the byte order.
-fn first_ifd_entries(bytes: &[u8]) -> Option<(bool, Vec<(usize, u16, u16)>)> {
+fn first_ifd_entries(bytes: &[u8]) -> Option<(bool, Vec<IfdEntry>)> {
     let le = match bytes.get(..4)? {
         b"II*\0" => true,
         b"MM\0*" => false,
@@ -460,8 +463,27 @@ fn scale_bits(v: u8, bits: u8) -> u8 {
     (u32::from(v) * 255 / ((1u32 << bits) - 1)) as u8
 }
 
+/// A TIFF sample layout in words ("RGB 16-bit", "2 samples of 8 bits").
+pub(super) fn color_name(c: ColorType) -> String {
+    match c {
+        ColorType::Gray(b) => format!("gray {b}-bit"),
+        ColorType::GrayA(b) => format!("gray+alpha {b}-bit"),
+        ColorType::RGB(b) => format!("RGB {b}-bit"),
+        ColorType::RGBA(b) => format!("RGBA {b}-bit"),
+        ColorType::Palette(b) => format!("palette {b}-bit"),
+        ColorType::CMYK(b) => format!("CMYK {b}-bit"),
+        ColorType::CMYKA(b) => format!("CMYK+alpha {b}-bit"),
+        ColorType::YCbCr(b) => format!("YCbCr {b}-bit"),
+        ColorType::Multiband {
+            bit_depth,
+            num_samples,
+        } => format!("{num_samples} samples of {bit_depth} bits"),
+        _ => "an unknown layout".into(),
+    }
+}
+
 fn img_source(img: DynamicImage, color: ColorType) -> SourceImage {
     let mut s = SourceImage::from_dynamic(img);
-    s.color = format!("TIFF {color:?}");
+    s.color = format!("TIFF {}", color_name(color));
     s
 }

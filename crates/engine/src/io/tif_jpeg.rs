@@ -37,7 +37,8 @@ pub(super) fn decode_jpeg_tiff(
         (2 | 6, ColorType::RGB(8) | ColorType::YCbCr(8)) => 3,
         _ => {
             return Err(format!(
-                "unsupported TIFF: JPEG compression with photometric {photometric} ({color:?})"
+                "unsupported TIFF: JPEG compression with photometric {photometric} ({})",
+                super::tif::color_name(color)
             ));
         }
     };
