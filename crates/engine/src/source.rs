@@ -1,12 +1,48 @@
 //! Decoded input pixels, normalised to 8 bits per sample, in the layouts the kernels read.
 //!
-//! * 8-bit gray, RGB and RGBA are kept as they are (alpha is ignored by the gray conversion).
-//! * Gray + alpha keeps its gray channel.
-//! * 16-bit samples become 8-bit by keeping the high byte (`v >> 8`), as OpenCV's `imread`
-//!   does for 16-bit files when it reads them as 8-bit (libpng's strip-16): 16-bit white
-//!   (65535) is 255 and 16-bit 0x80FF is 128.
-//! * 32-bit float images become 8-bit as the `image` crate converts them (clamped to
-//!   0..=1, times 255, rounded).
+//! The 8-bit pixels are those of OpenCV 5.1's `imread(path, IMREAD_COLOR)` (then turned gray
+//! with `cvtColor(BGR2GRAY)`), format by format; `tests/decode_golden.rs` checks 48 files
+//! made by `scripts/make_decode_golden.py` against OpenCV's own output:
+//!
+//! * **PNG** (libpng in OpenCV): 16-bit samples keep their high byte (`v >> 8`, libpng's
+//!   strip-16: 65535 is 255, 0x80FF is 128); alpha (RGBA, gray+alpha, palette tRNS) is
+//!   dropped, never composited; palettes and 1/2/4-bit gray are expanded.
+//! * **JPEG**: libjpeg-turbo, as in OpenCV (`io/jpeg.rs`).
+//! * **TIFF**: OpenCV reads every TIFF through libtiff's RGBA reader (`TIFFReadRGBAStrip`/
+//!   `Tile`) when it wants 8 bits, so its rules apply (`io/tif.rs`):
+//!   gray 16-bit keeps the high byte (`v >> 8`); RGB and RGBA 16-bit become
+//!   `(v * 255 + 32767) / 65535` (v/257 rounded); **unassociated alpha is premultiplied**,
+//!   each colour `(c * a + 127) / 255` (after the 16-to-8 step for 16-bit files), while
+//!   associated or unspecified alpha leaves the colour as stored; gray + alpha keeps the gray;
+//!   WhiteIsZero is inverted; 1/2/4-bit gray is scaled `v * 255 / (2^bits - 1)`; a palette
+//!   whose entries all fit in 8 bits is used as is, else each entry keeps its high byte;
+//!   CMYK becomes `(255 - k) * (255 - c) / 255` (rounded down); planar and tiled files as
+//!   usual. **JPEG-compressed TIFF** goes through libjpeg-turbo as libtiff's JPEG codec does
+//!   (the shared `JPEGTables` put in front of each strip or tile; YCbCr converted to RGB by
+//!   libjpeg, RGB and gray taken as decoded), so it is exact too.
+//! * **Float TIFF** (32 or 64-bit IEEE samples): *documented difference.* OpenCV 5.1's
+//!   `imread(IMREAD_COLOR)` refuses them (libtiff's RGBA reader has no float support, and
+//!   `imread` returns an empty image). tessera decodes them as OpenCV's
+//!   `imread(IMREAD_UNCHANGED)` followed by `convertTo(CV_8U, 255)` would: `v * 255` in
+//!   `f32`, rounded half to even, saturated to 0..=255; NaN is 0 (the golden case `float32.tif`
+//!   holds exactly that, made with OpenCV). Other float images (none of the enabled decoders
+//!   makes them today) follow the same rule.
+//! * **PNM** (OpenCV's own reader, `io/formats.rs`): the maxval does **not** scale binary
+//!   files: P5/P6 with maxval below 256 give the stored bytes as they are (maxval 100: 0..100),
+//!   and maxval 256 or more gives 16-bit samples that keep their high byte (maxval 1000:
+//!   0..3). ASCII files (P2/P3) clip each value to maxval, then scale `v * 255 / maxval`
+//!   (rounded down) when maxval is below 256, or keep the high byte otherwise. P1/P4 (1 is
+//!   black) and P7 are read by the `image` crate.
+//! * **BMP**: 16-bit files as OpenCV: BI_RGB is 5-5-5 and BI_BITFIELDS 5-5-5 or 5-6-5, each
+//!   channel its bits shifted up with zeros below (`v << 3`, no bit replication: 5-bit white
+//!   is 248). Other bit-field masks, which OpenCV refuses, are read by the `image` crate
+//!   (documented difference: tessera opens files OpenCV cannot). 1/4/8/24/32-bit files: the
+//!   `image` crate, same pixels as OpenCV (32-bit: alpha dropped).
+//! * **WebP** (lossless), **GIF** (first frame): the `image` crate, same pixels as OpenCV.
+//!   Lossy WebP is not in the golden set (the `image` crate's VP8 decoder is not libwebp).
+//!
+//! In the kept layouts: 8-bit gray, RGB and RGBA are kept as they are (alpha is ignored by
+//! the gray conversion); gray + alpha keeps its gray channel.
 
 use image::{DynamicImage, GrayImage, RgbImage, RgbaImage};
 
@@ -138,9 +174,35 @@ impl SourceImage {
                 ),
                 "RGBA 16-bit (high byte kept, alpha ignored)",
             ),
+            DynamicImage::ImageRgba32F(i) => (
+                Pixels::Rgb(
+                    RgbImage::from_raw(
+                        w,
+                        h,
+                        i.as_raw()
+                            .chunks_exact(4)
+                            .flat_map(|p| [p[0], p[1], p[2]].map(float_to_u8))
+                            .collect(),
+                    )
+                    .expect("size of RGB buffer"),
+                ),
+                "floating-point RGBA (v*255, alpha ignored)",
+            ),
             other => (
-                Pixels::Rgb(other.to_rgb8()),
-                "floating-point (scaled to 8-bit)",
+                Pixels::Rgb(
+                    RgbImage::from_raw(
+                        w,
+                        h,
+                        other
+                            .to_rgb32f()
+                            .as_raw()
+                            .iter()
+                            .map(|&v| float_to_u8(v))
+                            .collect(),
+                    )
+                    .expect("size of RGB buffer"),
+                ),
+                "floating-point (v*255)",
             ),
         };
         SourceImage {
@@ -148,6 +210,23 @@ impl SourceImage {
             color: color.into(),
         }
     }
+}
+
+/// A floating-point sample to 8 bits: `v * 255` (in `f32`), rounded half to even and
+/// saturated to 0..=255; NaN is 0. This is OpenCV's `convertTo(CV_8U, 255)`.
+pub(crate) fn float_to_u8(v: f32) -> u8 {
+    let x = (v * 255.0).round_ties_even();
+    if x.is_nan() {
+        0
+    } else {
+        x.clamp(0.0, 255.0) as u8
+    }
+}
+
+/// A 16-bit sample to 8 bits as libtiff's RGBA reader does for RGB TIFFs:
+/// `(v * 255 + 32767) / 65535`, which is `v / 257` rounded (ties cannot occur).
+pub(crate) fn tiff16_to_u8(v: u16) -> u8 {
+    ((u32::from(v) * 255 + 32767) / 65535) as u8
 }
 
 fn gray_from(w: u32, h: u32, data: Vec<u8>) -> Pixels {
@@ -170,6 +249,25 @@ mod tests {
             ImageBuffer::from_raw(1, 1, vec![0x1234, 0xABCD, 0xFF00]).unwrap();
         let s = SourceImage::from_dynamic(DynamicImage::ImageRgb16(img));
         assert_eq!(s.raw(), &[0x12, 0xAB, 0xFF]);
+    }
+
+    #[test]
+    fn tiff_16_to_8_is_v_over_257_rounded() {
+        for v in 0..=u16::MAX {
+            assert_eq!(tiff16_to_u8(v), (f64::from(v) / 257.0).round() as u8, "{v}");
+        }
+    }
+
+    #[test]
+    fn floats_scale_by_255_round_half_even_and_saturate() {
+        assert_eq!(float_to_u8(0.5 / 255.0), 0); // 0.5: to even
+        assert_eq!(float_to_u8(1.5 / 255.0), 2); // 1.5: to even
+        assert_eq!(float_to_u8(-0.5), 0);
+        assert_eq!(float_to_u8(1.5), 255);
+        assert_eq!(float_to_u8(f32::NAN), 0);
+        for k in 0..=255u8 {
+            assert_eq!(float_to_u8(f32::from(k) / 255.0), k);
+        }
     }
 
     #[test]

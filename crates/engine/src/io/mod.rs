@@ -22,17 +22,19 @@
 //! ```
 
 mod budget;
+mod formats;
 mod jpeg;
 pub(crate) mod partial;
 mod read;
+mod tif;
+mod tif_jpeg;
 mod write;
 
 use std::path::Path;
 
-use image::metadata::Orientation;
-use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
+use image::{ImageError, ImageFormat, ImageReader, Limits};
 
-use self::read::{Admit, Shape};
+use self::read::Admit;
 use super::source::SourceImage;
 
 pub use self::budget::{MemoryBudget, Permit};
@@ -99,10 +101,10 @@ impl DecodeLimits {
     }
 }
 
-/// Decodes any format but JPEG through the `image` crate: header first, then the image is
-/// admitted (limits, shared memory budget), then its pixels are decoded.
+/// Decodes any format: JPEG through libjpeg-turbo, the others by [`formats`]; each reads its
+/// header, has the image admitted (limits, shared memory budget), then decodes its pixels.
 fn decode<R: std::io::BufRead + std::io::Seek>(
-    mut reader: ImageReader<R>,
+    reader: ImageReader<R>,
     admit: &mut Admit<'_, '_>,
 ) -> Result<(SourceImage, Vec<String>), String> {
     let Some(format) = reader.format() else {
@@ -110,37 +112,22 @@ fn decode<R: std::io::BufRead + std::io::Seek>(
             "not an image in a supported format (PNG, JPEG, TIFF, BMP, WebP, GIF, PNM)".into(),
         );
     };
-    let limits = admit.limits();
     if format == ImageFormat::Jpeg {
         return self::jpeg::decode_jpeg(reader.into_inner(), true, None, admit);
     }
-    reader.limits(limits.to_image_limits());
-    let mut decoder = reader
-        .into_decoder()
-        .map_err(|e| decode_reason(&e, limits))?;
-    // As OpenCV's imread does by default: the pixels are turned as the file's EXIF says.
-    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let (w, h) = decoder.dimensions();
-    let color = decoder.color_type();
-    let channels = match color.channel_count() {
-        1 | 2 => 1,
-        4 => 4,
-        _ => 3,
-    };
-    admit.admit(Shape {
-        width: u64::from(w),
-        height: u64::from(h),
-        decoded: decoder.total_bytes(),
-        scratch: 0,
-        channels,
-        turned: orientation != Orientation::NoTransforms,
-    })?;
-    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| decode_reason(&e, limits))?;
-    img.apply_orientation(orientation);
-    if img.width() == 0 || img.height() == 0 {
-        return Err("image has no pixels".into());
-    }
-    Ok((SourceImage::from_dynamic(img), Vec::new()))
+    // A decoder that panics on a malformed file (a bug in a dependency) must not take the
+    // program down: the panic is caught here, at the decode boundary, and becomes a reason.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        formats::decode_other(reader, format, admit)
+    }))
+    .unwrap_or_else(|payload| {
+        let msg = crate::error::panic_message(payload.as_ref()).unwrap_or("no message");
+        Err(corrupt(format_args!(
+            "the {format:?} decoder failed: {}",
+            formats::one_line(msg)
+        )))
+    })
+    .map(|src| (src, Vec::new()))
 }
 
 /// The reason for an image whose data cannot be decoded; `detail` is the decoder's word.
@@ -149,15 +136,30 @@ pub(crate) fn corrupt(detail: impl std::fmt::Display) -> String {
 }
 
 fn decode_reason(e: &ImageError, limits: DecodeLimits) -> String {
+    // Every reason is one readable line: decoders' messages can hold line breaks or Rust
+    // debug dumps (the `png` crate's chunk types).
     match e {
         ImageError::Limits(l) => limits.too_large(l),
-        ImageError::Unsupported(u) => format!("unsupported image: {u}"),
-        ImageError::Decoding(d) => corrupt(d),
+        ImageError::Unsupported(u) => {
+            format!("unsupported image: {}", formats::one_line(&u.to_string()))
+        }
+        ImageError::Decoding(d) => {
+            let msg = d.to_string();
+            // "Format error decoding Png: ..." -> "PNG: ..."
+            let msg = match msg.strip_prefix("Format error decoding ") {
+                Some(rest) => match rest.split_once(": ") {
+                    Some((fmt, detail)) => format!("{}: {detail}", fmt.to_uppercase()),
+                    None => rest.to_string(),
+                },
+                None => msg,
+            };
+            corrupt(formats::one_line(&msg))
+        }
         ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
             "truncated image (file ends early)".into()
         }
-        ImageError::IoError(io) => io_reason(io),
-        other => other.to_string(),
+        ImageError::IoError(io) => formats::one_line(&io_reason(io)),
+        other => formats::one_line(&other.to_string()),
     }
 }
 
