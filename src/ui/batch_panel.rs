@@ -329,6 +329,18 @@ impl BatchPanel {
                     }
                 });
         }
+        if !r.warnings.is_empty() && r.fail_on == tessera_engine::batch::FailOn::Error {
+            egui::CollapsingHeader::new(format!(
+                "Written with decoder warnings: {}",
+                r.warnings.len()
+            ))
+            .id_salt("batch-warnings")
+            .show(ui, |ui| {
+                for w in &r.warnings {
+                    ui.label(format!("{}: {}", short(&w.path), w.reason));
+                }
+            });
+        }
         if r.failures.is_empty() {
             return;
         }

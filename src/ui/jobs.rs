@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use egui::ColorImage;
 use image::GrayImage;
 
-use tessera_engine::io::{DecodeLimits, decode_bytes, read_image, write_gray_atomic};
+use tessera_engine::io::{ReadOptions, decode_bytes_with, read_image_with, write_gray_atomic};
 use tessera_engine::ops::level::Histogram;
 use tessera_engine::ops::{Op, OpSettings};
 use tessera_engine::source::{Pixels, SourceImage};
@@ -55,6 +55,8 @@ pub struct Loaded {
     /// The image for display, at most `preview_side` pixels per side, and its factor.
     pub preview: (ColorImage, usize),
     pub decode_time: Duration,
+    /// What the decoder warned about (a truncated JPEG, shown with its missing part grey).
+    pub warnings: Vec<String>,
 }
 
 /// A finished processing job.
@@ -197,15 +199,17 @@ impl Jobs {
         self.loading = Some((request, origin.name()));
         let work = move |tx: &Reporter<Msg>| {
             let t0 = Instant::now();
+            let opts = ReadOptions::default();
             let decoded = match (&origin, bytes) {
-                (_, Some(b)) => decode_bytes(&origin.name(), b, DecodeLimits::default()),
-                (ImageOrigin::File(p), None) => read_image(p, DecodeLimits::default()),
+                (_, Some(b)) => decode_bytes_with(&origin.name(), b, &opts),
+                (ImageOrigin::File(p), None) => read_image_with(p, &opts),
                 (ImageOrigin::Sample(n), None) => Err(EngineError::Input {
                     path: PathBuf::from(n),
                     reason: "sample has no data".into(),
                 }),
             };
-            let result = decoded.map_err(|e| e.to_string()).and_then(|source| {
+            let result = decoded.map_err(|e| e.to_string()).and_then(|read| {
+                let (source, warnings) = (read.image, read.warnings);
                 let decode_time = t0.elapsed();
                 let histogram = gray_histogram(&source).map_err(|e| e.to_string())?;
                 let preview = preview_of_source(&source, preview_side);
@@ -215,6 +219,7 @@ impl Jobs {
                     histogram,
                     preview,
                     decode_time,
+                    warnings,
                 }))
             });
             tx.send(Msg::Loaded { request, result });

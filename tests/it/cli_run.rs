@@ -202,7 +202,7 @@ fn unwritable_output_fails_and_the_input_is_never_overwritten() {
     std::fs::copy(data("camera/input.png"), &input).unwrap();
     let original = std::fs::read(&input).unwrap();
     let o = tessera(&["run", s(&input), "-o", s(&input)]);
-    assert_fails(&o, 2, "is the input", d, 1);
+    assert_fails(&o, 2, "that is an input of this command", d, 1);
     assert_eq!(std::fs::read(&input).unwrap(), original);
 }
 

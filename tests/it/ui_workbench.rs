@@ -188,6 +188,29 @@ fn an_unreadable_file_shows_an_error_and_keeps_the_image() {
 }
 
 #[test]
+fn a_truncated_file_opens_with_its_decoder_warning_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let jpeg = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/engine/tests/data/jpeg/q90_444.jpg"),
+    )
+    .unwrap();
+    let sos = jpeg.windows(2).position(|m| m == [0xFF, 0xDA]).unwrap();
+    let cut = dir.path().join("cut.jpg");
+    std::fs::write(&cut, &jpeg[..sos + (jpeg.len() - sos) / 2]).unwrap();
+    let mut h = harness(Startup::Nothing);
+    h.step();
+    open_via_field(&mut h, &cut);
+    wait_until(&mut h, "the cut image and its result", |a| {
+        a.is_up_to_date()
+    });
+    assert_eq!(h.state().image_name().as_deref(), Some("cut.jpg"));
+    assert!(
+        h.query_by_label_contains("Decoder warning: premature end of JPEG file")
+            .is_some()
+    );
+}
+
+#[test]
 fn dragging_a_slider_shows_results_while_it_moves() {
     // A job of some tens of milliseconds, and a "drag" that changes C every frame. Cancelling
     // the running job on every change (as before) shows nothing until the drag stops; letting

@@ -62,6 +62,8 @@ struct OpenImage {
     histogram: Histogram,
     layer: Layer,
     decode_time: Duration,
+    /// The decoder's warnings (a truncated file), shown under the image's name.
+    warnings: Vec<String>,
 }
 
 struct ResultView {

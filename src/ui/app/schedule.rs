@@ -78,6 +78,7 @@ impl Workbench {
                                 histogram: loaded.histogram,
                                 layer,
                                 decode_time: loaded.decode_time,
+                                warnings: loaded.warnings,
                             });
                         }
                         Err(e) => {

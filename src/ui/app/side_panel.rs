@@ -107,6 +107,16 @@ impl Workbench {
             );
             ui.add(egui::Label::new(RichText::new(img.origin.name()).small()).truncate())
                 .on_hover_text(&details);
+            for w in &img.warnings {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    RichText::new(format!("⚠ Decoder warning: {w}")).small(),
+                )
+                .on_hover_text(
+                    "The file is damaged; it was decoded as OpenCV does (the missing part is \
+                     grey). Results made from it carry that.",
+                );
+            }
             ui.add(
                 egui::Label::new(
                     RichText::new(format!(

@@ -231,7 +231,10 @@ impl Discovery<'_> {
                     Ok(_) => None,
                 }
             } else if !ft.is_file() {
-                Some("not a regular file".to_string())
+                Some(match entry.metadata() {
+                    Ok(m) => crate::io::not_regular(&m),
+                    Err(_) => "not a regular file; only regular files are read".to_string(),
+                })
             } else {
                 None
             };

@@ -35,6 +35,7 @@ use std::path::Path;
 use image::{ImageError, ImageFormat, ImageReader, Limits};
 
 use self::read::Admit;
+pub(crate) use self::read::not_regular;
 use super::source::SourceImage;
 
 pub use self::budget::{MemoryBudget, Permit};

@@ -153,7 +153,7 @@ pub(crate) fn open_regular(path: &Path) -> Result<(File, Metadata), String> {
 }
 
 /// Why a file that is not a regular file is not read.
-fn not_regular(meta: &Metadata) -> String {
+pub(crate) fn not_regular(meta: &Metadata) -> String {
     let ft = meta.file_type();
     if ft.is_dir() {
         return "is a folder, not an image file".into();
