@@ -49,7 +49,7 @@ pub fn non_utf8_hex(p: &Path) -> Option<String> {
 
 /// The path back from its hex bytes (see [`non_utf8_hex`]).
 pub fn from_hex(hex: &str) -> Option<std::path::PathBuf> {
-    if hex.len() % 2 != 0 || !hex.is_ascii() {
+    if !hex.len().is_multiple_of(2) || !hex.is_ascii() {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..hex.len())

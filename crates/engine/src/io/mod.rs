@@ -515,7 +515,7 @@ mod tests {
     /// The offset of a JPEG's start-of-frame marker segment.
     fn sof_at(jpeg: &[u8]) -> usize {
         (2..jpeg.len() - 1)
-            .find(|&i| jpeg[i] == 0xFF && matches!(jpeg[i + 1], 0xC0 | 0xC1 | 0xC2))
+            .find(|&i| jpeg[i] == 0xFF && matches!(jpeg[i + 1], 0xC0..=0xC2))
             .unwrap()
     }
 
