@@ -14,7 +14,7 @@
 //!   the bottleneck).
 //! * **Memory bound.** Discovery keeps one path pair per file (about 200 bytes each), never
 //!   pixels. Every image in flight (being processed, or decoded and queued with `Preload`)
-//!   holds its whole job's memory from one [`MemoryBudget`](crate::io::MemoryBudget) of
+//!   holds its whole job's memory from one [`MemoryBudget`] of
 //!   `limits.max_memory` bytes: once its header is read, an image waits until the others
 //!   leave room, so the batch as a whole stays under that total whatever N is (an image
 //!   alone over it fails). The job's memory is estimated as
