@@ -473,7 +473,13 @@ fn ctrl_c_cancels_cleanly_and_a_rerun_finishes_the_rest() {
         .spawn()
         .unwrap();
     let t0 = std::time::Instant::now();
-    while std::fs::read_dir(&out).map_or(0, |d| d.count()) < 3 {
+    let results = || {
+        std::fs::read_dir(&out).map_or(0, |d| {
+            d.filter(|e| e.as_ref().unwrap().path().extension() == Some("png".as_ref()))
+                .count()
+        })
+    };
+    while results() < 3 {
         assert!(t0.elapsed().as_secs() < 60, "no output appeared");
         std::thread::sleep(std::time::Duration::from_millis(2));
     }

@@ -110,7 +110,7 @@ impl Workbench {
             for w in &img.warnings {
                 ui.colored_label(
                     ui.visuals().warn_fg_color,
-                    RichText::new(format!("⚠ Decoder warning: {w}")).small(),
+                    RichText::new(format!("Decoder warning: {w}")).small(),
                 )
                 .on_hover_text(
                     "The file is damaged; it was decoded as OpenCV does (the missing part is \
