@@ -321,7 +321,7 @@ impl BatchPanel {
                 .show(ui, |ui| {
                     for c in &r.collisions {
                         ui.label(format!(
-                            "{} → {} ({})",
+                            "{} -> {} ({})",
                             short(&c.path),
                             short(&c.output),
                             c.reason

@@ -77,7 +77,7 @@ impl FullRes {
     }
 }
 
-/// Describes a pixel's samples: `128` for gray, `R 10 G 20 B 30 → gray 18` for colour.
+/// Describes a pixel's samples: `128` for gray, `R 10 G 20 B 30 -> gray 18` for colour.
 pub fn describe_pixel(px: &[u8]) -> String {
     match px {
         [v] => format!("{v}"),

@@ -13,3 +13,4 @@ mod cli_run;
 mod lab_panel;
 mod ui_batch_panel;
 mod ui_workbench;
+mod ui_wysiwyg;

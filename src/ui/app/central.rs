@@ -34,6 +34,54 @@ impl Workbench {
         });
     }
 
+    /// The label of the result on screen: the settings that made it, and, when they are not
+    /// the ones the controls show (a job was cancelled, is running, or the settings are
+    /// invalid), that it is stale and a way to update it. One line whatever it says, so the
+    /// view never moves under the pointer.
+    fn result_strip(&mut self, ui: &mut Ui) {
+        let Some(shown) = self.result_label() else {
+            return;
+        };
+        if self.image.is_none() {
+            return;
+        }
+        let current = self.result_matches_controls();
+        let running = self.jobs.running.is_some();
+        let (text, color) = if current {
+            (format!("Result: {shown}"), ui.visuals().weak_text_color())
+        } else {
+            let why = if running {
+                "updating to the current settings"
+            } else if self.invalid.is_some() {
+                "the current settings are invalid"
+            } else {
+                "not the current settings: press Update"
+            };
+            (
+                format!("Showing the result of {shown} ({why})"),
+                Color32::from_rgb(240, 190, 80),
+            )
+        };
+        let height = ui.spacing().interact_size.y;
+        ui.allocate_ui_with_layout(
+            egui::vec2(ui.available_width(), height),
+            egui::Layout::left_to_right(egui::Align::Center),
+            |ui| {
+                let can_update = !current && !running && self.invalid.is_none();
+                if ui
+                    .add_enabled(can_update, egui::Button::new("Update").small())
+                    .on_hover_text("Compute the result of the current settings")
+                    .on_disabled_hover_text("The shown result is up to date (or being updated)")
+                    .clicked()
+                {
+                    self.nonce += 1;
+                }
+                ui.add(egui::Label::new(RichText::new(&text).color(color)).truncate())
+                    .on_hover_text(&text);
+            },
+        );
+    }
+
     pub(super) fn central(&mut self, ui: &mut Ui) {
         if let Some(e) = self.error.clone() {
             egui::Frame::new()
@@ -41,8 +89,10 @@ impl Workbench {
                 .inner_margin(6.0)
                 .corner_radius(4.0)
                 .show(ui, |ui| {
-                    ui.horizontal(|ui| {
-                        ui.label(RichText::new(e.to_string()).color(Color32::WHITE));
+                    // The button first, then the message wrapped in what is left: a long
+                    // message never pushes the button (or the view) off the window.
+                    ui.set_width(ui.available_width());
+                    ui.horizontal_top(|ui| {
                         if ui
                             .small_button("Dismiss")
                             .on_hover_text("Hide this message")
@@ -50,9 +100,14 @@ impl Workbench {
                         {
                             self.error = None;
                         }
+                        ui.add(
+                            egui::Label::new(RichText::new(e.to_string()).color(Color32::WHITE))
+                                .wrap(),
+                        );
                     });
                 });
         }
+        self.result_strip(ui);
         let Some(img) = &mut self.image else {
             ui.vertical_centered(|ui| {
                 ui.add_space(ui.available_height() / 3.0);

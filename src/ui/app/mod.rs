@@ -170,7 +170,11 @@ impl Workbench {
         let first = !app.prefs.started_before;
         app.prefs.started_before = true;
         match startup {
-            Startup::Path(p) => app.open_file(p),
+            Startup::Path(p) => {
+                // An image given to open is shown, whatever tab was last in front.
+                app.prefs.tab = Tab::Workbench;
+                app.open_file(p);
+            }
             Startup::Sample => app.open_sample(0),
             Startup::Default => match app.prefs.last_image.clone() {
                 Some(p) if !first && p.is_file() => app.open_file(p),
@@ -219,6 +223,26 @@ impl Workbench {
             && res.image_id == img.id
             && res.settings == self.prefs.settings
             && res.stats.workers == self.prefs.workers
+    }
+
+    /// Whether the shown result was made from the open image with the settings the controls
+    /// show now (the worker count and tiles do not change pixels). `false` with no result.
+    pub fn result_matches_controls(&self) -> bool {
+        match (&self.image, &self.result) {
+            (Some(img), Some(res)) => res.image_id == img.id && res.settings == self.prefs.settings,
+            _ => false,
+        }
+    }
+
+    /// What the shown result is, as its label says: the operation and every parameter
+    /// (`adaptive-gaussian binary block 11 c 2 max 255`).
+    pub fn result_label(&self) -> Option<String> {
+        self.result.as_ref().map(|r| r.op.describe())
+    }
+
+    /// The text of the Path field.
+    pub fn open_field_text(&self) -> &str {
+        &self.open_field
     }
 
     /// Whether a load, job or save is running.

@@ -88,6 +88,14 @@ impl Workbench {
                                 ""
                             };
                             self.error = Some(format!("Could not open {name}: {e}.{kept}"));
+                            // The path field shows the file that is open, not the one that
+                            // failed.
+                            self.open_field = self
+                                .image
+                                .as_ref()
+                                .and_then(|i| i.origin.path())
+                                .map(|p| p.display().to_string())
+                                .unwrap_or_default();
                         }
                     }
                 }
@@ -112,6 +120,8 @@ impl Workbench {
                     self.jobs.saving = None;
                     match result {
                         Ok(t) => {
+                            // A success replaces an old error: what is on screen is current.
+                            self.error = None;
                             self.notice = Some(format!(
                                 "Saved {} ({:.0} ms).",
                                 path.display(),

@@ -195,7 +195,11 @@ impl Workbench {
                 let l = ui.label("Threshold");
                 ui.add_enabled(
                     s.op.uses_thresh(),
-                    egui::Slider::new(&mut s.thresh, 0.0..=255.0).step_by(1.0),
+                    egui::Slider::new(&mut s.thresh, 0.0..=255.0)
+                        .step_by(1.0)
+                        // Typed values take effect on Enter or when the field loses focus,
+                        // not at every keystroke ("255" would run block 2 and 25 first).
+                        .update_while_editing(false),
                 )
                 .on_hover_text("Fixed level: pixels brighter than this pass (fixed threshold only)")
                 .on_disabled_hover_text(match s.op {
@@ -210,7 +214,11 @@ impl Workbench {
                 let l = ui.label("Max value");
                 ui.add_enabled(
                     s.op != OpKind::Gray,
-                    egui::Slider::new(&mut s.max_value, 0.0..=255.0).step_by(1.0),
+                    egui::Slider::new(&mut s.max_value, 0.0..=255.0)
+                        .step_by(1.0)
+                        // Typed values take effect on Enter or when the field loses focus,
+                        // not at every keystroke ("255" would run block 2 and 25 first).
+                        .update_while_editing(false),
                 )
                 .on_hover_text("The value given to passing pixels (binary types)")
                 .labelled_by(l.id);
@@ -221,7 +229,11 @@ impl Workbench {
                 let r = ui
                     .add_enabled(
                         s.op.uses_block(),
-                        egui::Slider::new(&mut block, 3..=255).step_by(2.0),
+                        egui::Slider::new(&mut block, 3..=255)
+                            .step_by(2.0)
+                            // Typed values take effect on Enter or when the field loses focus,
+                            // not at every keystroke ("255" would run block 2 and 25 first).
+                            .update_while_editing(false),
                     )
                     .on_hover_text(
                         "Side of the square neighbourhood the adaptive level is computed over \
@@ -237,7 +249,11 @@ impl Workbench {
                 let l = ui.label("C");
                 ui.add_enabled(
                     s.op.uses_block(),
-                    egui::Slider::new(&mut s.c, -50.0..=50.0).step_by(0.5),
+                    egui::Slider::new(&mut s.c, -50.0..=50.0)
+                        .step_by(0.5)
+                        // Typed values take effect on Enter or when the field loses focus,
+                        // not at every keystroke ("255" would run block 2 and 25 first).
+                        .update_while_editing(false),
                 )
                 .on_hover_text(
                     "Subtracted from the local mean: a pixel passes when it is brighter than \
@@ -247,6 +263,7 @@ impl Workbench {
                 .labelled_by(l.id);
                 ui.end_row();
             });
+        // Always one line, so the controls below never move when it appears.
         if matches!(self.prefs.settings.op, OpKind::Otsu | OpKind::Triangle) {
             let text = match (&self.result, self.jobs.running.is_some()) {
                 (Some(r), false) if r.settings.op == self.prefs.settings.op => {
@@ -263,6 +280,9 @@ impl Workbench {
                     .color(Color32::from_rgb(255, 120, 100)),
             )
             .on_hover_text("The global threshold the automatic method chose for this image");
+        } else {
+            ui.label(RichText::new("Level found: – (Otsu and triangle only)").weak())
+                .on_hover_text("Otsu and triangle find a global level; this op does not");
         }
         if let Some(e) = &self.invalid {
             ui.colored_label(Color32::from_rgb(255, 110, 90), e);
@@ -284,10 +304,10 @@ impl Workbench {
             .spacing([8.0, 6.0])
             .show(ui, |ui| {
                 let l = ui.label("Workers");
-                ui.add(egui::Slider::new(
-                    &mut self.prefs.workers,
-                    1..=max_workers(),
-                ))
+                ui.add(
+                    egui::Slider::new(&mut self.prefs.workers, 1..=max_workers())
+                        .update_while_editing(false),
+                )
                 .labelled_by(l.id)
                 .on_hover_text(format!(
                     "How many threads process the tiles of the image ({cores} cores here; \
@@ -321,7 +341,8 @@ impl Workbench {
                             egui::DragValue::new(&mut edge)
                                 .range(MIN_TILE..=MAX_TILE)
                                 .speed(4.0)
-                                .suffix(" px"),
+                                .suffix(" px")
+                                .update_while_editing(false),
                         )
                         .on_hover_text("Edge of the square tiles in pixels (untick auto to set it)")
                         .labelled_by(l.id);
@@ -446,6 +467,19 @@ impl Workbench {
                 self.request_save(p);
             }
         });
+        if let Some(shown) = self.result_label() {
+            let text = format!("Saves the shown result: {shown}");
+            if self.result_matches_controls() {
+                ui.label(RichText::new(text).small());
+            } else {
+                ui.label(
+                    RichText::new(format!("{text} (not the current settings)"))
+                        .small()
+                        .color(Color32::from_rgb(240, 190, 80)),
+                )
+                .on_hover_text("Press Update above the image first to save the current settings");
+            }
+        }
         if let Some(n) = &self.notice {
             ui.label(RichText::new(n).small());
         }

@@ -1,0 +1,219 @@
+//! What the workbench shows is what it saves, and its layout holds still (issue 14's bugs),
+//! driven through the window with egui_kittest. Waits are on events and frames, never on
+//! wall-clock time.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use image::RgbImage;
+use tessera::ui::app::Tab;
+use tessera::ui::{Outcome, Startup, Workbench};
+use tessera_engine::TileSize;
+use tessera_engine::ops::OpKind;
+
+fn harness_sized(startup: Startup, w: f32, h: f32) -> Harness<'static, Workbench> {
+    Harness::builder()
+        .with_size(egui::vec2(w, h))
+        .build_eframe(move |cc| Workbench::new(&cc.egui_ctx, None, startup))
+}
+
+fn harness(startup: Startup) -> Harness<'static, Workbench> {
+    harness_sized(startup, 1280.0, 800.0)
+}
+
+const MAX_FRAMES: usize = 30_000;
+
+fn wait_until(h: &mut Harness<'_, Workbench>, what: &str, cond: impl Fn(&Workbench) -> bool) {
+    for _ in 0..MAX_FRAMES {
+        if cond(h.state()) {
+            h.step();
+            return;
+        }
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    panic!("gave up waiting for {what}; error {:?}", h.state().error());
+}
+
+fn write_photo(dir: &Path, name: &str, w: u32, h: u32) -> PathBuf {
+    let p = dir.join(name);
+    RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([
+            ((x * 7 + y * 3) % 256) as u8,
+            (x % 251) as u8,
+            ((x ^ y) % 256) as u8,
+        ])
+    })
+    .save(&p)
+    .unwrap();
+    p
+}
+
+#[test]
+fn after_a_cancel_the_view_and_save_say_which_settings_made_the_pixels() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_photo(dir.path(), "photo.png", 1600, 1200);
+    let mut h = harness(Startup::Path(p));
+    h.state_mut().prefs.settings.op = OpKind::AdaptiveGaussian;
+    h.state_mut().prefs.settings.block_size = 255;
+    h.state_mut().prefs.settings.c = 2.0;
+    h.state_mut().prefs.workers = 1;
+    wait_until(&mut h, "the C 2 result", |a| {
+        a.is_up_to_date() && a.result().is_some_and(|r| r.1.c == 2.0)
+    });
+    assert!(
+        h.query_by_label_contains("Result: adaptive-gaussian")
+            .is_some()
+    );
+    // Change C and cancel the job it starts (a large block on 2 MP takes a while; should the
+    // job still win the race, try again with another C).
+    let mut cancelled = false;
+    for attempt in 0..10 {
+        h.state_mut().prefs.settings.c = 20.0 + f64::from(attempt);
+        h.step();
+        h.state_mut().cancel();
+        if h.state().outcome() == &Outcome::Cancelled {
+            cancelled = true;
+            break;
+        }
+        wait_until(&mut h, "that job", |a| a.is_up_to_date());
+    }
+    assert!(cancelled, "every job finished before it could be cancelled");
+    for _ in 0..5 {
+        h.step();
+    }
+    let app = h.state();
+    assert!(!app.result_matches_controls());
+    let shown = app.result_label().unwrap();
+    assert!(shown.ends_with("c 2 max 255"), "{shown}");
+    assert!(
+        h.query_by_label_contains(&format!("Showing the result of {shown} (not the current"))
+            .is_some()
+    );
+    assert!(
+        h.query_by_label_contains(&format!("Saves the shown result: {shown} (not the current"))
+            .is_some()
+    );
+    // Saving writes exactly what is shown, as it says.
+    let out = dir.path().join("saved.png");
+    h.state_mut().request_save(out.clone());
+    wait_until(&mut h, "the save", |a| !a.is_saving() && out.exists());
+    let saved = image::open(&out).unwrap().to_luma8();
+    assert_eq!(saved.as_raw(), h.state().result().unwrap().0.as_raw());
+    // Update computes the current settings; the label follows.
+    h.get_by_label("Update").click();
+    wait_until(&mut h, "the current result", |a| a.is_up_to_date());
+    assert!(h.state().result_matches_controls());
+    let now = h.state().result_label().unwrap();
+    assert!(!now.ends_with("c 2 max 255"), "{now}");
+    assert!(
+        h.query_by_label_contains(&format!("Result: {now}"))
+            .is_some()
+    );
+}
+
+#[test]
+fn typed_numbers_take_effect_on_enter_not_at_each_keystroke() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_photo(dir.path(), "photo.png", 300, 200);
+    let mut h = harness(Startup::Path(p));
+    h.state_mut().prefs.tile = TileSize::Square(256);
+    wait_until(&mut h, "the first result", |a| a.is_up_to_date());
+    let runs = h.state().runs().len();
+    let field = h.get_by_label("Tiles");
+    field.focus();
+    h.step();
+    h.step();
+    h.get_by_label("Tiles").type_text("64");
+    for _ in 0..5 {
+        h.step();
+    }
+    // Nothing typed has been taken yet: no job for tile 6 (or 64) ran.
+    assert_eq!(h.state().prefs.tile, TileSize::Square(256));
+    assert_eq!(h.state().runs().len(), runs);
+    h.key_press(egui::Key::Enter);
+    wait_until(&mut h, "the tile 64 result", |a| {
+        a.prefs.tile == TileSize::Square(64) && a.is_up_to_date()
+    });
+    assert_eq!(h.state().runs().len(), runs + 1, "one job, for 64 only");
+}
+
+#[test]
+fn a_long_error_wraps_and_a_later_success_clears_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write_photo(dir.path(), "good.png", 40, 30);
+    let long = dir
+        .path()
+        .join(format!("{}.jpg", "a-very-long-file-name-".repeat(8)));
+    std::fs::write(&long, b"these are notes, not an image").unwrap();
+    for (w, ht) in [(1280.0, 800.0), (1024.0, 700.0)] {
+        let mut h = harness_sized(Startup::Path(good.clone()), w, ht);
+        wait_until(&mut h, "the good image", |a| a.is_up_to_date());
+        h.state_mut().open_file(long.clone());
+        wait_until(&mut h, "the error", |a| !a.is_loading());
+        assert!(
+            h.state()
+                .error()
+                .is_some_and(|e| e.contains("not an image"))
+        );
+        h.step();
+        let dismiss = h.get_by_label("Dismiss").rect();
+        assert!(
+            dismiss.max.x <= w,
+            "Dismiss is off the window: {dismiss:?} in {w}"
+        );
+        // The path field shows the open file, not the one that failed.
+        assert_eq!(h.state().open_field_text(), good.display().to_string());
+        // A later successful save clears the old error.
+        let out = dir.path().join(format!("saved-{w}.png"));
+        h.state_mut().request_save(out.clone());
+        wait_until(&mut h, "the save", |a| !a.is_saving() && out.exists());
+        assert!(h.state().error().is_none(), "{:?}", h.state().error());
+    }
+}
+
+#[test]
+fn the_controls_do_not_move_when_the_level_line_appears() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_photo(dir.path(), "photo.png", 60, 40);
+    let mut h = harness(Startup::Path(p));
+    wait_until(&mut h, "the result", |a| a.is_up_to_date());
+    let y = |h: &Harness<'_, Workbench>| h.get_by_label("Reset parameters").rect().min.y;
+    let before = y(&h);
+    h.state_mut().prefs.settings.op = OpKind::Otsu;
+    wait_until(&mut h, "the Otsu result", |a| a.is_up_to_date());
+    assert!(h.query_by_label_contains("Level found: ").is_some());
+    assert_eq!(y(&h), before, "the controls moved");
+}
+
+struct MemStorage(HashMap<String, String>);
+
+impl eframe::Storage for MemStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+#[test]
+fn an_image_given_to_open_shows_the_workbench_whatever_tab_was_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_photo(dir.path(), "photo.png", 60, 40);
+    let mut first = harness(Startup::Nothing);
+    first.state_mut().prefs.tab = Tab::Batch;
+    let mut storage = MemStorage(HashMap::new());
+    eframe::App::save(first.state_mut(), &mut storage);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |cc| Workbench::new(&cc.egui_ctx, Some(&storage), Startup::Path(p)));
+    wait_until(&mut h, "the image", |a| a.is_up_to_date());
+    assert_eq!(h.state().prefs.tab, Tab::Workbench);
+}
