@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use egui::{Color32, Ui};
-use egui_plot::{Bar, BarChart, Legend, Line, MarkerShape, Plot, Points, VLine};
+use egui_plot::{Bar, BarChart, Line, MarkerShape, Plot, Points, VLine};
 
 use tessera_engine::ops::level::Histogram;
 use tessera_engine::ops::{OpKind, OpSettings};
@@ -51,6 +51,29 @@ impl Marker {
 }
 
 /// Draws the histogram of the gray image.
+/// The bars' fill: one light gray for every level, so dark levels stay as visible as
+/// bright ones on the plot's dark background (the gray level is on the x axis).
+pub const BAR_FILL: Color32 = Color32::from_gray(175);
+
+/// The level marker: thin and translucent, so the bar under it (a binary image's level-0 bar)
+/// still shows.
+pub const MARKER_COLOR: Color32 = Color32::from_rgba_premultiplied(200, 60, 45, 200);
+
+/// What the histogram says under the pointer at `x`: the level and the pixels it holds,
+/// read from the data (never from the pointer's height, which on a log scale is not a
+/// count).
+pub fn histogram_tooltip(counts: &[u64; 256], x: f64) -> String {
+    let level = x.round().clamp(0.0, 255.0) as usize;
+    let total: u64 = counts.iter().sum();
+    let c = counts[level];
+    let pct = if total == 0 {
+        0.0
+    } else {
+        100.0 * c as f64 / total as f64
+    };
+    format!("level {level}: {c} pixels ({pct:.2} %)")
+}
+
 pub fn histogram(ui: &mut Ui, hist: &Histogram, marker: Marker, log: &mut bool) {
     ui.horizontal(|ui| {
         ui.strong("Histogram of the gray image");
@@ -70,11 +93,12 @@ pub fn histogram(ui: &mut Ui, hist: &Histogram, marker: Marker, log: &mut bool) 
             };
             Bar::new(i as f64, v)
                 .width(1.0)
-                .fill(Color32::from_gray(((i as u32 * 3 / 4) + 48) as u8))
+                .fill(BAR_FILL)
                 .stroke(egui::Stroke::NONE)
         })
         .collect();
     let log_y = *log;
+    let counts = hist.0;
     Plot::new("histogram")
         .allow_zoom(false)
         .allow_drag(false)
@@ -91,13 +115,7 @@ pub fn histogram(ui: &mut Ui, hist: &Histogram, marker: Marker, log: &mut bool) 
                 egui_plot::HoverPosition::NearDataPoint { position, .. }
                 | egui_plot::HoverPosition::Elsewhere { position } => *position,
             };
-            let v = point.y;
-            let level = point.x.round().clamp(0.0, 255.0);
-            Some(if log_y {
-                format!("level {level}: ~{:.0} pixels", 10f64.powf(v) - 1.0)
-            } else {
-                format!("level {level}")
-            })
+            Some(histogram_tooltip(&counts, point.x))
         })
         .show(ui, |plot| {
             plot.bar_chart(
@@ -113,8 +131,8 @@ pub fn histogram(ui: &mut Ui, hist: &Histogram, marker: Marker, log: &mut bool) 
             if let Some(l) = level {
                 plot.vline(
                     VLine::new(marker.caption(), l + 0.5)
-                        .color(Color32::from_rgb(255, 80, 60))
-                        .width(2.0),
+                        .color(MARKER_COLOR)
+                        .width(1.0),
                 );
             }
         });
@@ -200,12 +218,19 @@ pub fn timing(ui: &mut Ui, runs: &[RunRecord], image_id: u64, op: &str, max_work
             .or_default()
             .push(r.compute.as_secs_f64() * 1e3);
     }
-    let top = mine
-        .iter()
-        .map(|r| r.compute.as_secs_f64() * 1e3)
-        .fold(0.0, f64::max);
+    let top = timing_top(mine.iter().map(|r| r.compute.as_secs_f64() * 1e3));
+    // The legend as a line above the chart, where it cannot cover a point.
+    ui.horizontal_wrapped(|ui| {
+        for (i, tile) in series.keys().enumerate() {
+            let color = SERIES_COLORS[i % SERIES_COLORS.len()];
+            ui.label(
+                egui::RichText::new(format!("tile {tile}"))
+                    .color(color)
+                    .small(),
+            );
+        }
+    });
     Plot::new("timing")
-        .legend(Legend::default().position(egui_plot::Corner::RightTop))
         .allow_zoom(false)
         .allow_drag(false)
         .allow_scroll(false)
@@ -213,9 +238,10 @@ pub fn timing(ui: &mut Ui, runs: &[RunRecord], image_id: u64, op: &str, max_work
         .include_x(0.5)
         .include_x(max_workers as f64 + 0.5)
         .include_y(0.0)
-        .include_y(top * 1.2)
+        .include_y(top)
         .x_axis_label("workers")
         .y_axis_label("compute ms")
+        .y_axis_formatter(|mark, range| ms_tick(mark.value, *range.end()))
         .x_axis_formatter(|mark, _| {
             if mark.value >= 1.0 && mark.value.fract() == 0.0 {
                 format!("{}", mark.value)
@@ -246,9 +272,68 @@ pub fn timing(ui: &mut Ui, runs: &[RunRecord], image_id: u64, op: &str, max_work
         });
 }
 
+/// The top of the timing chart's y axis: a fifth above the slowest run, and at least 1 ms,
+/// so that an empty chart reads 0..1 ms (not -2..2) and one fast run still has ticks.
+pub fn timing_top(ms: impl Iterator<Item = f64>) -> f64 {
+    (ms.fold(0.0, f64::max) * 1.2).max(1.0)
+}
+
+/// A y-axis tick in ms, with as many decimals as the axis range needs (0.25, not "0").
+pub fn ms_tick(value: f64, range_end: f64) -> String {
+    if value < 0.0 {
+        return String::new();
+    }
+    let decimals = if range_end >= 20.0 {
+        0
+    } else if range_end >= 2.0 {
+        1
+    } else {
+        2
+    };
+    format!("{value:.decimals$}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_histogram_tooltip_reads_the_count_from_the_data() {
+        let mut counts = [0u64; 256];
+        counts[180] = 40_000;
+        counts[0] = 10_000;
+        // Wherever the pointer is vertically, level 180 holds 40,000 of 50,000 pixels.
+        assert_eq!(
+            histogram_tooltip(&counts, 179.6),
+            "level 180: 40000 pixels (80.00 %)"
+        );
+        assert_eq!(
+            histogram_tooltip(&counts, -3.0),
+            "level 0: 10000 pixels (20.00 %)"
+        );
+        assert_eq!(
+            histogram_tooltip(&[0; 256], 5.0),
+            "level 5: 0 pixels (0.00 %)"
+        );
+    }
+
+    #[test]
+    fn bars_stand_out_at_every_level_and_the_marker_lets_the_bar_show() {
+        // The plot's background is dark: every bar is light, whatever its level.
+        assert!(BAR_FILL.r() >= 150);
+        assert!(MARKER_COLOR.a() < 255);
+    }
+
+    #[test]
+    fn the_timing_axis_has_room_and_decimals() {
+        assert_eq!(timing_top(std::iter::empty()), 1.0);
+        assert_eq!(timing_top([0.3].into_iter()), 1.0);
+        assert!((timing_top([10.0, 50.0].into_iter()) - 60.0).abs() < 1e-9);
+        assert_eq!(ms_tick(0.25, 1.0), "0.25");
+        assert_eq!(ms_tick(2.5, 6.0), "2.5");
+        assert_eq!(ms_tick(40.0, 60.0), "40");
+        assert_eq!(ms_tick(-1.0, 60.0), "");
+    }
 
     #[test]
     fn median_of_even_and_odd() {

@@ -77,6 +77,9 @@ impl FullRes {
     }
 }
 
+/// How far from the split divider (in points) a press grabs it.
+pub const DIVIDER_GRAB: f32 = 10.0;
+
 /// Describes a pixel's samples: `128` for gray, `R 10 G 20 B 30 -> gray 18` for colour.
 pub fn describe_pixel(px: &[u8]) -> String {
     match px {
@@ -300,6 +303,8 @@ pub struct Viewer {
     /// Zoom follows the view's size so the whole image fits.
     pub fit: bool,
     dragging_split: bool,
+    /// Where the viewer was drawn last frame (screen points).
+    pub rect: Rect,
     /// The last image size seen (a new size resets to fit).
     last_size: (usize, usize),
 }
@@ -311,6 +316,7 @@ impl Default for Viewer {
             center: Vec2::ZERO,
             fit: true,
             dragging_split: false,
+            rect: Rect::NOTHING,
             last_size: (0, 0),
         }
     }
@@ -359,6 +365,7 @@ impl Viewer {
             self.fit = true;
         }
         let (rect, resp) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
+        self.rect = rect;
         let ctx = ui.ctx().clone();
         let painter = ui.painter_at(rect);
         painter.rect_filled(rect, 0.0, Color32::from_gray(24));
@@ -395,15 +402,17 @@ impl Viewer {
                 self.zoom = z;
                 self.fit = false;
             }
-            if mode == ViewMode::Split && (pos.x - divider_x).abs() < 8.0 {
+            if mode == ViewMode::Split && (pos.x - divider_x).abs() < DIVIDER_GRAB {
                 ctx.set_cursor_icon(CursorIcon::ResizeHorizontal);
             }
         }
-        if resp.drag_started()
-            && mode == ViewMode::Split
-            && let Some(p) = resp.interact_pointer_pos()
-        {
-            self.dragging_split = (p.x - divider_x).abs() < 8.0;
+        if resp.drag_started() && mode == ViewMode::Split {
+            // Hit-test where the button went down, not where the drag was recognised a few
+            // pixels later: a quick drag from the divider moves it instead of panning.
+            let origin = ui
+                .input(|i| i.pointer.press_origin())
+                .or_else(|| resp.interact_pointer_pos());
+            self.dragging_split = origin.is_some_and(|p| (p.x - divider_x).abs() < DIVIDER_GRAB);
         }
         if resp.dragged() {
             if self.dragging_split {

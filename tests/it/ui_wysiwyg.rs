@@ -217,3 +217,35 @@ fn an_image_given_to_open_shows_the_workbench_whatever_tab_was_last() {
     wait_until(&mut h, "the image", |a| a.is_up_to_date());
     assert_eq!(h.state().prefs.tab, Tab::Workbench);
 }
+
+#[test]
+fn a_quick_drag_from_the_split_divider_moves_it_instead_of_panning() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_photo(dir.path(), "photo.png", 400, 300);
+    let mut h = harness(Startup::Path(p));
+    h.state_mut().prefs.view_mode = tessera::ui::view::ViewMode::Split;
+    h.state_mut().prefs.split = 0.5;
+    wait_until(&mut h, "the result", |a| a.is_up_to_date());
+    h.step();
+    let (rect, split) = h.state().viewer_geometry();
+    assert!(rect.width() > 100.0, "{rect:?}");
+    let start = egui::pos2(rect.left() + split * rect.width() + 4.0, rect.center().y);
+    // Press beside the divider, then a drag whose first recognised position is already well
+    // past the grab zone (a quick flick), in a few moves.
+    h.hover_at(start);
+    h.step();
+    h.drag_at(start);
+    h.step();
+    for dx in [30.0, 60.0, 90.0] {
+        h.hover_at(start + egui::vec2(dx, 0.0));
+        h.step();
+    }
+    h.drop_at(start + egui::vec2(90.0, 0.0));
+    h.step();
+    let (_, moved) = h.state().viewer_geometry();
+    let want = split + 86.0 / rect.width();
+    assert!(
+        (moved - want).abs() < 0.02,
+        "divider at {moved}, wanted about {want}"
+    );
+}

@@ -23,6 +23,9 @@ impl Workbench {
             .map(|o| o.describe())
             .unwrap_or_default();
         let id = img.id;
+        if ui.available_width() < 200.0 {
+            return; // too narrow for two charts (a window being resized down)
+        }
         ui.columns(2, |cols| {
             charts::histogram(
                 &mut cols[0],

@@ -240,6 +240,12 @@ impl Workbench {
         self.result.as_ref().map(|r| r.op.describe())
     }
 
+    /// Where the image viewer was drawn last frame, and where its split divider stands
+    /// (0..1 of its width).
+    pub fn viewer_geometry(&self) -> (egui::Rect, f32) {
+        (self.viewer.rect, self.prefs.split)
+    }
+
     /// The text of the Path field.
     pub fn open_field_text(&self) -> &str {
         &self.open_field
