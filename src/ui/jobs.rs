@@ -68,6 +68,8 @@ pub struct Processed {
     pub stats: JobStats,
     /// The result for display, at most `preview_side` pixels per side, and its factor.
     pub preview: (ColorImage, usize),
+    /// The previews of the overlay's masks: foreground, background.
+    pub mask_previews: (ColorImage, ColorImage),
     pub settings: OpSettings,
     pub op: Op,
     pub tile: TileSize,
@@ -257,6 +259,10 @@ impl Jobs {
         let work = move |tx: &Reporter<Msg>| {
             let result = job::run(&source, &op, &cfg, &control).and_then(|out| {
                 let preview = preview_of_gray(&out.image, preview_side);
+                let mask_previews = (
+                    crate::ui::view::mask_preview(&preview.0, false),
+                    crate::ui::view::mask_preview(&preview.0, true),
+                );
                 if control.is_cancelled() {
                     return Err(EngineError::Cancelled);
                 }
@@ -267,6 +273,7 @@ impl Jobs {
                     level: out.level,
                     stats: out.stats,
                     preview,
+                    mask_previews,
                     settings,
                     op,
                     tile: cfg.tile,

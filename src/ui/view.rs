@@ -77,6 +77,29 @@ impl FullRes {
     }
 }
 
+/// A mask texel: opaque white where the result is foreground (non-zero; zero with
+/// `invert`), transparent elsewhere.
+pub fn mask_pixel(v: u8, invert: bool) -> Color32 {
+    if (v > 0) != invert {
+        Color32::WHITE
+    } else {
+        Color32::TRANSPARENT
+    }
+}
+
+/// A gray preview (as `preview_of_gray` makes it) turned into a mask's preview. A preview
+/// pixel averages several result pixels: it is foreground when any of them is.
+pub fn mask_preview(preview: &ColorImage, invert: bool) -> ColorImage {
+    ColorImage::new(
+        preview.size,
+        preview
+            .pixels
+            .iter()
+            .map(|p| mask_pixel(p.r(), invert))
+            .collect(),
+    )
+}
+
 /// How far from the split divider (in points) a press grabs it.
 pub const DIVIDER_GRAB: f32 = 10.0;
 
@@ -110,6 +133,9 @@ pub struct Layer {
     preview_size: [usize; 2],
     tiles: HashMap<(usize, usize), TextureHandle>,
     tile_edge: usize,
+    /// A mask of a gray result: `Some(invert)` makes non-zero pixels (zero ones, inverted)
+    /// opaque white and the others transparent.
+    mask: Option<bool>,
 }
 
 impl Layer {
@@ -135,7 +161,23 @@ impl Layer {
             preview_size,
             tiles: HashMap::new(),
             tile_edge: TILE_EDGE.min(max_texture_side.max(64)),
+            mask: None,
         }
+    }
+
+    /// A mask layer of a gray result (see [`mask_preview`] for its preview): white where the
+    /// result is non-zero (zero, with `invert`), transparent elsewhere.
+    pub fn new_mask(
+        ctx: &egui::Context,
+        name: &str,
+        full: Arc<GrayImage>,
+        preview: (ColorImage, usize),
+        max_texture_side: usize,
+        invert: bool,
+    ) -> Layer {
+        let mut l = Layer::new(ctx, name, FullRes::Gray(full), preview, max_texture_side);
+        l.mask = Some(invert);
+        l
     }
 
     pub fn size(&self) -> (usize, usize) {
@@ -161,7 +203,9 @@ impl Layer {
         let mut pixels = Vec::with_capacity(tw * th);
         for y in y0..y0 + th {
             let row = &raw[(y * self.w + x0) * c..(y * self.w + x0 + tw) * c];
-            if c == 1 {
+            if let Some(invert) = self.mask {
+                pixels.extend(row.iter().map(|&v| mask_pixel(v, invert)));
+            } else if c == 1 {
                 pixels.extend(row.iter().map(|&v| Color32::from_gray(v)));
             } else {
                 pixels.extend(
@@ -187,6 +231,20 @@ impl Layer {
         zoom: f32,
         budget: &mut usize,
     ) -> bool {
+        self.paint_tinted(ctx, painter, origin, zoom, budget, Color32::WHITE)
+    }
+
+    /// [`Layer::paint`] with every texel multiplied by `tint` (premultiplied): a mask layer
+    /// tinted with a colour at some opacity blends that colour over what is below.
+    pub fn paint_tinted(
+        &mut self,
+        ctx: &egui::Context,
+        painter: &Painter,
+        origin: Pos2,
+        zoom: f32,
+        budget: &mut usize,
+        tint: Color32,
+    ) -> bool {
         let image_rect = Rect::from_min_size(origin, vec2(self.w as f32, self.h as f32) * zoom);
         let k = self.factor as f32;
         let uv = Rect::from_min_max(
@@ -196,7 +254,7 @@ impl Layer {
                 self.h as f32 / (self.preview_size[1] as f32 * k),
             ),
         );
-        painter.image(self.preview.id(), image_rect, uv, Color32::WHITE);
+        painter.image(self.preview.id(), image_rect, uv, tint);
         let pixels_per_point = ctx.pixels_per_point();
         // Tiles only when the screen shows more detail than the preview holds.
         if self.factor == 1 || zoom * pixels_per_point <= 1.05 / k {
@@ -236,7 +294,7 @@ impl Layer {
                     t.id(),
                     r,
                     Rect::from_min_max(Pos2::ZERO, pos2(1.0, 1.0)),
-                    Color32::WHITE,
+                    tint,
                 );
             }
         }
@@ -260,14 +318,79 @@ pub enum ViewMode {
     Split,
     /// Original and result beside each other, zoomed and panned together.
     SideBySide,
+    /// The original with the result's foreground coloured over it (as Fiji's Threshold
+    /// dialog shows it), in an [`OverlayStyle`] and opacity.
+    Overlay,
+}
+
+/// How [`ViewMode::Overlay`] colours the original.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum OverlayStyle {
+    /// Foreground (the pixels the result sets) in red, as Fiji's "Red".
+    #[default]
+    Red,
+    /// Foreground in green, background in blue, as Fiji's "Over/Under".
+    OverUnder,
+}
+
+impl OverlayStyle {
+    pub const ALL: [OverlayStyle; 2] = [OverlayStyle::Red, OverlayStyle::OverUnder];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OverlayStyle::Red => "Red",
+            OverlayStyle::OverUnder => "Over/under",
+        }
+    }
+
+    /// The colours of the foreground and (if coloured) the background, opaque.
+    pub fn colours(self) -> (Color32, Option<Color32>) {
+        match self {
+            OverlayStyle::Red => (Color32::from_rgb(255, 0, 0), None),
+            OverlayStyle::OverUnder => (
+                Color32::from_rgb(0, 220, 0),
+                Some(Color32::from_rgb(0, 70, 255)),
+            ),
+        }
+    }
+}
+
+/// What the overlay shows at one pixel: the original's colour, with the style's colour
+/// blended over it at `opacity` where the result is foreground (non-zero; the background
+/// too for over/under). The viewer paints exactly this blend (a white mask texture tinted
+/// with the colour at that opacity, over the original).
+pub fn overlay_colour(original: [u8; 3], result: u8, style: OverlayStyle, opacity: f32) -> Color32 {
+    let (fg, bg) = style.colours();
+    let over = if result > 0 { Some(fg) } else { bg };
+    let a = opacity.clamp(0.0, 1.0);
+    let mix = |o: u8, c: u8| (f32::from(o) * (1.0 - a) + f32::from(c) * a).round() as u8;
+    match over {
+        Some(c) => Color32::from_rgb(
+            mix(original[0], c.r()),
+            mix(original[1], c.g()),
+            mix(original[2], c.b()),
+        ),
+        None => Color32::from_rgb(original[0], original[1], original[2]),
+    }
+}
+
+/// The overlay's masks and how to paint them.
+pub struct Overlay<'a> {
+    /// White where the result is foreground, transparent elsewhere.
+    pub mask: &'a mut Layer,
+    /// The opposite.
+    pub background: &'a mut Layer,
+    pub style: OverlayStyle,
+    pub opacity: f32,
 }
 
 impl ViewMode {
-    pub const ALL: [ViewMode; 4] = [
+    pub const ALL: [ViewMode; 5] = [
         ViewMode::Result,
         ViewMode::Original,
         ViewMode::Split,
         ViewMode::SideBySide,
+        ViewMode::Overlay,
     ];
 
     pub fn label(self) -> &'static str {
@@ -276,6 +399,7 @@ impl ViewMode {
             ViewMode::Original => "Original",
             ViewMode::Split => "Split",
             ViewMode::SideBySide => "Side by side",
+            ViewMode::Overlay => "Overlay",
         }
     }
 
@@ -288,6 +412,10 @@ impl ViewMode {
             }
             ViewMode::SideBySide => {
                 "Original and result side by side, zoomed and panned together (key D)"
+            }
+            ViewMode::Overlay => {
+                "The original with the result's foreground coloured over it, as Fiji's \
+                 Threshold dialog shows it; style and opacity beside (key V)"
             }
         }
     }
@@ -358,6 +486,7 @@ impl Viewer {
         mode: ViewMode,
         split: &mut f32,
         busy: bool,
+        overlay: Option<Overlay<'_>>,
     ) -> (Option<Hover>, bool) {
         let size = original.size();
         if size != self.last_size {
@@ -517,6 +646,39 @@ impl Viewer {
                     &painter,
                     view0.right_top() + vec2(-8.0, 8.0),
                     Align2::RIGHT_TOP,
+                    pending,
+                );
+            }
+            (ViewMode::Overlay, Some(_)) => {
+                let o = origin_of(&view0);
+                let p = painter.with_clip_rect(view0);
+                missing |= original.paint(&ctx, &p, o, self.zoom, &mut budget);
+                if let Some(ov) = overlay {
+                    let (fg, bg) = ov.style.colours();
+                    let a = ov.opacity.clamp(0.0, 1.0);
+                    missing |= ov.mask.paint_tinted(
+                        &ctx,
+                        &p,
+                        o,
+                        self.zoom,
+                        &mut budget,
+                        fg.gamma_multiply(a),
+                    );
+                    if let Some(bg) = bg {
+                        missing |= ov.background.paint_tinted(
+                            &ctx,
+                            &p,
+                            o,
+                            self.zoom,
+                            &mut budget,
+                            bg.gamma_multiply(a),
+                        );
+                    }
+                }
+                label(
+                    &p,
+                    view0.left_top() + vec2(8.0, 8.0),
+                    Align2::LEFT_TOP,
                     pending,
                 );
             }

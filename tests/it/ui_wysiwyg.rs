@@ -249,3 +249,63 @@ fn a_quick_drag_from_the_split_divider_moves_it_instead_of_panning() {
         "divider at {moved}, wanted about {want}"
     );
 }
+
+#[test]
+fn the_overlay_colours_the_result_over_the_original_in_the_chosen_style() {
+    use tessera::ui::view::{OverlayStyle, ViewMode};
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_photo(dir.path(), "photo.png", 120, 80);
+    let original = image::open(&p).unwrap().to_rgb8();
+    let mut h = harness(Startup::Path(p));
+    h.state_mut().prefs.settings.op = OpKind::Threshold;
+    h.state_mut().prefs.settings.thresh = 127.0;
+    wait_until(&mut h, "the result", |a| a.is_up_to_date());
+    h.get_by_label("Overlay").click();
+    h.step();
+    assert_eq!(h.state().prefs.view_mode, ViewMode::Overlay);
+    h.get_by_label("Over/under").click();
+    h.step();
+    assert_eq!(h.state().prefs.overlay_style, OverlayStyle::OverUnder);
+    h.state_mut().prefs.overlay_opacity = 0.5;
+    h.step();
+    let result = h.state().result().unwrap().0.clone();
+    let (mut fg, mut bg) = (0, 0);
+    for (x, y, px) in original.enumerate_pixels() {
+        let o = px.0;
+        let r = result.get_pixel(x, y).0[0];
+        // Half the original, half green over the foreground and blue over the background.
+        let want = if r > 0 {
+            fg += 1;
+            [
+                o[0] as f32 * 0.5,
+                o[1] as f32 * 0.5 + 110.0,
+                o[2] as f32 * 0.5,
+            ]
+        } else {
+            bg += 1;
+            [
+                o[0] as f32 * 0.5,
+                o[1] as f32 * 0.5 + 35.0,
+                o[2] as f32 * 0.5 + 127.5,
+            ]
+        };
+        let got = h.state().overlay_pixel(x as usize, y as usize).unwrap();
+        for (g, w) in [got.r(), got.g(), got.b()].into_iter().zip(want) {
+            assert!(
+                (f32::from(g) - w).abs() <= 0.5,
+                "({x}, {y}): {got:?} vs {want:?}"
+            );
+        }
+    }
+    assert!(fg > 0 && bg > 0, "{fg} {bg}");
+    // Red: the background shows as it is.
+    h.get_by_label("Red").click();
+    h.step();
+    let (x, y) = (0..120u32)
+        .flat_map(|x| (0..80u32).map(move |y| (x, y)))
+        .find(|&(x, y)| result.get_pixel(x, y).0[0] == 0)
+        .unwrap();
+    let o = original.get_pixel(x, y).0;
+    let got = h.state().overlay_pixel(x as usize, y as usize).unwrap();
+    assert_eq!([got.r(), got.g(), got.b()], o);
+}

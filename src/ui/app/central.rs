@@ -5,7 +5,7 @@ use egui::{Color32, RichText, Ui};
 
 use super::{Workbench, max_workers};
 use crate::ui::charts::{self, Marker};
-use crate::ui::view::{ViewMode, describe_pixel};
+use crate::ui::view::{Overlay, OverlayStyle, ViewMode, describe_pixel};
 
 impl Workbench {
     pub(super) fn charts(&mut self, ui: &mut Ui) {
@@ -163,6 +163,22 @@ impl Workbench {
             let ppp = ui.ctx().pixels_per_point();
             ui.label(format!("{:.0}%", self.viewer.zoom * ppp * 100.0))
                 .on_hover_text("Zoom: screen pixels per image pixel");
+            if self.prefs.view_mode == ViewMode::Overlay {
+                ui.separator();
+                for st in OverlayStyle::ALL {
+                    ui.selectable_value(&mut self.prefs.overlay_style, st, st.label())
+                        .on_hover_text(match st {
+                            OverlayStyle::Red => "Foreground (the pixels the result sets) in red",
+                            OverlayStyle::OverUnder => "Foreground green, background blue",
+                        });
+                }
+                ui.add(
+                    egui::Slider::new(&mut self.prefs.overlay_opacity, 0.0..=1.0)
+                        .text("opacity")
+                        .update_while_editing(false),
+                )
+                .on_hover_text("How strongly the overlay colours cover the original");
+            }
             if self.prefs.view_mode == ViewMode::Split {
                 ui.separator();
                 ui.add(
@@ -183,11 +199,19 @@ impl Workbench {
         let busy = self.jobs.running.is_some();
         let avail = ui.available_size();
         let viewer_size = egui::vec2(avail.x, (avail.y - 24.0).max(50.0));
-        let result_layer = self
-            .result
-            .as_mut()
-            .filter(|r| r.image_id == img.id)
-            .map(|r| &mut r.layer);
+        let (style, opacity) = (self.prefs.overlay_style, self.prefs.overlay_opacity);
+        let (result_layer, overlay) = match self.result.as_mut().filter(|r| r.image_id == img.id) {
+            Some(r) => (
+                Some(&mut r.layer),
+                Some(Overlay {
+                    mask: &mut r.masks.0,
+                    background: &mut r.masks.1,
+                    style,
+                    opacity,
+                }),
+            ),
+            None => (None, None),
+        };
         let (hover, _) = ui
             .allocate_ui(viewer_size, |ui| {
                 self.viewer.show(
@@ -197,6 +221,7 @@ impl Workbench {
                     mode,
                     &mut self.prefs.split,
                     busy,
+                    overlay,
                 )
             })
             .inner;

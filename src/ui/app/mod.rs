@@ -75,6 +75,8 @@ struct ResultView {
     op: Op,
     megapixels: f64,
     layer: Layer,
+    /// The overlay's masks: foreground, background.
+    masks: (Layer, Layer),
 }
 
 /// The job parameters a result was (or is being) computed for.
@@ -244,6 +246,26 @@ impl Workbench {
     /// (0..1 of its width).
     pub fn viewer_geometry(&self) -> (egui::Rect, f32) {
         (self.viewer.rect, self.prefs.split)
+    }
+
+    /// The colour the overlay shows at image pixel `(x, y)` with the current style and
+    /// opacity (what the viewer blends there); `None` without a current result.
+    pub fn overlay_pixel(&self, x: usize, y: usize) -> Option<egui::Color32> {
+        let img = self.image.as_ref()?;
+        let res = self.result.as_ref().filter(|r| r.image_id == img.id)?;
+        let o = img.layer.full.pixel(x, y)?;
+        let rgb = if o.len() >= 3 {
+            [o[0], o[1], o[2]]
+        } else {
+            [o[0]; 3]
+        };
+        let v = *res.layer.full.pixel(x, y)?.first()?;
+        Some(crate::ui::view::overlay_colour(
+            rgb,
+            v,
+            self.prefs.overlay_style,
+            self.prefs.overlay_opacity,
+        ))
     }
 
     /// The text of the Path field.
@@ -459,6 +481,7 @@ impl Workbench {
                 (Key::O, ViewMode::Original),
                 (Key::S, ViewMode::Split),
                 (Key::D, ViewMode::SideBySide),
+                (Key::V, ViewMode::Overlay),
             ] {
                 if i.key_pressed(key) && i.modifiers.is_none() {
                     self.prefs.view_mode = mode;

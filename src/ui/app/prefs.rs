@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::ui::view::ViewMode;
+use crate::ui::view::{OverlayStyle, ViewMode};
 use tessera_engine::TileSize;
 use tessera_engine::ops::{MAX_BLOCK_SIZE, OpSettings, ThresholdType};
 use tessera_engine::pool::available_cores;
@@ -40,6 +40,10 @@ pub struct Prefs {
     pub view_mode: ViewMode,
     /// Position of the split divider, 0..1 of the view's width.
     pub split: f32,
+    /// How the overlay view colours the original.
+    pub overlay_style: OverlayStyle,
+    /// The overlay's opacity, 0..1.
+    pub overlay_opacity: f32,
     pub show_charts: bool,
     pub histogram_log: bool,
     pub tab: Tab,
@@ -58,6 +62,8 @@ impl Default for Prefs {
             last_image: None,
             view_mode: ViewMode::Split,
             split: 0.5,
+            overlay_style: OverlayStyle::Red,
+            overlay_opacity: 0.5,
             show_charts: true,
             histogram_log: false,
             tab: Tab::Workbench,
@@ -70,6 +76,11 @@ impl Prefs {
     /// Brings values from an older or edited storage back into range.
     pub(super) fn sanitize(&mut self) {
         self.workers = self.workers.clamp(1, max_workers());
+        self.overlay_opacity = if self.overlay_opacity.is_finite() {
+            self.overlay_opacity.clamp(0.0, 1.0)
+        } else {
+            0.5
+        };
         if let TileSize::Square(e) = self.tile {
             self.tile = TileSize::Square(e.clamp(MIN_TILE, MAX_TILE));
         }

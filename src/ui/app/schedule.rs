@@ -176,6 +176,26 @@ impl Workbench {
             p.preview,
             self.max_texture_side,
         );
+        let factor = layer.preview_factor();
+        let (fg, bg) = p.mask_previews;
+        let masks = (
+            Layer::new_mask(
+                &self.ctx,
+                &format!("mask-{}", p.generation),
+                p.image.clone(),
+                (fg, factor),
+                self.max_texture_side,
+                false,
+            ),
+            Layer::new_mask(
+                &self.ctx,
+                &format!("unmask-{}", p.generation),
+                p.image.clone(),
+                (bg, factor),
+                self.max_texture_side,
+                true,
+            ),
+        );
         let tile_label = match p.tile {
             TileSize::Auto => "auto".to_owned(),
             TileSize::Square(e) => format!("{e}"),
@@ -204,6 +224,7 @@ impl Workbench {
             op: p.op,
             megapixels: p.megapixels,
             layer,
+            masks,
         });
     }
 
