@@ -74,13 +74,32 @@ pub fn histogram_tooltip(counts: &[u64; 256], x: f64) -> String {
     format!("level {level}: {c} pixels ({pct:.2} %)")
 }
 
-pub fn histogram(ui: &mut Ui, hist: &Histogram, marker: Marker, log: &mut bool) {
+/// What the user did on the histogram this frame.
+#[derive(Debug, Clone, Default)]
+pub struct HistogramInput {
+    /// A level pressed or dragged to (0..=255): the new threshold.
+    pub level: Option<f64>,
+    /// Screen x of level `v` is `x0 + v * per_level` (for tests and the window's own use).
+    pub x0: f32,
+    pub per_level: f32,
+    /// The plot area's vertical middle, in screen points.
+    pub y_mid: f32,
+}
+
+/// Draws the histogram; pressing or dragging on it picks a threshold level there.
+pub fn histogram(ui: &mut Ui, hist: &Histogram, marker: Marker, log: &mut bool) -> HistogramInput {
     ui.horizontal(|ui| {
         ui.strong("Histogram of the gray image");
         ui.checkbox(log, "log scale")
             .on_hover_text("Show counts on a logarithmic scale, so sparse levels stay visible");
     });
-    ui.label(egui::RichText::new(marker.caption()).small());
+    ui.label(
+        egui::RichText::new(format!(
+            "{} · press or drag on it to set a fixed threshold",
+            marker.caption()
+        ))
+        .small(),
+    );
     let bars: Vec<Bar> = hist
         .0
         .iter()
@@ -99,7 +118,7 @@ pub fn histogram(ui: &mut Ui, hist: &Histogram, marker: Marker, log: &mut bool) 
         .collect();
     let log_y = *log;
     let counts = hist.0;
-    Plot::new("histogram")
+    let shown = Plot::new("histogram")
         .allow_zoom(false)
         .allow_drag(false)
         .allow_scroll(false)
@@ -136,6 +155,21 @@ pub fn histogram(ui: &mut Ui, hist: &Histogram, marker: Marker, log: &mut bool) 
                 );
             }
         });
+    let t = &shown.transform;
+    let x0 = t.position_from_point_x(0.0);
+    let mut input = HistogramInput {
+        level: None,
+        x0,
+        per_level: t.position_from_point_x(1.0) - x0,
+        y_mid: shown.response.rect.center().y,
+    };
+    let r = &shown.response;
+    if (r.clicked() || r.dragged() || r.drag_started())
+        && let Some(pos) = r.interact_pointer_pos()
+    {
+        input.level = Some(t.value_from_position(pos).x.round().clamp(0.0, 255.0));
+    }
+    input
 }
 
 /// One finished run, for the timing chart.

@@ -309,3 +309,44 @@ fn the_overlay_colours_the_result_over_the_original_in_the_chosen_style() {
     let got = h.state().overlay_pixel(x as usize, y as usize).unwrap();
     assert_eq!([got.r(), got.g(), got.b()], o);
 }
+
+#[test]
+fn dragging_on_the_histogram_sets_a_fixed_threshold_from_the_found_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_photo(dir.path(), "photo.png", 160, 120);
+    let mut h = harness(Startup::Path(p.clone()));
+    h.state_mut().prefs.settings.op = OpKind::Otsu;
+    wait_until(&mut h, "the Otsu result", |a| a.is_up_to_date());
+    let found = f64::from(h.state().found_level().unwrap());
+    h.step();
+    // Press on the marker (Otsu's level) and drag 20 levels to the right.
+    let at = h
+        .state()
+        .histogram_point(found)
+        .expect("the histogram is drawn");
+    let to = h.state().histogram_point(found + 20.0).unwrap();
+    h.hover_at(at);
+    h.step();
+    h.drag_at(at);
+    h.step();
+    for k in 1..=4 {
+        h.hover_at(at + (to - at) * (k as f32 / 4.0));
+        h.step();
+    }
+    h.drop_at(to);
+    h.step();
+    let s = h.state().prefs.settings;
+    assert_eq!(s.op, OpKind::Threshold);
+    assert_eq!(s.thresh, found + 20.0);
+    wait_until(&mut h, "the fixed-threshold result", |a| a.is_up_to_date());
+    // The window's result equals `tessera run --op threshold --thresh <level>`.
+    let out = dir.path().join("cli.png");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["run", p.to_str().unwrap(), "-o", out.to_str().unwrap()])
+        .args(["--op", "threshold", "--thresh", &(found + 20.0).to_string()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cli = image::open(&out).unwrap().to_luma8();
+    assert_eq!(cli.as_raw(), h.state().result().unwrap().0.as_raw());
+}

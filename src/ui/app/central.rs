@@ -6,6 +6,7 @@ use egui::{Color32, RichText, Ui};
 use super::{Workbench, max_workers};
 use crate::ui::charts::{self, Marker};
 use crate::ui::view::{Overlay, OverlayStyle, ViewMode, describe_pixel};
+use tessera_engine::ops::{OpKind, ThresholdType};
 
 impl Workbench {
     pub(super) fn charts(&mut self, ui: &mut Ui) {
@@ -26,15 +27,29 @@ impl Workbench {
         if ui.available_width() < 200.0 {
             return; // too narrow for two charts (a window being resized down)
         }
-        ui.columns(2, |cols| {
-            charts::histogram(
+        let input = ui.columns(2, |cols| {
+            let input = charts::histogram(
                 &mut cols[0],
                 &img.histogram,
                 marker,
                 &mut self.prefs.histogram_log,
             );
             charts::timing(&mut cols[1], &self.runs, id, &op, max_workers());
+            input
         });
+        if let Some(level) = input.level {
+            // A level picked on the histogram is a fixed threshold there (from Otsu's or the
+            // triangle's level, the marker, when dragging starts near it).
+            let s = &mut self.prefs.settings;
+            if s.op != OpKind::Threshold {
+                s.op = OpKind::Threshold;
+                if !matches!(s.kind, ThresholdType::Binary | ThresholdType::BinaryInv) {
+                    s.kind = ThresholdType::Binary;
+                }
+            }
+            s.thresh = level;
+        }
+        self.histogram_input = input;
     }
 
     /// The label of the result on screen: the settings that made it, and, when they are not

@@ -117,6 +117,8 @@ pub struct Workbench {
     /// the running job or cancels it).
     last_job_wall: Option<Duration>,
     nonce: u64,
+    /// The histogram's geometry last frame (and what was picked on it).
+    histogram_input: crate::ui::charts::HistogramInput,
     image_counter: u64,
     hover: Option<Hover>,
     dialog_started: Option<Instant>,
@@ -162,6 +164,7 @@ impl Workbench {
             last_request: None,
             last_job_wall: None,
             nonce: 0,
+            histogram_input: Default::default(),
             image_counter: 0,
             hover: None,
             dialog_started: None,
@@ -266,6 +269,13 @@ impl Workbench {
             self.prefs.overlay_style,
             self.prefs.overlay_opacity,
         ))
+    }
+
+    /// Where on the screen the histogram shows `level` (x) and its plot's middle (y), as
+    /// drawn last frame; `None` before the charts were drawn.
+    pub fn histogram_point(&self, level: f64) -> Option<egui::Pos2> {
+        let h = &self.histogram_input;
+        (h.per_level > 0.0).then(|| egui::pos2(h.x0 + level as f32 * h.per_level, h.y_mid))
     }
 
     /// The text of the Path field.
