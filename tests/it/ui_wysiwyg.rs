@@ -350,3 +350,80 @@ fn dragging_on_the_histogram_sets_a_fixed_threshold_from_the_found_level() {
     let cli = image::open(&out).unwrap().to_luma8();
     assert_eq!(cli.as_raw(), h.state().result().unwrap().0.as_raw());
 }
+
+#[test]
+fn undo_redo_history_and_the_copied_command_reproduce_the_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_photo(dir.path(), "photo.png", 160, 120);
+    let mut h = harness(Startup::Path(p));
+    h.state_mut().prefs.settings.op = OpKind::AdaptiveMean;
+    h.state_mut().prefs.settings.c = 2.0;
+    wait_until(&mut h, "the first result", |a| a.is_up_to_date());
+    for c in [5.0, 9.0] {
+        h.state_mut().prefs.settings.c = c;
+        wait_until(&mut h, "the result", |a| a.is_up_to_date());
+    }
+    let cmd = egui::Modifiers::COMMAND;
+    h.key_press_modifiers(cmd, egui::Key::Z);
+    h.step();
+    assert_eq!(h.state().prefs.settings.c, 5.0);
+    h.key_press_modifiers(cmd, egui::Key::Z);
+    h.step();
+    assert_eq!(h.state().prefs.settings.c, 2.0);
+    h.key_press_modifiers(cmd | egui::Modifiers::SHIFT, egui::Key::Z);
+    h.step();
+    assert_eq!(h.state().prefs.settings.c, 5.0);
+    // Every setting tried is listed; clicking one restores it.
+    let (entries, _) = h.state().history();
+    assert!(entries.len() >= 3, "{entries:?}");
+    h.get_by_label_contains("Settings tried").click();
+    h.step();
+    h.get_by_label_contains("c 9 max").click();
+    h.step();
+    assert_eq!(h.state().prefs.settings.c, 9.0);
+    wait_until(&mut h, "the c 9 result", |a| a.is_up_to_date());
+    // The copied command makes the same pixels.
+    h.get_by_label("Copy command").click();
+    h.step();
+    let notice = h.state().notice().unwrap().to_owned();
+    let line = notice.strip_prefix("Copied: ").expect(&notice);
+    assert!(line.contains("--c 9"), "{line}");
+    let shell = line.replacen("tessera", env!("CARGO_BIN_EXE_tessera"), 1);
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&shell)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{line}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let out = dir.path().join(
+        h.state()
+            .result_command()
+            .unwrap()
+            .split(" -o ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap(),
+    );
+    let cli = image::open(&out).unwrap().to_luma8();
+    assert_eq!(cli.as_raw(), h.state().result().unwrap().0.as_raw());
+}
+
+#[test]
+fn f1_shows_every_shortcut() {
+    let mut h = harness(Startup::Nothing);
+    h.step();
+    h.key_press(egui::Key::F1);
+    h.step();
+    h.step();
+    for (k, what) in tessera::ui::app::history::SHORTCUTS {
+        assert!(h.query_all_by_label(k).next().is_some(), "{k}");
+        assert!(h.query_all_by_label(what).next().is_some(), "{what}");
+    }
+}

@@ -5,6 +5,7 @@
 //! ([`crate::ui::task`]); this module only keeps state, reacts to reports and draws.
 
 mod central;
+pub mod history;
 pub mod prefs;
 mod save;
 mod schedule;
@@ -119,6 +120,10 @@ pub struct Workbench {
     nonce: u64,
     /// The histogram's geometry last frame (and what was picked on it).
     histogram_input: crate::ui::charts::HistogramInput,
+    /// Parameter changes, for undo and redo.
+    history: history::History,
+    /// Whether the shortcut sheet is open.
+    show_shortcuts: bool,
     image_counter: u64,
     hover: Option<Hover>,
     dialog_started: Option<Instant>,
@@ -165,6 +170,8 @@ impl Workbench {
             last_job_wall: None,
             nonce: 0,
             histogram_input: Default::default(),
+            history: Default::default(),
+            show_shortcuts: false,
             image_counter: 0,
             hover: None,
             dialog_started: None,
@@ -438,6 +445,8 @@ impl Workbench {
             }
         }
         self.overwrite_modal(ui.ctx());
+        self.shortcut_sheet(ui.ctx());
+        self.commit_history(ui.ctx());
         self.maybe_start_job();
         if self.jobs.running.is_some() || self.jobs.loading.is_some() {
             // Progress is also pushed by each tile; this keeps the bar moving between tiles.
@@ -469,12 +478,32 @@ impl Workbench {
 
     fn handle_keys(&mut self, ctx: &egui::Context) {
         use egui::{Key, Modifiers};
-        let (open, save) = ctx.input_mut(|i| {
+        let (open, save, redo, undo) = ctx.input_mut(|i| {
             (
                 i.consume_key(Modifiers::COMMAND, Key::O),
                 i.consume_key(Modifiers::COMMAND, Key::S),
+                i.consume_key(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z)
+                    || i.consume_key(Modifiers::COMMAND, Key::Y),
+                i.consume_key(Modifiers::COMMAND, Key::Z),
             )
         });
+        if self.prefs.tab == Tab::Workbench && !ctx.text_edit_focused() {
+            if undo {
+                self.undo();
+            }
+            if redo {
+                self.redo();
+            }
+        }
+        if ctx.input(|i| {
+            i.key_pressed(Key::F1)
+                || i.events
+                    .iter()
+                    .any(|e| matches!(e, egui::Event::Text(t) if t == "?"))
+        }) && !ctx.text_edit_focused()
+        {
+            self.show_shortcuts = !self.show_shortcuts;
+        }
         if open {
             self.pick_open();
         }

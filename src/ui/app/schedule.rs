@@ -71,6 +71,8 @@ impl Workbench {
                             self.error = None;
                             self.result = None;
                             self.save_field.clear();
+                            // The history is of the settings tried on this image.
+                            self.history.clear();
                             self.image = Some(OpenImage {
                                 id: self.image_counter,
                                 origin: loaded.origin,

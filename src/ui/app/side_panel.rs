@@ -134,6 +134,8 @@ impl Workbench {
         ui.separator();
         self.op_controls(ui);
         ui.separator();
+        self.history_controls(ui);
+        ui.separator();
         self.exec_controls(ui);
         ui.separator();
         self.job_status(ui);
