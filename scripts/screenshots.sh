@@ -1,6 +1,8 @@
 #!/bin/sh
-# Takes the README's screenshots of the real window under Xvfb (1280x800), driving it with
-# xdotool, into screenshots/. Needs: xvfb-run, xauth, imagemagick (import), xdotool, mesa.
+# Takes the README's screenshots of the real window under Xvfb (1280x800, and a few at
+# 1024x700), driving it with xdotool, into screenshots/. Needs: xvfb-run, xauth,
+# imagemagick (import), xdotool, mesa. The overlay shot uses the 8 MP photo of
+# ../shared/peers when it is there, else the coffee sample.
 #
 #   cargo build --release && scripts/screenshots.sh [BIN]
 #
@@ -14,8 +16,13 @@ if [ -z "${TESSERA_IN_XVFB:-}" ]; then
     export TESSERA_IN_XVFB=1
     XDG_RUNTIME_DIR=$(mktemp -d)
     export XDG_RUNTIME_DIR
-    exec xvfb-run -a -s "-screen 0 1280x800x24" "$0" "$BIN"
+    TESSERA_SCREEN=1280 xvfb-run -a -s "-screen 0 1280x800x24" "$0" "$BIN"
+    TESSERA_SCREEN=1024 exec xvfb-run -a -s "-screen 0 1024x700x24" "$0" "$BIN"
 fi
+PHOTO=assets/sample-coffee.png
+[ -f ../shared/peers/photo_8mp.jpg ] && PHOTO=$(cd ../shared/peers && pwd)/photo_8mp.jpg
+NOTES=$(mktemp -d)/"notes from the scanner, not an image at all, with a long name.jpg"
+echo "these are notes" > "$NOTES"
 mkdir -p "$OUT"
 
 start() { # start [ARGS...]: the app with a fresh profile
@@ -35,29 +42,68 @@ click() { # press, hold a moment (a slider reads the press), release
 }
 shot() { xdotool mousemove "$2" "$3"; sleep 1; import -window root "$OUT/$1.png"; echo "$OUT/$1.png"; }
 
+if [ "${TESSERA_SCREEN:-1280}" = 1024 ]; then
+    # At 1024x700: the window, an error banner wrapped, and the overlay.
+    start "$PHOTO"
+    shot main-1024 700 300
+    click 130 82; xdotool key ctrl+a; xdotool type "$NOTES"; xdotool key Return
+    sleep 2
+    shot error-1024 700 400
+    click 337 47           # Dismiss
+    click 597 67 3         # Overlay
+    shot overlay-1024 700 400
+    stop
+    exit 0
+fi
+
 # 1. First start: the handwriting sample, split view, pointer on the image (pixel readout).
 start
 shot main 700 300
 stop
 
+
 # 2. A photo with Otsu, side by side.
 start assets/sample-coffee.png
-click 158 156          # Method
-click 130 229          # Otsu threshold
-click 519 44 2         # Side by side
+click 158 159          # Method
+click 130 232          # Otsu threshold
+click 519 67 2         # Side by side
 shot before-after 560 330
 stop
 
 # 3. Histogram with the fixed threshold marked, and a timing chart of several runs.
 start assets/sample-coffee.png
-click 158 156          # Method
-click 130 206          # Fixed threshold
+click 158 159          # Method
+click 130 209          # Fixed threshold
 for x in 70 99 128 157 70 99 128 157; do   # Workers 1..4, twice
-    click "$x" 357 1.5
-    click 105 456 1.5  # Run again
+    click "$x" 430 1.5
+    click 106 529 1.5  # Run again
 done
 shot histogram-timing 1000 200
-convert "$OUT/histogram-timing.png" -crop 990x235+290+565 +repage "$OUT/charts.png"
+convert "$OUT/histogram-timing.png" -crop 990x230+290+570 +repage "$OUT/charts.png"
+stop
+
+# 3b. Dragging the threshold on the histogram (the button still held).
+start assets/sample-coffee.png
+xdotool mousemove 500 700 mousedown 1; sleep 0.3
+for x in 510 520 530 540 550; do xdotool mousemove "$x" 700; sleep 0.3; done
+sleep 2
+import -window root "$OUT/histogram-drag.png"; echo "$OUT/histogram-drag.png"
+xdotool mouseup 1
+stop
+
+# 3c. The 8 MP photo (or the sample) with Otsu and the red overlay; then a region's level.
+start "$PHOTO"
+click 158 159          # Method
+click 130 232 4        # Otsu threshold
+click 597 67 3         # Overlay
+shot overlay 700 300
+stop
+
+# 3d. An error banner, wrapped: a text file named like a JPEG, with a long name.
+start assets/sample-coffee.png
+click 130 82; xdotool key ctrl+a; xdotool type "$NOTES"; xdotool key Return
+sleep 2
+shot error 700 300
 stop
 
 # 4. The Batch tab after a batch of a folder holding good and bad files (made here from the

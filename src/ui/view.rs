@@ -679,7 +679,11 @@ impl Viewer {
                     &p,
                     view0.left_top() + vec2(8.0, 8.0),
                     Align2::LEFT_TOP,
-                    pending,
+                    if busy {
+                        "Overlay (updating…)"
+                    } else {
+                        "Overlay on the original"
+                    },
                 );
             }
             (ViewMode::SideBySide, Some(res)) => {

@@ -140,7 +140,9 @@ impl Workbench {
             return;
         };
         let size = (img.source.width(), img.source.height());
-        ui.horizontal(|ui| {
+        // Wrapped: at 1024 px the overlay's style and opacity go to a second row rather than
+        // off the window.
+        ui.horizontal_wrapped(|ui| {
             for m in ViewMode::ALL {
                 ui.selectable_value(&mut self.prefs.view_mode, m, m.label())
                     .on_hover_text(m.tooltip());

@@ -91,7 +91,8 @@ impl Workbench {
         if let Some((_, name)) = &self.jobs.loading {
             ui.horizontal(|ui| {
                 ui.spinner();
-                ui.label(format!("Opening {name}…"));
+                // Truncated: a long name must not widen the panel for good.
+                ui.add(egui::Label::new(format!("Opening {name}…")).truncate());
             });
         }
         if let Some(img) = &self.image {
