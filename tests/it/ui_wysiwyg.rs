@@ -120,7 +120,10 @@ fn typed_numbers_take_effect_on_enter_not_at_each_keystroke() {
     let p = write_photo(dir.path(), "photo.png", 300, 200);
     let mut h = harness(Startup::Path(p));
     h.state_mut().prefs.tile = TileSize::Square(256);
-    wait_until(&mut h, "the first result", |a| a.is_up_to_date());
+    // The first job may have started with auto tiles: wait for the tile-256 one.
+    wait_until(&mut h, "the tile 256 result", |a| {
+        a.is_up_to_date() && a.runs().last().is_some_and(|r| r.tile_label == "256")
+    });
     let runs = h.state().runs().len();
     let field = h.get_by_label("Tiles");
     field.focus();
@@ -135,8 +138,9 @@ fn typed_numbers_take_effect_on_enter_not_at_each_keystroke() {
     assert_eq!(h.state().runs().len(), runs);
     h.key_press(egui::Key::Enter);
     wait_until(&mut h, "the tile 64 result", |a| {
-        a.prefs.tile == TileSize::Square(64) && a.is_up_to_date()
+        a.is_up_to_date() && a.runs().last().is_some_and(|r| r.tile_label == "64")
     });
+    assert_eq!(h.state().prefs.tile, TileSize::Square(64));
     assert_eq!(h.state().runs().len(), runs + 1, "one job, for 64 only");
 }
 
@@ -373,6 +377,9 @@ fn undo_redo_history_and_the_copied_command_reproduce_the_result() {
     h.key_press_modifiers(cmd | egui::Modifiers::SHIFT, egui::Key::Z);
     h.step();
     assert_eq!(h.state().prefs.settings.c, 5.0);
+    // (The label above the image names the shown result's settings: wait until it is the
+    // c 5 one, so that "c 9" below is only in the history list.)
+    wait_until(&mut h, "the c 5 result", |a| a.is_up_to_date());
     // Every setting tried is listed; clicking one restores it.
     let (entries, _) = h.state().history();
     assert!(entries.len() >= 3, "{entries:?}");
