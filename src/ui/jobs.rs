@@ -10,6 +10,7 @@ use egui::ColorImage;
 use image::GrayImage;
 
 use tessera_engine::io::{ReadOptions, decode_bytes_with, read_image_with, write_gray_atomic};
+use tessera_engine::ops::ThresholdType;
 use tessera_engine::ops::level::Histogram;
 use tessera_engine::ops::{Op, OpSettings};
 use tessera_engine::source::{Pixels, SourceImage};
@@ -59,6 +60,86 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
+/// A rectangle of the image, in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Roi {
+    pub x: usize,
+    pub y: usize,
+    pub w: usize,
+    pub h: usize,
+}
+
+/// Where a level found in a region of interest is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RoiScope {
+    /// To the whole image.
+    #[default]
+    Whole,
+    /// Inside the region only; the rest of the result is 0.
+    Inside,
+}
+
+impl RoiScope {
+    pub fn label(self) -> &'static str {
+        match self {
+            RoiScope::Whole => "applied to the whole image",
+            RoiScope::Inside => "applied inside the region only",
+        }
+    }
+}
+
+/// The `roi` part of `source`, in its own pixel layout.
+pub fn crop_source(source: &SourceImage, roi: Roi) -> SourceImage {
+    use image::GenericImageView;
+    let (x, y, w, h) = (roi.x as u32, roi.y as u32, roi.w as u32, roi.h as u32);
+    let pixels = match &source.pixels {
+        Pixels::Gray(i) => Pixels::Gray(i.view(x, y, w, h).to_image()),
+        Pixels::Rgb(i) => Pixels::Rgb(i.view(x, y, w, h).to_image()),
+        Pixels::Rgba(i) => Pixels::Rgba(i.view(x, y, w, h).to_image()),
+    };
+    SourceImage {
+        pixels,
+        color: source.color.clone(),
+    }
+}
+
+/// Runs `op` as the window does with a region of interest: an automatic level (Otsu,
+/// triangle) is found on the region's pixels alone, then that level thresholds the whole
+/// image (or only the region, the rest 0). Other ops ignore the region. Returns the output
+/// and the region's histogram.
+pub fn run_with_roi(
+    source: &SourceImage,
+    op: &Op,
+    cfg: &JobConfig,
+    control: &Control,
+    roi: Option<(Roi, RoiScope)>,
+) -> Result<(job::JobOutput, Option<Histogram>), EngineError> {
+    let (Some((roi, scope)), Op::Otsu { .. } | Op::Triangle { .. }) = (roi, op) else {
+        return job::run(source, op, cfg, control).map(|o| (o, None));
+    };
+    let part = crop_source(source, roi);
+    let hist = gray_histogram(&part)?;
+    let found = job::run(&part, op, cfg, control)?;
+    let level = found.level.unwrap_or(0);
+    let fixed = Op::threshold(
+        op.threshold_type().unwrap_or(ThresholdType::Binary),
+        f64::from(level),
+        op.max_value().unwrap_or(255.0),
+    )?;
+    let mut out = job::run(source, &fixed, cfg, control)?;
+    out.level = Some(level);
+    if scope == RoiScope::Inside {
+        let w = out.image.width() as usize;
+        for (i, v) in out.image.iter_mut().enumerate() {
+            let (px, py) = (i % w, i / w);
+            if px < roi.x || px >= roi.x + roi.w || py < roi.y || py >= roi.y + roi.h {
+                *v = 0;
+            }
+        }
+    }
+    Ok((out, Some(hist)))
+}
+
 /// A finished processing job.
 pub struct Processed {
     /// The request number the job was started for.
@@ -74,6 +155,10 @@ pub struct Processed {
     pub op: Op,
     pub tile: TileSize,
     pub megapixels: f64,
+    /// The region the level was found in, and where it was applied.
+    pub roi: Option<(Roi, RoiScope)>,
+    /// The region's histogram (when the op used the region).
+    pub roi_histogram: Option<Histogram>,
 }
 
 /// What a file dialog was opened for.
@@ -245,6 +330,7 @@ impl Jobs {
         op: Op,
         cfg: JobConfig,
         preview_side: usize,
+        roi: Option<(Roi, RoiScope)>,
     ) -> u64 {
         self.cancel();
         self.generation += 1;
@@ -257,28 +343,31 @@ impl Jobs {
             started: Instant::now(),
         });
         let work = move |tx: &Reporter<Msg>| {
-            let result = job::run(&source, &op, &cfg, &control).and_then(|out| {
-                let preview = preview_of_gray(&out.image, preview_side);
-                let mask_previews = (
-                    crate::ui::view::mask_preview(&preview.0, false),
-                    crate::ui::view::mask_preview(&preview.0, true),
-                );
-                if control.is_cancelled() {
-                    return Err(EngineError::Cancelled);
-                }
-                Ok(Box::new(Processed {
-                    generation,
-                    megapixels: source.megapixels(),
-                    image: Arc::new(out.image),
-                    level: out.level,
-                    stats: out.stats,
-                    preview,
-                    mask_previews,
-                    settings,
-                    op,
-                    tile: cfg.tile,
-                }))
-            });
+            let result =
+                run_with_roi(&source, &op, &cfg, &control, roi).and_then(|(out, roi_histogram)| {
+                    let preview = preview_of_gray(&out.image, preview_side);
+                    let mask_previews = (
+                        crate::ui::view::mask_preview(&preview.0, false),
+                        crate::ui::view::mask_preview(&preview.0, true),
+                    );
+                    if control.is_cancelled() {
+                        return Err(EngineError::Cancelled);
+                    }
+                    Ok(Box::new(Processed {
+                        generation,
+                        megapixels: source.megapixels(),
+                        image: Arc::new(out.image),
+                        level: out.level,
+                        stats: out.stats,
+                        preview,
+                        mask_previews,
+                        settings,
+                        op,
+                        tile: cfg.tile,
+                        roi: roi_histogram.is_some().then_some(roi).flatten(),
+                        roi_histogram,
+                    }))
+                });
             tx.send(Msg::Processed { generation, result });
         };
         self.spawn("job", work, move |e| Msg::Processed {
@@ -449,7 +538,7 @@ mod tests {
         jobs.load(ImageOrigin::File("in.png".into()), None, 64);
         let source = Arc::new(SourceImage::gray(GrayImage::new(4, 4)));
         let cfg = JobConfig::default();
-        let generation = jobs.process(source, OpSettings::default(), Op::gray(), cfg, 64);
+        let generation = jobs.process(source, OpSettings::default(), Op::gray(), cfg, 64, None);
         jobs.save(Arc::new(GrayImage::new(1, 1)), PathBuf::from("out.png"));
         jobs.pick_file(Pick::Save, None, None);
         super::super::task::fail_spawns(false);

@@ -435,6 +435,12 @@ pub struct Viewer {
     pub rect: Rect,
     /// The last image size seen (a new size resets to fit).
     last_size: (usize, usize),
+    /// Where a Shift+drag that draws a region started (image pixels).
+    roi_start: Option<Vec2>,
+    /// The region being drawn, and the one drawn when the button was released (taken by
+    /// the window).
+    pub roi_drawing: Option<crate::ui::jobs::Roi>,
+    pub roi_drawn: Option<crate::ui::jobs::Roi>,
 }
 
 impl Default for Viewer {
@@ -446,6 +452,9 @@ impl Default for Viewer {
             dragging_split: false,
             rect: Rect::NOTHING,
             last_size: (0, 0),
+            roi_start: None,
+            roi_drawing: None,
+            roi_drawn: None,
         }
     }
 }
@@ -487,6 +496,7 @@ impl Viewer {
         split: &mut f32,
         busy: bool,
         overlay: Option<Overlay<'_>>,
+        roi: Option<crate::ui::jobs::Roi>,
     ) -> (Option<Hover>, bool) {
         let size = original.size();
         if size != self.last_size {
@@ -535,7 +545,34 @@ impl Viewer {
                 ctx.set_cursor_icon(CursorIcon::ResizeHorizontal);
             }
         }
-        if resp.drag_started() && mode == ViewMode::Split {
+        // Shift+drag draws a region of interest (in image pixels), on the first view.
+        let to_image = |p: Pos2| self.center + (p - view0.center()) / self.zoom;
+        let clamp_px = |v: Vec2| vec2(v.x.clamp(0.0, w), v.y.clamp(0.0, h));
+        if resp.drag_started() && ui.input(|i| i.modifiers.shift) {
+            let origin = ui
+                .input(|i| i.pointer.press_origin())
+                .or_else(|| resp.interact_pointer_pos());
+            self.roi_start = origin.map(|p| clamp_px(to_image(p)));
+        }
+        if let Some(a) = self.roi_start {
+            if let Some(p) = resp.interact_pointer_pos() {
+                let b = clamp_px(to_image(p));
+                let (x0, y0) = (a.x.min(b.x).floor(), a.y.min(b.y).floor());
+                let (x1, y1) = (a.x.max(b.x).ceil(), a.y.max(b.y).ceil());
+                self.roi_drawing = Some(crate::ui::jobs::Roi {
+                    x: x0 as usize,
+                    y: y0 as usize,
+                    w: ((x1 - x0) as usize).max(1),
+                    h: ((y1 - y0) as usize).max(1),
+                });
+            }
+            if resp.drag_stopped() || !resp.dragged() && !resp.drag_started() {
+                self.roi_drawn = self.roi_drawing.take();
+                self.roi_start = None;
+            }
+        }
+        let drawing_roi = self.roi_start.is_some();
+        if !drawing_roi && resp.drag_started() && mode == ViewMode::Split {
             // Hit-test where the button went down, not where the drag was recognised a few
             // pixels later: a quick drag from the divider moves it instead of panning.
             let origin = ui
@@ -543,7 +580,7 @@ impl Viewer {
                 .or_else(|| resp.interact_pointer_pos());
             self.dragging_split = origin.is_some_and(|p| (p.x - divider_x).abs() < DIVIDER_GRAB);
         }
-        if resp.dragged() {
+        if resp.dragged() && !drawing_roi {
             if self.dragging_split {
                 if let Some(p) = resp.interact_pointer_pos() {
                     *split = ((p.x - view0.left()) / view0.width()).clamp(0.0, 1.0);
@@ -702,6 +739,21 @@ impl Viewer {
                     views[1].left_top() + vec2(8.0, 8.0),
                     Align2::LEFT_TOP,
                     pending,
+                );
+            }
+        }
+        if let Some(r) = self.roi_drawing.or(roi) {
+            for v in &views {
+                let o = origin_of(v);
+                let rect = Rect::from_min_size(
+                    o + vec2(r.x as f32, r.y as f32) * self.zoom,
+                    vec2(r.w as f32, r.h as f32) * self.zoom,
+                );
+                painter.with_clip_rect(*v).rect_stroke(
+                    rect,
+                    0.0,
+                    Stroke::new(2.0, Color32::YELLOW),
+                    egui::StrokeKind::Outside,
                 );
             }
         }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use image::RgbImage;
+use image::{GenericImageView as _, RgbImage};
 use tessera::ui::app::Tab;
 use tessera::ui::{Outcome, Startup, Workbench};
 use tessera_engine::TileSize;
@@ -432,5 +432,102 @@ fn f1_shows_every_shortcut() {
     for (k, what) in tessera::ui::app::history::SHORTCUTS {
         assert!(h.query_all_by_label(k).next().is_some(), "{k}");
         assert!(h.query_all_by_label(what).next().is_some(), "{what}");
+    }
+}
+
+#[test]
+fn otsu_in_a_region_drawn_with_shift_drag_ignores_a_white_border() {
+    use tessera::ui::jobs::RoiScope;
+    let dir = tempfile::tempdir().unwrap();
+    // A page with a wide white scanner margin: Otsu on the whole image splits margin from
+    // page; in the page region it splits ink from paper.
+    let p = dir.path().join("scan.png");
+    image::GrayImage::from_fn(240, 180, |x, y| {
+        let inside = (60..180).contains(&x) && (45..135).contains(&y);
+        let v = if !inside {
+            255
+        } else if (x / 6 + y / 9) % 3 == 0 {
+            40
+        } else {
+            150 + ((x * 7 + y * 3) % 40) as u8
+        };
+        image::Luma([v])
+    })
+    .save(&p)
+    .unwrap();
+    let mut h = harness(Startup::Path(p.clone()));
+    h.state_mut().prefs.settings.op = OpKind::Otsu;
+    h.state_mut().prefs.view_mode = tessera::ui::view::ViewMode::Result;
+    wait_until(&mut h, "the whole-image Otsu", |a| a.is_up_to_date());
+    let whole_level = h.state().found_level().unwrap();
+    h.step();
+    // Shift+drag from image pixel (70, 55) to (170, 125), through the viewer.
+    let (rect, _) = h.state().viewer_geometry();
+    let zoom = ((rect.width() - 8.0) / 240.0).min((rect.height() - 8.0) / 180.0);
+    let at = |x: f32, y: f32| rect.center() + (egui::vec2(x, y) - egui::vec2(120.0, 90.0)) * zoom;
+    let shift = egui::Modifiers::SHIFT;
+    h.event(egui::Event::ModifiersChanged(shift));
+    h.hover_at(at(70.0, 55.0));
+    h.step();
+    h.drag_at(at(70.0, 55.0));
+    h.step();
+    for k in 1..=4 {
+        let f = k as f32 / 4.0;
+        h.hover_at(at(70.0 + 100.0 * f, 55.0 + 70.0 * f));
+        h.step();
+    }
+    h.drop_at(at(170.0, 125.0));
+    h.event(egui::Event::ModifiersChanged(egui::Modifiers::NONE));
+    h.step();
+    let (roi, _) = h.state().roi();
+    let roi = roi.expect("a region was drawn");
+    assert!(
+        roi.x.abs_diff(70) <= 1 && roi.y.abs_diff(55) <= 1,
+        "{roi:?}"
+    );
+    assert!(
+        roi.w.abs_diff(100) <= 2 && roi.h.abs_diff(70) <= 2,
+        "{roi:?}"
+    );
+    wait_until(&mut h, "the region's Otsu", |a| a.is_up_to_date());
+    let level = h.state().found_level().unwrap();
+    assert_ne!(
+        level, whole_level,
+        "the margin should have moved the whole-image level"
+    );
+    // The level is `tessera run --op otsu` on the region cut out of the image.
+    let crop = image::open(&p)
+        .unwrap()
+        .to_luma8()
+        .view(roi.x as u32, roi.y as u32, roi.w as u32, roi.h as u32)
+        .to_image();
+    let crop_path = dir.path().join("crop.png");
+    crop.save(&crop_path).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["run", crop_path.to_str().unwrap(), "-o"])
+        .arg(dir.path().join("crop-otsu.png"))
+        .args(["--op", "otsu", "--json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["level"].as_u64(), Some(u64::from(level)));
+    let label = h.state().result_label().unwrap();
+    assert!(
+        label.contains(&format!("level {level} from the region")),
+        "{label}"
+    );
+    // Applied inside the region only: everything outside is 0.
+    h.get_by_label("inside only").click();
+    wait_until(&mut h, "the inside-only result", |a| {
+        a.is_up_to_date() && a.roi().1 == RoiScope::Inside
+    });
+    let res = h.state().result().unwrap().0.clone();
+    for (x, y, v) in res.enumerate_pixels() {
+        let (x, y) = (x as usize, y as usize);
+        let inside = x >= roi.x && x < roi.x + roi.w && y >= roi.y && y < roi.y + roi.h;
+        if !inside {
+            assert_eq!(v.0[0], 0, "({x}, {y})");
+        }
     }
 }

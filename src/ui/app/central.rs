@@ -5,6 +5,7 @@ use egui::{Color32, RichText, Ui};
 
 use super::{Workbench, max_workers};
 use crate::ui::charts::{self, Marker};
+use crate::ui::jobs::RoiScope;
 use crate::ui::view::{Overlay, OverlayStyle, ViewMode, describe_pixel};
 use tessera_engine::ops::{OpKind, ThresholdType};
 
@@ -27,13 +28,15 @@ impl Workbench {
         if ui.available_width() < 200.0 {
             return; // too narrow for two charts (a window being resized down)
         }
+        let hist = self
+            .result
+            .as_ref()
+            .filter(|r| r.image_id == img.id && r.roi.is_some() && self.roi.is_some())
+            .and_then(|r| r.roi_histogram.as_ref())
+            .unwrap_or(&img.histogram);
         let input = ui.columns(2, |cols| {
-            let input = charts::histogram(
-                &mut cols[0],
-                &img.histogram,
-                marker,
-                &mut self.prefs.histogram_log,
-            );
+            let input =
+                charts::histogram(&mut cols[0], hist, marker, &mut self.prefs.histogram_log);
             charts::timing(&mut cols[1], &self.runs, id, &op, max_workers());
             input
         });
@@ -196,6 +199,28 @@ impl Workbench {
                 )
                 .on_hover_text("How strongly the overlay colours cover the original");
             }
+            if let Some(r) = self.roi {
+                ui.separator();
+                ui.label(format!("Region {}x{} at ({}, {})", r.w, r.h, r.x, r.y))
+                    .on_hover_text(
+                        "Otsu and triangle find their level in this region (drawn with \
+                         Shift+drag); the histogram shows its pixels",
+                    );
+                for sc in [RoiScope::Whole, RoiScope::Inside] {
+                    ui.selectable_value(
+                        &mut self.roi_scope,
+                        sc,
+                        match sc {
+                            RoiScope::Whole => "whole image",
+                            RoiScope::Inside => "inside only",
+                        },
+                    )
+                    .on_hover_text(sc.label());
+                }
+                if ui.button("Clear region").clicked() {
+                    self.roi = None;
+                }
+            }
             if self.prefs.view_mode == ViewMode::Split {
                 ui.separator();
                 ui.add(
@@ -239,10 +264,14 @@ impl Workbench {
                     &mut self.prefs.split,
                     busy,
                     overlay,
+                    self.roi,
                 )
             })
             .inner;
         self.hover = hover;
+        if let Some(r) = self.viewer.roi_drawn.take() {
+            self.roi = Some(r);
+        }
         let readout = match hover {
             Some(h) => {
                 let orig = img
@@ -261,7 +290,8 @@ impl Workbench {
                 format!("x {} y {}   original {orig}   result {res}", h.x, h.y)
             }
             None => "Point at the image to read pixel values · wheel: zoom · drag: pan · \
-                     double-click: fit · hold Space: original"
+                     Shift+drag: region for Otsu/triangle · double-click: fit · hold Space: \
+                     original"
                 .to_owned(),
         };
         ui.label(RichText::new(readout).monospace());

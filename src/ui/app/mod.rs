@@ -29,6 +29,8 @@ use tessera_engine::ops::{Op, OpSettings};
 use tessera_engine::source::SourceImage;
 use tessera_engine::{JobStats, TileSize};
 
+use crate::ui::jobs::{Roi, RoiScope};
+
 pub use prefs::{
     MAX_TILE, MIN_TILE, Prefs, RECENT_MAX, STORAGE_KEY, Tab, max_workers, window_default_settings,
 };
@@ -78,6 +80,10 @@ struct ResultView {
     layer: Layer,
     /// The overlay's masks: foreground, background.
     masks: (Layer, Layer),
+    /// The region its level was found in, and where it was applied.
+    roi: Option<(Roi, RoiScope)>,
+    /// That region's histogram.
+    roi_histogram: Option<Histogram>,
 }
 
 /// The job parameters a result was (or is being) computed for.
@@ -89,6 +95,8 @@ struct Request {
     tile: TileSize,
     /// Bumped by "Run again".
     nonce: u64,
+    /// The region an automatic level is found in, when the op uses one.
+    roi: Option<(Roi, RoiScope)>,
 }
 
 /// The whole window's state.
@@ -122,6 +130,9 @@ pub struct Workbench {
     histogram_input: crate::ui::charts::HistogramInput,
     /// Parameter changes, for undo and redo.
     history: history::History,
+    /// The region of interest drawn on this image (Shift+drag), and where its level goes.
+    roi: Option<Roi>,
+    roi_scope: RoiScope,
     /// Whether the shortcut sheet is open.
     show_shortcuts: bool,
     image_counter: u64,
@@ -171,6 +182,8 @@ impl Workbench {
             nonce: 0,
             histogram_input: Default::default(),
             history: Default::default(),
+            roi: None,
+            roi_scope: RoiScope::Whole,
             show_shortcuts: false,
             image_counter: 0,
             hover: None,
@@ -241,15 +254,50 @@ impl Workbench {
     /// show now (the worker count and tiles do not change pixels). `false` with no result.
     pub fn result_matches_controls(&self) -> bool {
         match (&self.image, &self.result) {
-            (Some(img), Some(res)) => res.image_id == img.id && res.settings == self.prefs.settings,
+            (Some(img), Some(res)) => {
+                res.image_id == img.id
+                    && res.settings == self.prefs.settings
+                    && res.roi == self.effective_roi()
+            }
             _ => false,
         }
+    }
+
+    /// The region and scope the current op uses: only the automatic levels (Otsu, triangle)
+    /// are found in a region.
+    pub(crate) fn effective_roi(&self) -> Option<(Roi, RoiScope)> {
+        use tessera_engine::ops::OpKind;
+        let auto = matches!(self.prefs.settings.op, OpKind::Otsu | OpKind::Triangle);
+        self.roi.filter(|_| auto).map(|r| (r, self.roi_scope))
+    }
+
+    /// The region of interest (image pixels) and where its level goes.
+    pub fn roi(&self) -> (Option<Roi>, RoiScope) {
+        (self.roi, self.roi_scope)
+    }
+
+    /// Sets (or clears) the region of interest.
+    pub fn set_roi(&mut self, roi: Option<Roi>, scope: RoiScope) {
+        self.roi = roi;
+        self.roi_scope = scope;
     }
 
     /// What the shown result is, as its label says: the operation and every parameter
     /// (`adaptive-gaussian binary block 11 c 2 max 255`).
     pub fn result_label(&self) -> Option<String> {
-        self.result.as_ref().map(|r| r.op.describe())
+        self.result.as_ref().map(|r| match r.roi {
+            None => r.op.describe(),
+            Some((roi, scope)) => format!(
+                "{}, level {} from the region {}x{} at ({}, {}), {}",
+                r.op.describe(),
+                r.level.map_or("–".into(), |l| l.to_string()),
+                roi.w,
+                roi.h,
+                roi.x,
+                roi.y,
+                scope.label()
+            ),
+        })
     }
 
     /// Where the image viewer was drawn last frame, and where its split divider stands

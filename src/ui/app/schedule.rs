@@ -71,8 +71,9 @@ impl Workbench {
                             self.error = None;
                             self.result = None;
                             self.save_field.clear();
-                            // The history is of the settings tried on this image.
+                            // The history and the region are of this image.
                             self.history.clear();
+                            self.roi = None;
                             self.image = Some(OpenImage {
                                 id: self.image_counter,
                                 origin: loaded.origin,
@@ -227,6 +228,8 @@ impl Workbench {
             megapixels: p.megapixels,
             layer,
             masks,
+            roi: p.roi,
+            roi_histogram: p.roi_histogram,
         });
     }
 
@@ -240,6 +243,7 @@ impl Workbench {
             workers: self.prefs.workers,
             tile: self.prefs.tile,
             nonce: self.nonce,
+            roi: self.effective_roi(),
         };
         if self.last_request == Some(want) {
             return;
@@ -275,7 +279,7 @@ impl Workbench {
                 };
                 let side = self.preview_side();
                 self.jobs
-                    .process(source, self.prefs.settings, op, cfg, side);
+                    .process(source, self.prefs.settings, op, cfg, side, want.roi);
                 self.outcome = Outcome::Running;
             }
             Err(e) => {
