@@ -99,6 +99,17 @@ click 597 67 3         # Overlay
 shot overlay 700 300
 stop
 
+# 3c2. A region of interest (Shift+drag) on the coffee sample: Otsu's level from it.
+start assets/sample-coffee.png
+click 158 159          # Method
+click 130 232 2        # Otsu threshold
+click 324 67 2         # Result view
+xdotool mousemove 620 250 keydown shift mousedown 1; sleep 0.3
+for p in "660 280" "700 320" "740 360" "780 390"; do xdotool mousemove $p; sleep 0.3; done
+xdotool mouseup 1 keyup shift; sleep 3
+shot roi 1000 200
+stop
+
 # 3d. An error banner, wrapped: a text file named like a JPEG, with a long name.
 start assets/sample-coffee.png
 click 130 82; xdotool key ctrl+a; xdotool type "$NOTES"; xdotool key Return

@@ -531,3 +531,21 @@ fn otsu_in_a_region_drawn_with_shift_drag_ignores_a_white_border() {
         }
     }
 }
+
+#[test]
+fn at_1024_pixels_the_overlay_controls_stay_inside_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_photo(dir.path(), "photo.png", 400, 300);
+    let mut h = harness_sized(Startup::Path(p), 1024.0, 700.0);
+    wait_until(&mut h, "the result", |a| a.is_up_to_date());
+    h.get_by_label("Overlay").click();
+    h.step();
+    h.step();
+    let slider = h
+        .get_by_role_and_label(egui::accesskit::Role::Slider, "opacity")
+        .rect();
+    assert!(
+        slider.max.x <= 1024.0,
+        "the opacity slider is off the window: {slider:?}"
+    );
+}

@@ -143,8 +143,10 @@ impl Workbench {
             return;
         };
         let size = (img.source.width(), img.source.height());
-        // Wrapped: at 1024 px the overlay's style and opacity go to a second row rather than
-        // off the window.
+        // Wrapped, and in a narrow view (a 1024-pixel window) the mode's own controls (the
+        // divider, the overlay's style and opacity) start a second row: sliders do not wrap
+        // by themselves.
+        let narrow = ui.available_width() < 900.0;
         ui.horizontal_wrapped(|ui| {
             for m in ViewMode::ALL {
                 ui.selectable_value(&mut self.prefs.view_mode, m, m.label())
@@ -184,7 +186,11 @@ impl Workbench {
             ui.label(format!("{:.0}%", self.viewer.zoom * ppp * 100.0))
                 .on_hover_text("Zoom: screen pixels per image pixel");
             if self.prefs.view_mode == ViewMode::Overlay {
-                ui.separator();
+                if narrow {
+                    ui.end_row();
+                } else {
+                    ui.separator();
+                }
                 for st in OverlayStyle::ALL {
                     ui.selectable_value(&mut self.prefs.overlay_style, st, st.label())
                         .on_hover_text(match st {
@@ -222,7 +228,11 @@ impl Workbench {
                 }
             }
             if self.prefs.view_mode == ViewMode::Split {
-                ui.separator();
+                if narrow {
+                    ui.end_row();
+                } else {
+                    ui.separator();
+                }
                 ui.add(
                     egui::Slider::new(&mut self.prefs.split, 0.0..=1.0)
                         .show_value(false)
