@@ -2,10 +2,10 @@
 //! open images, change the operation and the workers, wait for real jobs, cancel, save, and
 //! see errors. Results are compared with the engine run directly.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::common::MemStorage;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use image::{GrayImage, RgbImage};
@@ -361,22 +361,6 @@ fn saving_refuses_the_input_confirms_overwrites_and_writes_the_result() {
     wait_until(&mut h, "the overwrite", |a| !a.is_saving());
     let back = image::open(&written).unwrap().to_luma8();
     assert_eq!(back.as_raw(), h.state().result().unwrap().0.as_raw());
-}
-
-#[derive(Default)]
-struct MemStorage(HashMap<String, String>);
-
-impl eframe::Storage for MemStorage {
-    fn get_string(&self, key: &str) -> Option<String> {
-        self.0.get(key).cloned()
-    }
-    fn set_string(&mut self, key: &str, value: String) {
-        self.0.insert(key.to_owned(), value);
-    }
-    fn remove_string(&mut self, key: &str) {
-        self.0.remove(key);
-    }
-    fn flush(&mut self) {}
 }
 
 #[test]

@@ -2,9 +2,9 @@
 //! driven through the window with egui_kittest. Waits are on events and frames, never on
 //! wall-clock time.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use crate::common::MemStorage;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use image::{GenericImageView as _, RgbImage};
@@ -192,28 +192,13 @@ fn the_controls_do_not_move_when_the_level_line_appears() {
     assert_eq!(y(&h), before, "the controls moved");
 }
 
-struct MemStorage(HashMap<String, String>);
-
-impl eframe::Storage for MemStorage {
-    fn get_string(&self, key: &str) -> Option<String> {
-        self.0.get(key).cloned()
-    }
-    fn set_string(&mut self, key: &str, value: String) {
-        self.0.insert(key.to_owned(), value);
-    }
-    fn remove_string(&mut self, key: &str) {
-        self.0.remove(key);
-    }
-    fn flush(&mut self) {}
-}
-
 #[test]
 fn an_image_given_to_open_shows_the_workbench_whatever_tab_was_last() {
     let dir = tempfile::tempdir().unwrap();
     let p = write_photo(dir.path(), "photo.png", 60, 40);
     let mut first = harness(Startup::Nothing);
     first.state_mut().prefs.tab = Tab::Batch;
-    let mut storage = MemStorage(HashMap::new());
+    let mut storage = MemStorage::default();
     eframe::App::save(first.state_mut(), &mut storage);
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
