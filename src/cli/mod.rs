@@ -4,6 +4,7 @@
 
 pub mod batch;
 pub mod bench;
+pub mod levels;
 pub mod out;
 pub mod run;
 pub mod signals;
@@ -46,6 +47,9 @@ pub enum Command {
     Batch(batch::BatchArgs),
     /// Time an operation across worker counts and tile sizes.
     Bench(bench::BenchArgs),
+    /// Print the level every global method (ImageJ's AutoThresholder, Fiji's Auto
+    /// Threshold) finds for an image, writing nothing.
+    Levels(levels::LevelsArgs),
 }
 
 /// The operation options shared by `run`, `batch` and `bench`.
@@ -264,6 +268,7 @@ pub fn execute(cmd: Command) -> ExitCode {
         Command::Run(args) => run::execute(&args),
         Command::Batch(args) => batch::execute(&args),
         Command::Bench(args) => bench::execute(&args),
+        Command::Levels(args) => levels::execute(&args),
     };
     if out::failed() && code == ExitCode::SUCCESS {
         return ExitCode::from(EXIT_FAILURE);

@@ -9,6 +9,7 @@ mod common;
 mod cli_batch;
 mod cli_bench;
 mod cli_hostile;
+mod cli_levels;
 mod cli_run;
 mod lab_panel;
 mod ui_batch_panel;
