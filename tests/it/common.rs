@@ -40,3 +40,32 @@ impl eframe::Storage for MemStorage {
     }
     fn flush(&mut self) {}
 }
+
+/// Frames a wait may run before the test fails: generous, as the background threads share
+/// the machine with whatever else runs. The cap counts frames, never wall-clock time.
+pub const MAX_FRAMES: usize = 30_000;
+
+/// Pause between frames, only to give the background threads the CPU.
+pub const PACE: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// Runs frames until `cond` holds (background jobs finish on their own threads and wake the
+/// window), at most [`MAX_FRAMES`]; then one more frame.
+pub fn wait_until(
+    h: &mut egui_kittest::Harness<'_, tessera::ui::Workbench>,
+    what: &str,
+    cond: impl Fn(&tessera::ui::Workbench) -> bool,
+) {
+    for _ in 0..MAX_FRAMES {
+        if cond(h.state()) {
+            h.step();
+            return;
+        }
+        h.step();
+        std::thread::sleep(PACE);
+    }
+    panic!(
+        "gave up waiting for {what} after {MAX_FRAMES} frames; error: {:?}, outcome: {:?}",
+        h.state().error(),
+        h.state().outcome()
+    );
+}

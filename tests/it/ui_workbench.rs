@@ -3,9 +3,9 @@
 //! see errors. Results are compared with the engine run directly.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use crate::common::MemStorage;
+use crate::common::{MAX_FRAMES, MemStorage, PACE, wait_until};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use image::{GrayImage, RgbImage};
@@ -18,31 +18,6 @@ fn harness(startup: Startup) -> Harness<'static, Workbench> {
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .build_eframe(move |cc| Workbench::new(&cc.egui_ctx, None, startup))
-}
-
-/// Frames a wait may run before the test fails: generous, as the background threads share
-/// the machine with whatever else runs. The cap counts frames, never wall-clock time.
-const MAX_FRAMES: usize = 30_000;
-
-/// Pause between frames, only to give the background threads the CPU.
-const PACE: Duration = Duration::from_millis(2);
-
-/// Runs frames until `cond` holds (background jobs finish on their own threads and wake the
-/// window), at most [`MAX_FRAMES`]; then one more frame.
-fn wait_until(h: &mut Harness<'_, Workbench>, what: &str, cond: impl Fn(&Workbench) -> bool) {
-    for _ in 0..MAX_FRAMES {
-        if cond(h.state()) {
-            h.step();
-            return;
-        }
-        h.step();
-        std::thread::sleep(PACE);
-    }
-    panic!(
-        "gave up waiting for {what} after {MAX_FRAMES} frames; error: {:?}, outcome: {:?}",
-        h.state().error(),
-        h.state().outcome()
-    );
 }
 
 fn photo(w: u32, h: u32) -> RgbImage {

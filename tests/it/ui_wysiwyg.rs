@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::MemStorage;
+use crate::common::{MemStorage, wait_until};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use image::{GenericImageView as _, RgbImage};
@@ -21,20 +21,6 @@ fn harness_sized(startup: Startup, w: f32, h: f32) -> Harness<'static, Workbench
 
 fn harness(startup: Startup) -> Harness<'static, Workbench> {
     harness_sized(startup, 1280.0, 800.0)
-}
-
-const MAX_FRAMES: usize = 30_000;
-
-fn wait_until(h: &mut Harness<'_, Workbench>, what: &str, cond: impl Fn(&Workbench) -> bool) {
-    for _ in 0..MAX_FRAMES {
-        if cond(h.state()) {
-            h.step();
-            return;
-        }
-        h.step();
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
-    panic!("gave up waiting for {what}; error {:?}", h.state().error());
 }
 
 fn write_photo(dir: &Path, name: &str, w: u32, h: u32) -> PathBuf {
