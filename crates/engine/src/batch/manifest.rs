@@ -147,14 +147,19 @@ impl Manifest {
             && e.version == env!("CARGO_PKG_VERSION")
     }
 
-    /// Appends the line of a result just written. Failures are ignored: a result without
-    /// its line is made again by the next `skip_existing` batch.
-    pub(crate) fn record(&self, item: &Item) {
-        let (Ok(out), Ok(inp)) = (
-            std::fs::metadata(&item.output),
-            std::fs::metadata(&item.input),
-        ) else {
+    /// Appends the line of a result just written; `input` is the input's metadata as its
+    /// read took it from the open file (stat'ed here if not given). Failures are ignored: a
+    /// result without its line is made again by the next `skip_existing` batch.
+    pub(crate) fn record(&self, item: &Item, input: Option<&Metadata>) {
+        let Ok(out) = std::fs::metadata(&item.output) else {
             return;
+        };
+        let inp = match input {
+            Some(m) => m.clone(),
+            None => match std::fs::metadata(&item.input) {
+                Ok(m) => m,
+                Err(_) => return,
+            },
         };
         let rel = self.rel_output(&item.output);
         let input = self.abs_input(&item.input);
@@ -234,13 +239,13 @@ mod tests {
                 true,
             )
         };
-        open("otsu; png").record(&a);
+        open("otsu; png").record(&a, None);
         assert!(open("otsu; png").trusts(&a));
         assert!(!open("triangle; png").trusts(&a), "other settings");
         // A result cut short.
         std::fs::write(&a.output, b"").unwrap();
         assert!(!open("otsu; png").trusts(&a));
-        open("otsu; png").record(&a);
+        open("otsu; png").record(&a, None);
         assert!(open("otsu; png").trusts(&a));
         // Another input wanting the same output name (b.jpg beside b.pgm, say).
         let other = Item {
@@ -253,7 +258,7 @@ mod tests {
         std::fs::write(&a.input, b"input a, edited").unwrap();
         assert!(!open("otsu; png").trusts(&a));
         // A torn last line is ignored, the lines before it still count.
-        open("otsu; png").record(&a);
+        open("otsu; png").record(&a, None);
         let mut f = std::fs::OpenOptions::new()
             .append(true)
             .open(d.join("out").join(MANIFEST_NAME))

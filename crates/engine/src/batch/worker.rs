@@ -170,14 +170,21 @@ impl<'a> Ctx<'a> {
         let start = self.t0.elapsed();
         let mut megapixels = 0.0;
         let mut warnings = Vec::new();
+        let mut input_meta = None;
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            self.process(item, decoded, &mut megapixels, &mut warnings)
+            self.process(
+                item,
+                decoded,
+                &mut megapixels,
+                &mut warnings,
+                &mut input_meta,
+            )
         }))
         .unwrap_or_else(|p| Outcome::Failed(panic_reason(p.as_ref())));
         let end = self.t0.elapsed();
         let pixels = (megapixels * 1e6).round() as u64;
         if outcome == Outcome::Written {
-            self.manifest.record(item);
+            self.manifest.record(item, input_meta.as_ref());
         }
         self.ctl
             .file_done(&item.input, &item.output, &outcome, pixels, &warnings);
@@ -199,6 +206,7 @@ impl<'a> Ctx<'a> {
         decoded: Option<Decoded<'a>>,
         megapixels: &mut f64,
         warnings: &mut Vec<String>,
+        input_meta: &mut Option<std::fs::Metadata>,
     ) -> Outcome {
         if let Some(p) = &item.problem {
             return Outcome::Failed(p.clone());
@@ -214,12 +222,14 @@ impl<'a> Ctx<'a> {
             image: src,
             warnings: warned,
             permit,
+            file,
             ..
         } = match read {
             Ok(r) => r,
             Err(outcome) => return outcome,
         };
         *warnings = warned;
+        *input_meta = file;
         *megapixels = src.megapixels();
         if !warnings.is_empty() && self.cfg.fail_on == FailOn::Warning {
             return Outcome::Failed(format!("{} (failing on warnings)", warnings.join("; ")));

@@ -50,6 +50,8 @@ pub struct Decoded<'a> {
     /// The memory held from [`ReadOptions::budget`], if one was given: keep it until the
     /// result is written.
     pub permit: Option<Permit<'a>>,
+    /// The input file's metadata, taken from the open file (`None` for bytes in memory).
+    pub file: Option<Metadata>,
 }
 
 /// Reads and decodes an image file within `limits`. The format is recognised from the
@@ -91,7 +93,7 @@ pub fn read_image_with<'a>(
             .map_err(|e| input_err(io_reason(&e)))?;
         let mut admit = Admit::new(opts, bytes.len() as u64);
         return decode_slice(&bytes, &mut admit)
-            .map(|(image, warnings)| admit.finish(image, warnings))
+            .map(|(image, warnings)| admit.finish(image, warnings, Some(meta)))
             .map_err(input_err);
     }
     let mut admit = Admit::new(opts, 0);
@@ -106,7 +108,7 @@ pub fn read_image_with<'a>(
         decode(reader, &mut admit)
     };
     decoded
-        .map(|(image, warnings)| admit.finish(image, warnings))
+        .map(|(image, warnings)| admit.finish(image, warnings, Some(meta)))
         .map_err(input_err)
 }
 
@@ -118,7 +120,7 @@ pub fn decode_bytes_with<'a>(
 ) -> Result<Decoded<'a>, EngineError> {
     let mut admit = Admit::new(opts, 0);
     decode_slice(bytes, &mut admit)
-        .map(|(image, warnings)| admit.finish(image, warnings))
+        .map(|(image, warnings)| admit.finish(image, warnings, None))
         .map_err(|reason| input_error(PathBuf::from(name), reason, opts))
 }
 
@@ -316,12 +318,18 @@ impl<'o, 'a> Admit<'o, 'a> {
         Ok(())
     }
 
-    fn finish(self, image: SourceImage, warnings: Vec<String>) -> Decoded<'a> {
+    fn finish(
+        self,
+        image: SourceImage,
+        warnings: Vec<String>,
+        file: Option<Metadata>,
+    ) -> Decoded<'a> {
         Decoded {
             image,
             warnings,
             job_bytes: self.job,
             permit: self.permit,
+            file,
         }
     }
 }
