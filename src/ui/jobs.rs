@@ -114,6 +114,13 @@ pub fn run_with_roi(
     control: &Control,
     roi: Option<(Roi, RoiScope)>,
 ) -> Result<(job::JobOutput, Option<Histogram>), EngineError> {
+    // A region is kept within the image; an empty one is no region.
+    let roi = roi.and_then(|(r, scope)| {
+        let (iw, ih) = (source.width(), source.height());
+        let (x, y) = (r.x.min(iw), r.y.min(ih));
+        let (w, h) = (r.w.min(iw - x), r.h.min(ih - y));
+        (w > 0 && h > 0).then_some((Roi { x, y, w, h }, scope))
+    });
     let (Some((roi, scope)), Op::Otsu { .. } | Op::Triangle { .. }) = (roi, op) else {
         return job::run(source, op, cfg, control).map(|o| (o, None));
     };
@@ -530,6 +537,34 @@ pub fn preview_of_gray(img: &GrayImage, max_side: usize) -> (ColorImage, usize) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_region_past_the_image_is_clipped_and_an_empty_one_ignored() {
+        let img = GrayImage::from_fn(20, 10, |x, _| image::Luma([(x * 12) as u8]));
+        let src = SourceImage::gray(img);
+        let op = Op::otsu(ThresholdType::Binary, 255.0).unwrap();
+        let cfg = JobConfig::default();
+        let ctl = Control::new();
+        let past = Roi {
+            x: 15,
+            y: 5,
+            w: 50,
+            h: 50,
+        };
+        let (out, hist) =
+            run_with_roi(&src, &op, &cfg, &ctl, Some((past, RoiScope::Whole))).unwrap();
+        assert_eq!(hist.unwrap().0.iter().sum::<u64>(), 5 * 5);
+        assert!(out.level.is_some());
+        let empty = Roi {
+            x: 20,
+            y: 0,
+            w: 3,
+            h: 3,
+        };
+        let (_, hist) =
+            run_with_roi(&src, &op, &cfg, &ctl, Some((empty, RoiScope::Whole))).unwrap();
+        assert!(hist.is_none());
+    }
 
     #[test]
     fn a_thread_that_cannot_start_fails_the_activity_that_asked() {

@@ -280,7 +280,11 @@ impl Workbench {
             .inner;
         self.hover = hover;
         if let Some(r) = self.viewer.roi_drawn.take() {
-            self.roi = Some(r);
+            // Within the image (a drag can start on its very edge); an empty one is none.
+            let (iw, ih) = size;
+            let (x, y) = (r.x.min(iw), r.y.min(ih));
+            let (w, h) = (r.w.min(iw - x), r.h.min(ih - y));
+            self.roi = (w > 0 && h > 0).then_some(crate::ui::jobs::Roi { x, y, w, h });
         }
         let readout = match hover {
             Some(h) => {
