@@ -60,6 +60,12 @@ fn host() -> &'static str {
 }
 
 const PREFIX: &str = ".tessera-";
+
+/// `.tessera-<pid>@<host>.`, made once (no `getpid` per file).
+fn owner_prefix() -> &'static str {
+    static P: OnceLock<String> = OnceLock::new();
+    P.get_or_init(|| format!("{PREFIX}{}@{}.", std::process::id(), host()))
+}
 const SUFFIX: &str = ".part";
 
 /// A temporary file being written; deleted when dropped unless [`Partial::persist`]ed.
@@ -79,7 +85,7 @@ pub(crate) fn create_in(dir: &Path) -> std::io::Result<Partial> {
             "tessera is stopping",
         ));
     }
-    let prefix = format!("{PREFIX}{}@{}.", std::process::id(), host());
+    let prefix = owner_prefix();
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix).suffix(SUFFIX);
     #[cfg(unix)]
