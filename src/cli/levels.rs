@@ -49,11 +49,11 @@ pub fn methods(like: Like) -> Vec<AutoMethod> {
         .collect()
 }
 
+/// A method and its level, or why it has none.
+pub type MethodLevel = (AutoMethod, Result<u32, String>);
+
 /// Every method's level (or why it has none) for the gray image of `image`.
-pub fn levels(
-    image: &std::path::Path,
-    like: Like,
-) -> Result<Vec<(AutoMethod, Result<u32, String>)>, EngineError> {
+pub fn levels(image: &std::path::Path, like: Like) -> Result<Vec<MethodLevel>, EngineError> {
     let read = read_image_with(image, &ReadOptions::default())?;
     let gray = job::run(
         &read.image,

@@ -11,7 +11,7 @@ fn image_with_histogram(path: &Path, hist: &[u64]) {
     let n: u64 = hist.iter().sum();
     let w = (1..=n.min(65_535))
         .rev()
-        .find(|w| n % w == 0 && n / w <= 65_535 && *w * *w <= n.max(1) * 4)
+        .find(|w| n.is_multiple_of(*w) && n / w <= 65_535 && *w * *w <= n.max(1) * 4)
         .expect("a width");
     let mut bytes = format!("P5 {w} {} 255\n", n / w).into_bytes();
     for (v, &c) in hist.iter().enumerate() {
