@@ -5,6 +5,7 @@
 pub mod batch;
 pub mod bench;
 pub mod levels;
+pub mod methods;
 pub mod out;
 pub mod run;
 pub mod signals;
@@ -50,6 +51,9 @@ pub enum Command {
     /// Print the level every global method (ImageJ's AutoThresholder, Fiji's Auto
     /// Threshold) finds for an image, writing nothing.
     Levels(levels::LevelsArgs),
+    /// List every method: what it computes, the implementation it is exact against, its
+    /// options and where it can be used.
+    Methods(methods::MethodsArgs),
 }
 
 /// The operation options shared by `run`, `batch` and `bench`.
@@ -269,6 +273,7 @@ pub fn execute(cmd: Command) -> ExitCode {
         Command::Batch(args) => batch::execute(&args),
         Command::Bench(args) => bench::execute(&args),
         Command::Levels(args) => levels::execute(&args),
+        Command::Methods(args) => methods::execute(&args),
     };
     if out::failed() && code == ExitCode::SUCCESS {
         return ExitCode::from(EXIT_FAILURE);

@@ -104,3 +104,32 @@ fn levels_prints_a_table_and_refuses_bad_input_in_one_line() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no such file"));
 }
+
+#[test]
+fn methods_lists_every_operation_and_every_global_method_with_its_anchor() {
+    let o = tessera(&["methods", "--json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let list: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    let names: Vec<&str> = list.iter().map(|m| m["name"].as_str().unwrap()).collect();
+    for op in tessera_engine::ops::OpKind::ALL {
+        assert!(names.contains(&op.name()), "{op:?} missing: {names:?}");
+    }
+    for m in tessera_engine::ops::auto::AutoMethod::ALL {
+        let n = m.to_string();
+        assert!(names.contains(&n.as_str()), "{n} missing");
+        // Every global method listed is one `tessera levels` prints.
+        assert_eq!(
+            n.parse::<tessera_engine::ops::auto::AutoMethod>().unwrap(),
+            m
+        );
+    }
+    assert_eq!(list.len(), 6 + 18);
+    for m in &list {
+        for key in ["family", "anchor", "summary", "parameters", "use"] {
+            assert!(!m[key].as_str().unwrap().is_empty(), "{m}: {key}");
+        }
+    }
+    let text = tessera(&["methods"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("OpenCV operations") && text.contains("Global automatic levels"));
+}
