@@ -14,10 +14,8 @@ use clap::Args;
 
 use super::{EXIT_FAILURE, report_error};
 use tessera_engine::io::{ReadOptions, read_image_with};
-use tessera_engine::ops::Op;
 use tessera_engine::ops::auto::{AutoMethod, Like, level};
-use tessera_engine::ops::level::Histogram;
-use tessera_engine::{Control, EngineError, JobConfig, job};
+use tessera_engine::{EngineError, job};
 
 #[derive(Debug, Clone, Args)]
 pub struct LevelsArgs {
@@ -55,13 +53,7 @@ pub type MethodLevel = (AutoMethod, Result<u32, String>);
 /// Every method's level (or why it has none) for the gray image of `image`.
 pub fn levels(image: &std::path::Path, like: Like) -> Result<Vec<MethodLevel>, EngineError> {
     let read = read_image_with(image, &ReadOptions::default())?;
-    let gray = job::run(
-        &read.image,
-        &Op::gray(),
-        &JobConfig::default(),
-        &Control::new(),
-    )?;
-    let hist = Histogram::from_pixels(gray.image.as_raw());
+    let hist = job::gray_histogram(&read.image)?;
     Ok(methods(like)
         .into_iter()
         .map(|m| (m, level(m, &hist.0, like).map_err(|e| e.to_string())))

@@ -125,7 +125,7 @@ pub fn run_with_roi(
         return job::run(source, op, cfg, control).map(|o| (o, None));
     };
     let part = crop_source(source, roi);
-    let hist = gray_histogram(&part)?;
+    let hist = job::gray_histogram(&part)?;
     let found = job::run(&part, op, cfg, control)?;
     let level = found.level.unwrap_or(0);
     let fixed = Op::threshold(
@@ -305,7 +305,7 @@ impl Jobs {
             let result = decoded.map_err(|e| e.to_string()).and_then(|read| {
                 let (source, warnings) = (read.image, read.warnings);
                 let decode_time = t0.elapsed();
-                let histogram = gray_histogram(&source).map_err(|e| e.to_string())?;
+                let histogram = job::gray_histogram(&source).map_err(|e| e.to_string())?;
                 let preview = preview_of_source(&source, preview_side);
                 Ok(Box::new(Loaded {
                     origin,
@@ -469,16 +469,6 @@ impl Jobs {
 
 /// The name of the tasks that write files.
 const SAVE_TASK: &str = "save";
-
-/// The 256-bin histogram of the gray image of `source` (the gray conversion runs on the
-/// engine, exactly as the ops see it).
-fn gray_histogram(source: &SourceImage) -> Result<Histogram, EngineError> {
-    if let Pixels::Gray(g) = &source.pixels {
-        return Ok(Histogram::from_pixels(g.as_raw()));
-    }
-    let out = job::run(source, &Op::gray(), &JobConfig::default(), &Control::new())?;
-    Ok(Histogram::from_pixels(out.image.as_raw()))
-}
 
 /// The integer factor that brings `w × h` within `max_side` pixels per side.
 pub fn preview_factor(w: usize, h: usize, max_side: usize) -> usize {

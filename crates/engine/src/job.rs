@@ -410,6 +410,23 @@ impl Runner<'_> {
     }
 }
 
+/// The 256-bin histogram of the gray image of `source`: the gray conversion runs as the ops
+/// see it (an 8-bit gray source is counted as it is), on the shared pool of every core.
+///
+/// ```
+/// use tessera_engine::{SourceImage, job::gray_histogram};
+/// let src = SourceImage::gray(image::GrayImage::from_raw(2, 1, vec![7, 7]).unwrap());
+/// assert_eq!(gray_histogram(&src)?.0[7], 2);
+/// # Ok::<(), tessera_engine::EngineError>(())
+/// ```
+pub fn gray_histogram(source: &SourceImage) -> Result<Histogram, EngineError> {
+    if let Pixels::Gray(g) = &source.pixels {
+        return Ok(Histogram::from_pixels(g.as_raw()));
+    }
+    let out = run(source, &Op::gray(), &JobConfig::default(), &Control::new())?;
+    Ok(Histogram::from_pixels(out.image.as_raw()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
