@@ -69,6 +69,15 @@ pub struct Roi {
     pub h: usize,
 }
 
+impl Roi {
+    /// This region within a `width`×`height` image; `None` when nothing of it is inside.
+    pub fn clip(self, width: usize, height: usize) -> Option<Roi> {
+        let (x, y) = (self.x.min(width), self.y.min(height));
+        let (w, h) = (self.w.min(width - x), self.h.min(height - y));
+        (w > 0 && h > 0).then_some(Roi { x, y, w, h })
+    }
+}
+
 /// Where a level found in a region of interest is applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RoiScope {
@@ -114,13 +123,7 @@ pub fn run_with_roi(
     control: &Control,
     roi: Option<(Roi, RoiScope)>,
 ) -> Result<(job::JobOutput, Option<Histogram>), EngineError> {
-    // A region is kept within the image; an empty one is no region.
-    let roi = roi.and_then(|(r, scope)| {
-        let (iw, ih) = (source.width(), source.height());
-        let (x, y) = (r.x.min(iw), r.y.min(ih));
-        let (w, h) = (r.w.min(iw - x), r.h.min(ih - y));
-        (w > 0 && h > 0).then_some((Roi { x, y, w, h }, scope))
-    });
+    let roi = roi.and_then(|(r, scope)| Some((r.clip(source.width(), source.height())?, scope)));
     let (Some((roi, scope)), Op::Otsu { .. } | Op::Triangle { .. }) = (roi, op) else {
         return job::run(source, op, cfg, control).map(|o| (o, None));
     };

@@ -281,10 +281,7 @@ impl Workbench {
         self.hover = hover;
         if let Some(r) = self.viewer.roi_drawn.take() {
             // Within the image (a drag can start on its very edge); an empty one is none.
-            let (iw, ih) = size;
-            let (x, y) = (r.x.min(iw), r.y.min(ih));
-            let (w, h) = (r.w.min(iw - x), r.h.min(ih - y));
-            self.roi = (w > 0 && h > 0).then_some(crate::ui::jobs::Roi { x, y, w, h });
+            self.roi = r.clip(size.0, size.1);
         }
         let readout = match hover {
             Some(h) => {
