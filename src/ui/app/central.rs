@@ -3,7 +3,7 @@
 
 use egui::{Color32, RichText, Ui};
 
-use super::{Workbench, max_workers};
+use super::{Masks, Workbench, max_workers};
 use crate::ui::charts::{self, Marker};
 use crate::ui::jobs::RoiScope;
 use crate::ui::view::{Overlay, OverlayStyle, ViewMode, describe_pixel};
@@ -252,16 +252,22 @@ impl Workbench {
         let avail = ui.available_size();
         let viewer_size = egui::vec2(avail.x, (avail.y - 24.0).max(50.0));
         let (style, opacity) = (self.prefs.overlay_style, self.prefs.overlay_opacity);
+        let max_side = self.max_texture_side;
         let (result_layer, overlay) = match self.result.as_mut().filter(|r| r.image_id == img.id) {
-            Some(r) => (
-                Some(&mut r.layer),
-                Some(Overlay {
-                    mask: &mut r.masks.0,
-                    background: &mut r.masks.1,
-                    style,
-                    opacity,
-                }),
-            ),
+            Some(r) if mode == ViewMode::Overlay => {
+                r.ensure_masks(ui.ctx(), max_side);
+                let overlay = match &mut r.masks {
+                    Masks::Ready(m) => Some(Overlay {
+                        mask: &mut m.0,
+                        background: &mut m.1,
+                        style,
+                        opacity,
+                    }),
+                    _ => None,
+                };
+                (Some(&mut r.layer), overlay)
+            }
+            Some(r) => (Some(&mut r.layer), None),
             None => (None, None),
         };
         let (hover, _) = ui

@@ -69,6 +69,47 @@ struct OpenImage {
     warnings: Vec<String>,
 }
 
+/// The overlay's two mask layers of a result, uploaded on first use.
+enum Masks {
+    /// Their previews, made by the job.
+    Pending {
+        previews: (egui::ColorImage, egui::ColorImage),
+        factor: usize,
+        generation: u64,
+    },
+    /// Foreground and background, as textures.
+    Ready(Box<(Layer, Layer)>),
+    /// Being turned from pending to ready.
+    Taken,
+}
+
+impl ResultView {
+    /// Uploads the overlay's mask layers if not yet done; afterwards `masks` is `Ready`.
+    fn ensure_masks(&mut self, ctx: &egui::Context, max_texture_side: usize) {
+        if let Masks::Pending {
+            previews: (fg, bg),
+            factor,
+            generation,
+        } = std::mem::replace(&mut self.masks, Masks::Taken)
+        {
+            let mask = |name: &str, preview, invert| {
+                Layer::new_mask(
+                    ctx,
+                    &format!("{name}-{generation}"),
+                    self.image.clone(),
+                    (preview, factor),
+                    max_texture_side,
+                    invert,
+                )
+            };
+            self.masks = Masks::Ready(Box::new((
+                mask("mask", fg, false),
+                mask("unmask", bg, true),
+            )));
+        }
+    }
+}
+
 struct ResultView {
     image_id: u64,
     image: Arc<GrayImage>,
@@ -79,7 +120,7 @@ struct ResultView {
     megapixels: f64,
     layer: Layer,
     /// The overlay's masks: foreground, background.
-    masks: (Layer, Layer),
+    masks: Masks,
     /// The region its level was found in, and where it was applied.
     roi: Option<(Roi, RoiScope)>,
     /// That region's histogram.

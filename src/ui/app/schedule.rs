@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::{OpenImage, Outcome, QUICK_JOB, RUNS_KEPT, Request, ResultView, Workbench};
+use super::{Masks, OpenImage, Outcome, QUICK_JOB, RUNS_KEPT, Request, ResultView, Workbench};
 use crate::assets::SAMPLES;
 use crate::ui::charts::RunRecord;
 use crate::ui::jobs::{ImageOrigin, Msg, Pick, Processed};
@@ -179,26 +179,13 @@ impl Workbench {
             p.preview,
             self.max_texture_side,
         );
-        let factor = layer.preview_factor();
-        let (fg, bg) = p.mask_previews;
-        let masks = (
-            Layer::new_mask(
-                &self.ctx,
-                &format!("mask-{}", p.generation),
-                p.image.clone(),
-                (fg, factor),
-                self.max_texture_side,
-                false,
-            ),
-            Layer::new_mask(
-                &self.ctx,
-                &format!("unmask-{}", p.generation),
-                p.image.clone(),
-                (bg, factor),
-                self.max_texture_side,
-                true,
-            ),
-        );
+        // The overlay's masks are uploaded only when the overlay is first shown: most results
+        // (a slider being dragged) are never seen as one.
+        let masks = Masks::Pending {
+            previews: p.mask_previews,
+            factor: layer.preview_factor(),
+            generation: p.generation,
+        };
         let tile_label = match p.tile {
             TileSize::Auto => "auto".to_owned(),
             TileSize::Square(e) => format!("{e}"),
