@@ -75,7 +75,7 @@ fn is_std(p: &Path) -> bool {
 
 pub fn execute(args: &RunArgs) -> ExitCode {
     super::signals::install_immediate();
-    match run_with(args, &Control::new()) {
+    match run(args, &Control::new()) {
         Ok(report) => {
             for w in &report.warnings {
                 eprintln!("tessera: warning: {}: {w}", args.input.display());
@@ -97,16 +97,13 @@ pub fn execute(args: &RunArgs) -> ExitCode {
     }
 }
 
-/// Validates, decodes, computes and writes; nothing is written unless all of it succeeds.
-pub fn run(args: &RunArgs) -> Result<RunReport, EngineError> {
-    run_with(args, &Control::new())
-}
-
 fn usage(m: String) -> EngineError {
     EngineError::InvalidParam(m)
 }
 
-fn run_with(args: &RunArgs, ctl: &Control) -> Result<RunReport, EngineError> {
+/// Validates, decodes, computes and writes; nothing is written unless all of it succeeds.
+/// `ctl` cancels the job.
+pub fn run(args: &RunArgs, ctl: &Control) -> Result<RunReport, EngineError> {
     // Usage errors first, before any work.
     let op = args.op.op()?;
     let cfg = args.exec.config()?;

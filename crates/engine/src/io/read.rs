@@ -91,12 +91,12 @@ pub fn read_image_with<'a>(
             .take(meta.len() + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| input_err(io_reason(&e)))?;
-        let mut admit = Admit::new(opts, bytes.len() as u64);
+        let mut admit = Admit::new(opts);
         return decode_slice(&bytes, &mut admit)
             .map(|(image, warnings)| admit.finish(image, warnings, Some(meta)))
             .map_err(input_err);
     }
-    let mut admit = Admit::new(opts, 0);
+    let mut admit = Admit::new(opts);
     let reader = ImageReader::new(BufReader::new(file))
         .with_guessed_format()
         .map_err(|e| input_err(io_reason(&e)))?;
@@ -118,7 +118,7 @@ pub fn decode_bytes_with<'a>(
     bytes: &[u8],
     opts: &ReadOptions<'a>,
 ) -> Result<Decoded<'a>, EngineError> {
-    let mut admit = Admit::new(opts, 0);
+    let mut admit = Admit::new(opts);
     decode_slice(bytes, &mut admit)
         .map(|(image, warnings)| admit.finish(image, warnings, None))
         .map_err(|reason| input_error(PathBuf::from(name), reason, opts))
@@ -188,7 +188,8 @@ pub(super) fn decode_slice(
     if bytes.is_empty() {
         return Err("empty file".into());
     }
-    admit.file_bytes = admit.file_bytes.max(bytes.len() as u64);
+    // The bytes stay in memory while they are decoded: they count against the job.
+    admit.file_bytes = bytes.len() as u64;
     if image::guess_format(bytes).ok() == Some(ImageFormat::Jpeg) {
         return decode_jpeg(
             bytes,
@@ -270,17 +271,17 @@ pub fn job_bytes(width: u32, height: u32, channels: u32) -> u64 {
 /// shared budget, waiting for room.
 pub(crate) struct Admit<'o, 'a> {
     pub(crate) opts: &'o ReadOptions<'a>,
-    /// The file's bytes held in memory while it is decoded.
+    /// The file's bytes held in memory while it is decoded (0 when streamed).
     file_bytes: u64,
     job: u64,
     permit: Option<Permit<'a>>,
 }
 
 impl<'o, 'a> Admit<'o, 'a> {
-    pub(crate) fn new(opts: &'o ReadOptions<'a>, file_bytes: u64) -> Self {
+    pub(crate) fn new(opts: &'o ReadOptions<'a>) -> Self {
         Admit {
             opts,
-            file_bytes,
+            file_bytes: 0,
             job: 0,
             permit: None,
         }
