@@ -25,6 +25,7 @@ pub(crate) mod adaptive;
 pub mod auto;
 pub mod gray;
 pub mod level;
+pub mod local;
 mod names;
 pub mod threshold;
 

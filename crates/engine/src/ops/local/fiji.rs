@@ -1,0 +1,1 @@
+//! Fiji's Auto Local Threshold 1.11.0, bit for bit (in progress).
