@@ -44,8 +44,11 @@ fn parse_cases(root: &Path, cases: &[Value], part_filter: bool) -> Vec<Case> {
         .collect()
 }
 
-/// Runs every case; returns (per method: passed, total) and the failures (id, pixels differing).
-fn run(cases: &[Case]) -> (BTreeMap<&'static str, (usize, usize)>, Vec<(String, usize)>) {
+/// Per method name: (cases passed, cases).
+type PerMethod = BTreeMap<&'static str, (usize, usize)>;
+
+/// Runs every case; returns the counts per method and the failures (id, pixels differing).
+fn run(cases: &[Case]) -> (PerMethod, Vec<(String, usize)>) {
     let results: Vec<(FijiLocal, String, usize)> = cases
         .par_iter()
         .map(|c| {
@@ -56,7 +59,12 @@ fn run(cases: &[Case]) -> (BTreeMap<&'static str, (usize, usize)>, Vec<(String, 
                 .unwrap_or_else(|e| panic!("{}: {e}", c.expected.display()))
                 .into_luma8();
             let (w, h) = (img.width() as usize, img.height() as usize);
-            assert_eq!((exp.width() as usize, exp.height() as usize), (w, h), "{}", c.id);
+            assert_eq!(
+                (exp.width() as usize, exp.height() as usize),
+                (w, h),
+                "{}",
+                c.id
+            );
             let got = fiji_local(c.method, &c.params, img.as_raw(), w, h);
             let diff = got.iter().zip(exp.as_raw()).filter(|(a, b)| a != b).count();
             (c.method, c.id.clone(), diff)
@@ -76,7 +84,7 @@ fn run(cases: &[Case]) -> (BTreeMap<&'static str, (usize, usize)>, Vec<(String, 
     (per, failures)
 }
 
-fn report(what: &str, per: &BTreeMap<&'static str, (usize, usize)>, failures: &[(String, usize)]) {
+fn report(what: &str, per: &PerMethod, failures: &[(String, usize)]) {
     let (pass, total) = per.values().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
     println!("{what}: {pass}/{total} cases exact");
     for (m, (p, t)) in per {
@@ -124,4 +132,37 @@ fn golden_methods_pack_fiji_alt() {
     assert_eq!(cases.len(), 1230, "fiji_alt cases in the pack");
     let (per, failures) = run(&cases);
     report("golden-methods fiji_alt", &per, &failures);
+}
+
+/// Timings of `fiji_local` on a 2000×2000 random image at radius 5 and 50 (run with
+/// `cargo test -p tessera-engine --test local_fiji -- --ignored --nocapture`; the engine is
+/// built with opt-level 3 in the test profile).
+#[test]
+#[ignore]
+fn timing_2000x2000() {
+    let (w, h) = (2000usize, 2000usize);
+    let mut s = 0x9e37_79b9_7f4a_7c15u64;
+    let img: Vec<u8> = (0..w * h)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 24) as u8
+        })
+        .collect();
+    for radius in [5, 50] {
+        for method in FijiLocal::ALL {
+            let p = FijiParams {
+                radius,
+                p1: 0.0,
+                p2: 0.0,
+                white_objects: true,
+            };
+            let t = std::time::Instant::now();
+            let out = fiji_local(method, &p, &img, w, h);
+            let dt = t.elapsed();
+            assert_eq!(out.len(), w * h);
+            println!("r{radius:<3} {:<10} {:>8.3} s", method.name(), dt.as_secs_f64());
+        }
+    }
 }

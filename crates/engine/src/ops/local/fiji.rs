@@ -297,7 +297,11 @@ pub(crate) fn fiji_tile(
     if rect.w == 0 || rect.h == 0 {
         return;
     }
-    let (obj, bg) = if p.white_objects { (255u8, 0u8) } else { (0, 255) };
+    let (obj, bg) = if p.white_objects {
+        (255u8, 0u8)
+    } else {
+        (0, 255)
+    };
     let dxs = line_radii(p.radius);
     let int_par = |v: f64, default: i32| if v != 0.0 { v as i32 } else { default };
     let par = |v: f64, default: f64| if v != 0.0 { v } else { default };
@@ -374,10 +378,17 @@ pub(crate) fn fiji_tile(
         }
         FijiLocal::Otsu => {
             let spans = oval_spans(p.radius);
-            otsu_tile(src, rect, p.radius.max(1) as usize, &spans, out, |v, level| {
-                let on = (v as i32) > level || v == 255;
-                if on { obj } else { bg }
-            });
+            otsu_tile(
+                src,
+                rect,
+                p.radius.max(1) as usize,
+                &spans,
+                out,
+                |v, level| {
+                    let on = (v as i32) > level || v == 255;
+                    if on { obj } else { bg }
+                },
+            );
         }
     }
 }
@@ -684,7 +695,11 @@ fn otsu_tile(
         for (j, &(l, rr)) in spans.iter().enumerate() {
             let yy = y - r as isize + j as isize;
             if (0..height).contains(&yy) {
-                rows.push((src.row(yy as usize), l as isize - r as isize, rr as isize - r as isize));
+                rows.push((
+                    src.row(yy as usize),
+                    l as isize - r as isize,
+                    rr as isize - r as isize,
+                ));
             }
         }
         hist.clear();
@@ -838,7 +853,11 @@ mod tests {
 
     /// Straight from the semantics, O(r²) per pixel.
     fn naive(method: FijiLocal, p: &FijiParams, img: &[u8], w: usize, h: usize) -> Vec<u8> {
-        let (obj, bg) = if p.white_objects { (255u8, 0u8) } else { (0, 255) };
+        let (obj, bg) = if p.white_objects {
+            (255u8, 0u8)
+        } else {
+            (0, 255)
+        };
         let ip = |v: f64, d: i32| if v != 0.0 { v as i32 } else { d };
         let fp = |v: f64, d: f64| if v != 0.0 { v } else { d };
         if method == FijiLocal::Otsu {
@@ -861,7 +880,11 @@ mod tests {
                 let on = match method {
                     FijiLocal::Bernsen => {
                         let mid = (mn + mx) / 2;
-                        if mx - mn < ip(p.p1, 15) { mid >= 128 } else { pv >= mid }
+                        if mx - mn < ip(p.p1, 15) {
+                            mid >= 128
+                        } else {
+                            pv >= mid
+                        }
                     }
                     FijiLocal::Contrast => (mx - pv).abs() <= (pv - mn).abs() && pv != 0,
                     FijiLocal::MidGrey => pv > (mx + mn) / 2 - ip(p.p1, 0),
@@ -887,7 +910,11 @@ mod tests {
                         });
                         let m = (s / n) as f32;
                         let var = (((q - s * s / n) / n) as f32).max(0.0);
-                        let sd = if var > 0.0 { (var as f64).sqrt() as f32 } else { 0.0 };
+                        let sd = if var > 0.0 {
+                            (var as f64).sqrt() as f32
+                        } else {
+                            0.0
+                        };
                         let m = m as f64;
                         let t = m * (1.0 + 2.0 * (-10.0 * m).exp() + k * ((sd as f64 / r) - 1.0));
                         lut[pv as usize] as f64 > t
@@ -903,7 +930,11 @@ mod tests {
     /// Otsu from the semantics: OvalRoi mask by its formula, clipped, and Celebi's loop over
     /// all 256 bins.
     fn naive_otsu(p: &FijiParams, img: &[u8], w: usize, h: usize) -> Vec<u8> {
-        let (obj, bg) = if p.white_objects { (255u8, 0u8) } else { (0, 255) };
+        let (obj, bg) = if p.white_objects {
+            (255u8, 0u8)
+        } else {
+            (0, 255)
+        };
         let r = p.radius as isize;
         let n = 2 * r;
         let a = n as f64 / 2.0;
@@ -977,7 +1008,10 @@ mod tests {
         assert_eq!(line_radii(3), vec![1, 2, 3, 3, 3, 2, 1]);
         let n5: usize = line_radii(5).iter().map(|d| 2 * d + 1).sum();
         let n15: usize = line_radii(15).iter().map(|d| 2 * d + 1).sum();
-        assert_eq!((line_radii(5).len(), n5, line_radii(15).len(), n15), (11, 89, 31, 717));
+        assert_eq!(
+            (line_radii(5).len(), n5, line_radii(15).len(), n15),
+            (11, 89, 31, 717)
+        );
         assert_eq!(oval_spans(1), vec![(0, 1), (0, 1)]);
         assert_eq!(oval_spans(2), vec![(1, 2), (0, 3), (0, 3), (1, 2)]);
         assert_eq!(oval_spans(5)[..3], [(3, 6), (1, 8), (1, 8)]);
@@ -1032,7 +1066,8 @@ mod tests {
                             h: th.min(h - ty),
                         };
                         let mut buf = vec![MaybeUninit::<u8>::uninit(); rect.w * rect.h];
-                        let mut rows: Vec<&mut [MaybeUninit<u8>]> = buf.chunks_mut(rect.w).collect();
+                        let mut rows: Vec<&mut [MaybeUninit<u8>]> =
+                            buf.chunks_mut(rect.w).collect();
                         fiji_tile(method, &p, &prep, &src, rect, &mut rows);
                         for (i, row) in buf.chunks(rect.w).enumerate() {
                             for (j, v) in row.iter().enumerate() {
@@ -1041,7 +1076,10 @@ mod tests {
                         }
                     }
                 }
-                assert_eq!(tiled, whole, "{method:?} {p:?} {w}x{h} tiles {tw}x{th} round {round}");
+                assert_eq!(
+                    tiled, whole,
+                    "{method:?} {p:?} {w}x{h} tiles {tw}x{th} round {round}"
+                );
             }
         }
     }
@@ -1061,7 +1099,11 @@ mod tests {
                     let got = fiji_local(method, &p, &img, w, h);
                     assert_eq!(got.len(), w * h);
                     if radius <= 40 {
-                        assert_eq!(got, naive(method, &p, &img, w, h), "{method:?} r{radius} {w}x{h}");
+                        assert_eq!(
+                            got,
+                            naive(method, &p, &img, w, h),
+                            "{method:?} r{radius} {w}x{h}"
+                        );
                     }
                 }
             }
