@@ -162,7 +162,11 @@ fn timing_2000x2000() {
             let out = fiji_local(method, &p, &img, w, h);
             let dt = t.elapsed();
             assert_eq!(out.len(), w * h);
-            println!("r{radius:<3} {:<10} {:>8.3} s", method.name(), dt.as_secs_f64());
+            println!(
+                "r{radius:<3} {:<10} {:>8.3} s",
+                method.name(),
+                dt.as_secs_f64()
+            );
         }
     }
 }

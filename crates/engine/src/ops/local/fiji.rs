@@ -400,10 +400,16 @@ fn clampi(v: isize, n: usize) -> usize {
 
 /// Copies `row[clamp(x)]` for `x` in `start .. start + seg.len()` (nearest-edge padding).
 fn padded_segment(row: &[u8], start: isize, seg: &mut [u8]) {
-    let n = row.len();
-    for (j, s) in seg.iter_mut().enumerate() {
-        *s = row[clampi(start + j as isize, n)];
+    let (n, len) = (row.len() as isize, seg.len() as isize);
+    // seg[j] is left padding for j < left, a copy for left <= j < right, right padding after.
+    let left = (-start).clamp(0, len) as usize;
+    let right = (n - start).clamp(0, len) as usize;
+    seg[..left].fill(row[0]);
+    if right > left {
+        let a = (start + left as isize) as usize;
+        seg[left..right].copy_from_slice(&row[a..a + (right - left)]);
     }
+    seg[right.max(left)..].fill(row[row.len() - 1]);
 }
 
 /// Min and max over the circular kernel (edge padding) for each pixel of the tile; `decide(p,
@@ -444,22 +450,27 @@ fn minmax_tile(
             }
             // van Herk / Gil-Werman: prefix extremes within blocks of `win` from the left,
             // suffix extremes from the right; a window is one suffix and one prefix.
-            for j in 0..len {
-                if j % win == 0 {
-                    gmax[j] = seg[j];
-                    gmin[j] = seg[j];
-                } else {
-                    gmax[j] = gmax[j - 1].max(seg[j]);
-                    gmin[j] = gmin[j - 1].min(seg[j]);
+            let blocks = seg[..len]
+                .chunks(win)
+                .zip(gmax[..len].chunks_mut(win))
+                .zip(gmin[..len].chunks_mut(win))
+                .zip(hmax[..len].chunks_mut(win))
+                .zip(hmin[..len].chunks_mut(win));
+            for ((((s, gx), gn), hx), hn) in blocks {
+                let (mut a, mut b) = (s[0], s[0]);
+                for q in 0..s.len() {
+                    a = a.max(s[q]);
+                    b = b.min(s[q]);
+                    gx[q] = a;
+                    gn[q] = b;
                 }
-            }
-            for j in (0..len).rev() {
-                if j == len - 1 || (j + 1) % win == 0 {
-                    hmax[j] = seg[j];
-                    hmin[j] = seg[j];
-                } else {
-                    hmax[j] = hmax[j + 1].max(seg[j]);
-                    hmin[j] = hmin[j + 1].min(seg[j]);
+                let last = s.len() - 1;
+                let (mut a, mut b) = (s[last], s[last]);
+                for q in (0..s.len()).rev() {
+                    a = a.max(s[q]);
+                    b = b.min(s[q]);
+                    hx[q] = a;
+                    hn[q] = b;
                 }
             }
             for t in 0..w {
@@ -536,6 +547,7 @@ fn sums_tile(
 struct Hist {
     count: [u32; 256],
     occupied: [u64; 4],
+    total: u64,
 }
 
 impl Hist {
@@ -543,12 +555,14 @@ impl Hist {
         Hist {
             count: [0; 256],
             occupied: [0; 4],
+            total: 0,
         }
     }
 
     fn clear(&mut self) {
         self.count = [0; 256];
         self.occupied = [0; 4];
+        self.total = 0;
     }
 
     #[inline(always)]
@@ -558,12 +572,14 @@ impl Hist {
             self.occupied[(v >> 6) as usize] |= 1 << (v & 63);
         }
         *c += 1;
+        self.total += 1;
     }
 
     #[inline(always)]
     fn remove(&mut self, v: u8) {
         let c = &mut self.count[v as usize];
         *c -= 1;
+        self.total -= 1;
         if *c == 0 {
             self.occupied[(v >> 6) as usize] &= !(1 << (v & 63));
         }
@@ -647,9 +663,8 @@ fn median_tile(
 /// Bins with no pixels leave the cumulative sums unchanged, so they repeat the previous bin's
 /// BCV and, with the strict `<`, never change the level: only occupied bins are visited.
 fn otsu_level(h: &Hist) -> i32 {
-    let mut num_pixels: i64 = 0;
-    h.for_each(|_, c| num_pixels += c as i64);
-    let term = 1.0 / num_pixels as f64;
+    // Java's int num_pixels: a 2r x 2r mask (r <= MAX_RADIUS) holds far fewer than 2^31.
+    let term = 1.0 / h.total as f64;
     let mut total_mean = 0.0f64;
     h.for_each(|v, c| {
         if v > 0 {
