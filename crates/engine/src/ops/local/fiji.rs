@@ -69,6 +69,7 @@ use std::mem::MaybeUninit;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ops::as_uninit;
 use crate::tile::{GrayView, Rect};
 
 /// The largest radius the engine accepts (callers validate; [`fiji_local`] handles any radius
@@ -221,21 +222,16 @@ pub fn fiji_local(
     }
     let src = GrayView::new(gray, width, height);
     let prep = prepare(method, &src);
-    let mut out = vec![MaybeUninit::<u8>::uninit(); width * height];
-    {
-        let mut rows: Vec<&mut [MaybeUninit<u8>]> = out.chunks_mut(width).collect();
-        let rect = Rect {
-            x: 0,
-            y: 0,
-            w: width,
-            h: height,
-        };
-        fiji_tile(method, p, &prep, &src, rect, &mut rows);
-    }
-    // Every pixel was written by the tile kernel.
-    out.into_iter()
-        .map(|v| unsafe { v.assume_init() })
-        .collect()
+    let mut out = vec![0u8; width * height];
+    let mut rows: Vec<&mut [MaybeUninit<u8>]> = out.chunks_mut(width).map(as_uninit).collect();
+    let rect = Rect {
+        x: 0,
+        y: 0,
+        w: width,
+        h: height,
+    };
+    fiji_tile(method, p, &prep, &src, rect, &mut rows);
+    out
 }
 
 /// ImageJ's `kRadius` for an integer radius (`makeLineRadii`).
@@ -1058,6 +1054,23 @@ mod tests {
     }
 
     #[test]
+    fn larger_images_and_radii_match_the_naive_reference() {
+        let mut rng = Rng(0x0bad_f00d_1234_5678);
+        for round in 0..3 {
+            let (w, h) = (50 + rng.below(30), 30 + rng.below(30));
+            let img = random_image(&mut rng, w, h);
+            for method in FijiLocal::ALL {
+                for radius in [12, 25] {
+                    let p = params(&mut rng, radius);
+                    let got = fiji_local(method, &p, &img, w, h);
+                    let want = naive(method, &p, &img, w, h);
+                    assert_eq!(got, want, "{method:?} {p:?} {w}x{h} round {round}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn tiling_does_not_change_the_result() {
         let mut rng = Rng(0xdead_beef_cafe_f00d);
         for round in 0..12 {
@@ -1080,14 +1093,14 @@ mod tests {
                             w: tw.min(w - tx),
                             h: th.min(h - ty),
                         };
-                        let mut buf = vec![MaybeUninit::<u8>::uninit(); rect.w * rect.h];
+                        // 7 is neither 0 nor 255: a pixel left unwritten would show.
+                        let mut buf = vec![7u8; rect.w * rect.h];
                         let mut rows: Vec<&mut [MaybeUninit<u8>]> =
-                            buf.chunks_mut(rect.w).collect();
+                            buf.chunks_mut(rect.w).map(as_uninit).collect();
                         fiji_tile(method, &p, &prep, &src, rect, &mut rows);
                         for (i, row) in buf.chunks(rect.w).enumerate() {
-                            for (j, v) in row.iter().enumerate() {
-                                tiled[(rect.y + i) * w + rect.x + j] = unsafe { v.assume_init() };
-                            }
+                            let at = (rect.y + i) * w + rect.x;
+                            tiled[at..at + rect.w].copy_from_slice(row);
                         }
                     }
                 }
