@@ -23,7 +23,7 @@
 //! | method | rule |
 //! | --- | --- |
 //! | Bernsen | `contrast = max − min`, `mid = (min + max) / 2`; contrast `< p1` (default 15): `mid >= 128`, else `p >= mid` |
-//! | Contrast | `|max − p| <= |p − min|` and `p != 0` |
+//! | Contrast | `abs(max − p) <= abs(p − min)` and `p != 0` |
 //! | Mean | `p > (int)(mean − C)` in `f32`, `C = (int)p1` |
 //! | Median | `p > median − C`, `C = (int)p1` |
 //! | MidGrey | `p > (max + min) / 2 − C`, `C = (int)p1` |
