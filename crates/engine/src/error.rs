@@ -62,6 +62,15 @@ pub enum EngineError {
         #[source]
         source: std::io::Error,
     },
+    /// A global method gives no level on this image (it does not converge, or its oracle
+    /// gives none): a failure of this image, not a usage error.
+    #[error("{method} finds no level on this image: {reason}")]
+    NoLevel {
+        /// The op, as named on the command line.
+        method: String,
+        /// Why, as the method says.
+        reason: String,
+    },
     /// A bug: a tile's computation panicked, or an invariant of the engine did not hold. It
     /// is reported as an error, never propagated as a panic.
     #[error("internal error while processing: {0}")]

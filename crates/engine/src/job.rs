@@ -23,8 +23,11 @@ use serde::Serialize;
 use super::control::Control;
 use super::error::EngineError;
 use super::ops::adaptive::Adaptive;
+use super::ops::auto;
 use super::ops::gray::rgb_row_to_gray_uninit;
 use super::ops::level::Histogram;
+use super::ops::local::LocalRunner;
+use super::ops::local::niblack::WolfStats;
 use super::ops::threshold::Thresholder;
 use super::ops::{Op, ThresholdType};
 use super::pool::WorkerPool;
@@ -57,8 +60,10 @@ impl Default for JobConfig {
 pub enum Stage {
     /// RGB(A) to gray.
     Gray,
-    /// Per-tile histograms, summed (Otsu and triangle).
+    /// Per-tile histograms, summed (the global methods).
     Histogram,
+    /// Per-tile whole-image statistics, merged (Wolf's minimum and largest deviation).
+    Stats,
     /// The operation itself.
     Op,
 }
@@ -194,8 +199,10 @@ fn run_impl(
         )));
     }
     let needs_gray_stage = !matches!(src.pixels, Pixels::Gray(_)) || matches!(op, Op::Gray);
+    let local_stats = matches!(op, Op::Local { method, .. } if method.needs_stats());
     let stages = needs_gray_stage as usize
-        + matches!(op, Op::Otsu { .. } | Op::Triangle { .. }) as usize
+        + matches!(op, Op::Otsu { .. } | Op::Triangle { .. } | Op::Auto { .. }) as usize
+        + local_stats as usize
         + !matches!(op, Op::Gray) as usize;
     ctl.add_tiles(stages * n_tiles);
     let mut run = Runner {
@@ -245,6 +252,39 @@ fn run_impl(
         } => {
             let a = Adaptive::new(method, kind, block_size, c, max_value);
             let out = run.plane(Stage::Op, |rect, rows| a.run_tile(&gray, rect, rows))?;
+            (out, None)
+        }
+        Op::Auto {
+            method,
+            like,
+            kind,
+            max_value,
+        } => {
+            let hist = run.histogram_stage(&gray)?;
+            let level = auto::level(method, &hist.0, like).map_err(|e| EngineError::NoLevel {
+                method: op.kind().to_string(),
+                reason: e.to_string(),
+            })?;
+            let level = level.min(255) as u8;
+            let out = run.threshold_stage(&gray, kind, level as f64, max_value)?;
+            (out, Some(level))
+        }
+        Op::Local {
+            method,
+            kind,
+            max_value,
+        } => {
+            let mut l = LocalRunner::new(method, kind, max_value, &gray);
+            if local_stats {
+                let stats = run.reduce_stage(
+                    Stage::Stats,
+                    |rect| l.tile_stats(&gray, rect),
+                    WolfStats::EMPTY,
+                    WolfStats::merge,
+                )?;
+                l = l.with_stats(stats);
+            }
+            let out = run.plane(Stage::Op, |rect, rows| l.run_tile(&gray, rect, rows))?;
             (out, None)
         }
     };
@@ -377,36 +417,54 @@ impl Runner<'_> {
     }
 
     fn histogram_stage(&self, gray: &GrayView<'_>) -> Result<Histogram, EngineError> {
-        let rects = tiles(self.width, self.height, self.shape);
-        let one = |(index, &rect): (usize, &Rect)| {
-            self.guarded(Stage::Histogram, index, rect, || {
+        self.reduce_stage(
+            Stage::Histogram,
+            |rect| {
                 let mut h = Histogram::default();
                 h.add_rows(
                     (rect.y..rect.y + rect.h).map(|y| &gray.row(y)[rect.x..rect.x + rect.w]),
                 );
                 h
-            })
-        };
-        let merge = |mut a: Histogram, b: Histogram| {
-            a.merge(&b);
-            a
-        };
-        let hist = match self.pool {
+            },
+            Histogram::default(),
+            |mut a, b| {
+                a.merge(&b);
+                a
+            },
+        )
+    }
+
+    /// Runs `one` on every tile in parallel and merges the results.
+    fn reduce_stage<T, F, M>(
+        &self,
+        stage: Stage,
+        one: F,
+        empty: T,
+        merge: M,
+    ) -> Result<T, EngineError>
+    where
+        T: Send + Sync + Clone,
+        F: Fn(Rect) -> T + Sync,
+        M: Fn(T, T) -> T + Sync,
+    {
+        let rects = tiles(self.width, self.height, self.shape);
+        let one = |(index, &rect): (usize, &Rect)| self.guarded(stage, index, rect, || one(rect));
+        let out = match self.pool {
             Some(pool) => pool.install(|| {
                 rects
                     .par_iter()
                     .enumerate()
                     .map(one)
-                    .try_reduce(Histogram::default, |a, b| Ok(merge(a, b)))
+                    .try_reduce(|| empty.clone(), |a, b| Ok(merge(a, b)))
             })?,
             None => rects
                 .iter()
                 .enumerate()
                 .map(one)
-                .try_fold(Histogram::default(), |a, b| b.map(|b| merge(a, b)))?,
+                .try_fold(empty.clone(), |a, b| b.map(|b| merge(a, b)))?,
         };
         self.check_cancel()?;
-        Ok(hist)
+        Ok(out)
     }
 }
 

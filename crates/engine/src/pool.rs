@@ -98,21 +98,43 @@ impl PoolCache {
         }
     }
 
-    /// The pool for `workers`, marked as the most recently used. A new pool is built with
-    /// the lock held, so two callers asking for the same count get the same pool.
+    /// The pool for `workers`, marked as the most recently used. Two callers asking for the
+    /// same count get the same pool.
+    ///
+    /// A new pool is built with the lock released: building waits for the new threads, and a
+    /// caller on a rayon worker thread runs other jobs of its own pool while it waits — one of
+    /// which may ask this cache for a pool (a test running jobs from a `par_iter` did, and
+    /// deadlocked on this lock). When two callers build the same count at once, the first to
+    /// come back is kept and the other's pool is dropped.
     pub(crate) fn get(&self, workers: usize) -> Result<Arc<WorkerPool>, EngineError> {
         check_workers(workers)?;
+        if let Some(pool) = self.take_cached(workers) {
+            return Ok(pool);
+        }
+        let built = Arc::new(WorkerPool::build(workers)?);
         let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
         let pool = match pools.iter().position(|p| p.workers == workers) {
             Some(i) => pools.remove(i),
-            None => Arc::new(WorkerPool::build(workers)?),
+            None => built,
         };
+        Ok(self.push(&mut pools, pool))
+    }
+
+    /// The cached pool for `workers`, marked as the most recently used.
+    fn take_cached(&self, workers: usize) -> Option<Arc<WorkerPool>> {
+        let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
+        let i = pools.iter().position(|p| p.workers == workers)?;
+        let pool = pools.remove(i);
+        Some(self.push(&mut pools, pool))
+    }
+
+    fn push(&self, pools: &mut Vec<Arc<WorkerPool>>, pool: Arc<WorkerPool>) -> Arc<WorkerPool> {
         pools.push(Arc::clone(&pool));
         if pools.len() > self.capacity {
             // Only the cache's reference goes: a user still holding it keeps the pool.
             pools.remove(0);
         }
-        Ok(pool)
+        pool
     }
 
     /// The worker counts cached, least recently used first.
@@ -193,5 +215,27 @@ mod tests {
         let a = WorkerPool::shared(2).unwrap();
         let b = WorkerPool::shared(2).unwrap();
         assert!(Arc::ptr_eq(&a, &b));
+    }
+
+    /// Jobs started from the tasks of another rayon pool, each asking the cache for pools it
+    /// has not built yet: building waits for the new threads, during which a rayon worker runs
+    /// other tasks that ask the cache again. This deadlocked while the cache held its lock
+    /// across the build.
+    #[test]
+    fn pools_asked_for_from_inside_another_pool_do_not_deadlock() {
+        use rayon::prelude::*;
+        let cache = PoolCache::new(3);
+        let outer = WorkerPool::build(3).unwrap();
+        let counts: Vec<usize> = outer.install(|| {
+            (0..48usize)
+                .into_par_iter()
+                .map(|i| {
+                    let pool = cache.get(1 + i % 6).unwrap();
+                    pool.install(|| (0..4).into_par_iter().map(|_| 1usize).sum::<usize>())
+                })
+                .collect()
+        });
+        assert_eq!(counts, vec![4; 48]);
+        assert!(cache.cached().len() <= 3);
     }
 }

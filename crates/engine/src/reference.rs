@@ -132,6 +132,47 @@ pub fn run(src: &SourceImage, op: &Op) -> (Vec<u8>, Option<u8>) {
                 .collect();
             (out, None)
         }
+        Op::Auto {
+            method,
+            like,
+            kind,
+            max_value,
+        } => {
+            let hist = Histogram::from_pixels(&g);
+            let Ok(level) = super::ops::auto::level(method, &hist.0, like) else {
+                return (Vec::new(), None);
+            };
+            let level = level.min(255) as u8;
+            let m = saturate_round_u8(max_value);
+            let out = g
+                .iter()
+                .map(|&v| threshold_value(v, kind, level as f64, m))
+                .collect();
+            (out, Some(level))
+        }
+        Op::Local {
+            method,
+            kind,
+            max_value,
+        } => {
+            // The local kernels run once over the whole image, as one tile: the tests compare
+            // tilings and worker counts against this; the window sums have their own naive
+            // test (`ops::local::window`) and the formulas are checked against the oracles.
+            let view = crate::tile::GrayView::new(&g, w, h);
+            let whole = crate::tile::Rect { x: 0, y: 0, w, h };
+            let mut l = super::ops::local::LocalRunner::new(method, kind, max_value, &view);
+            if method.needs_stats() {
+                let stats = l.tile_stats(&view, whole);
+                l = l.with_stats(stats);
+            }
+            let mut out = vec![0u8; w * h];
+            let mut rows: Vec<&mut [u8]> = out.chunks_mut(w.max(1)).collect();
+            let mut rows: Vec<&mut [std::mem::MaybeUninit<u8>]> =
+                rows.iter_mut().map(|r| super::ops::as_uninit(r)).collect();
+            l.run_tile(&view, whole, &mut rows);
+            drop(rows);
+            (out, None)
+        }
     }
 }
 

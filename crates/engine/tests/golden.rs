@@ -44,6 +44,7 @@ impl Case {
             max_value: self.max_value.unwrap_or(d.max_value),
             block_size: self.block_size.unwrap_or(d.block_size),
             c: self.c.unwrap_or(d.c),
+            ..d
         }
     }
 }

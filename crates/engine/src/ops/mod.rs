@@ -29,7 +29,9 @@ pub mod local;
 mod names;
 pub mod threshold;
 
-pub use names::{AdaptiveMethod, OpKind, ParseNameError, ThresholdType};
+pub use names::{AdaptiveMethod, Anchor, OpGroup, OpKind, ParseNameError, ThresholdType};
+
+use local::{FijiLocal, Local, NiblackMethod, SkimageLocal};
 
 use serde::{Deserialize, Serialize};
 use std::mem::MaybeUninit;
@@ -54,6 +56,42 @@ pub struct OpSettings {
     pub block_size: u32,
     /// The constant the adaptive ops subtract from the local mean.
     pub c: f64,
+    /// Whose semantics (`--like`); `None`: the op's default ([`OpKind::anchors`]).
+    pub like: Option<Anchor>,
+    /// The local methods' parameters; `None` fields take the method's default.
+    pub local: LocalSettings,
+}
+
+/// The parameters of the local methods, as the CLI parses them and the window edits them.
+/// A field left `None` takes the chosen method's default (`tessera methods` lists them).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LocalSettings {
+    /// `k`, the weight of the local deviation (Niblack, Sauvola, Wolf, NICK, Phansalkar).
+    pub k: Option<f64>,
+    /// `r`, Sauvola's and Phansalkar's dynamic range of the deviation.
+    pub r: Option<f64>,
+    /// Bradley's `t`: percent below the local mean, 0..=100 (default 15).
+    pub t: Option<f64>,
+    /// Fiji's radius (default 15, Fiji's).
+    pub radius: u32,
+    /// Fiji's `C` (Mean, Median, MidGrey, Niblack; Fiji's default 0).
+    pub c: Option<f64>,
+    /// Bernsen's contrast threshold (Fiji's default 15).
+    pub contrast: Option<f64>,
+}
+
+impl Default for LocalSettings {
+    fn default() -> Self {
+        LocalSettings {
+            k: None,
+            r: None,
+            t: None,
+            radius: 15,
+            c: None,
+            contrast: None,
+        }
+    }
 }
 
 impl Default for OpSettings {
@@ -65,6 +103,8 @@ impl Default for OpSettings {
             max_value: 255.0,
             block_size: 11,
             c: 2.0,
+            like: None,
+            local: LocalSettings::default(),
         }
     }
 }
@@ -84,11 +124,13 @@ impl OpSettings {
     pub fn to_op(&self) -> Result<Op, EngineError> {
         let (kind, max_value) = (self.kind, self.max_value);
         finite("max-value", max_value)?;
+        let like = self.anchor()?;
+        let l = &self.local;
         match self.op {
             OpKind::Gray => Ok(Op::gray()),
             OpKind::Threshold => Op::threshold(kind, self.thresh, max_value),
-            OpKind::Otsu => Op::otsu(kind, max_value),
-            OpKind::Triangle => Op::triangle(kind, max_value),
+            OpKind::Otsu if like == Anchor::OpenCv => Op::otsu(kind, max_value),
+            OpKind::Triangle if like == Anchor::OpenCv => Op::triangle(kind, max_value),
             OpKind::AdaptiveMean => Op::adaptive(
                 AdaptiveMethod::Mean,
                 kind,
@@ -103,6 +145,120 @@ impl OpSettings {
                 self.block_size,
                 self.c,
             ),
+            op if op.group() == OpGroup::Global
+                || matches!(op, OpKind::Otsu | OpKind::Triangle) =>
+            {
+                let method = op
+                    .auto_method()
+                    .ok_or_else(|| EngineError::Internal(format!("{op} has no global method")))?;
+                let like = if like == Anchor::Fiji {
+                    auto::Like::Fiji
+                } else {
+                    auto::Like::ImageJ
+                };
+                Op::auto(method, like, kind, max_value)
+            }
+            OpKind::Niblack | OpKind::Sauvola | OpKind::Wolf | OpKind::Nick
+                if like == Anchor::OpenCv =>
+            {
+                let method = match self.op {
+                    OpKind::Niblack => NiblackMethod::Niblack,
+                    OpKind::Sauvola => NiblackMethod::Sauvola,
+                    OpKind::Wolf => NiblackMethod::Wolf,
+                    _ => NiblackMethod::Nick,
+                };
+                let k = l.k.unwrap_or(match method {
+                    NiblackMethod::Niblack | NiblackMethod::Nick => -0.2,
+                    NiblackMethod::Sauvola => 0.2,
+                    NiblackMethod::Wolf => 0.5,
+                });
+                let method = Local::OpenCv {
+                    method,
+                    block_size: self.block_size,
+                    k,
+                    r: l.r.unwrap_or(128.0),
+                };
+                Op::local(method, kind, max_value)
+            }
+            OpKind::Niblack | OpKind::Sauvola if like == Anchor::Skimage => {
+                let method = if self.op == OpKind::Niblack {
+                    SkimageLocal::Niblack
+                } else {
+                    SkimageLocal::Sauvola
+                };
+                let method = Local::Skimage {
+                    method,
+                    window: self.block_size,
+                    k: l.k.unwrap_or(0.2),
+                    r: l.r.unwrap_or(127.5),
+                };
+                Op::local(method, kind, max_value)
+            }
+            OpKind::Bradley => Op::local(
+                Local::Bradley {
+                    block_size: self.block_size,
+                    t: l.t.unwrap_or(15.0),
+                },
+                kind,
+                max_value,
+            ),
+            op => {
+                let method = match op {
+                    OpKind::Niblack => FijiLocal::Niblack,
+                    OpKind::Sauvola => FijiLocal::Sauvola,
+                    OpKind::Bernsen => FijiLocal::Bernsen,
+                    OpKind::Contrast => FijiLocal::Contrast,
+                    OpKind::LocalMean => FijiLocal::Mean,
+                    OpKind::Median => FijiLocal::Median,
+                    OpKind::MidGrey => FijiLocal::MidGrey,
+                    OpKind::LocalOtsu => FijiLocal::Otsu,
+                    OpKind::Phansalkar => FijiLocal::Phansalkar,
+                    op => {
+                        return Err(EngineError::Internal(format!(
+                            "{op} like {like} has no implementation"
+                        )));
+                    }
+                };
+                // Fiji's parameters 1 and 2, named; 0 is Fiji's "default".
+                let z = |v: Option<f64>| v.unwrap_or(0.0);
+                let (p1, p2) = match method {
+                    FijiLocal::Bernsen => (z(l.contrast), 0.0),
+                    FijiLocal::Mean | FijiLocal::Median | FijiLocal::MidGrey => (z(l.c), 0.0),
+                    FijiLocal::Niblack => (z(l.k), z(l.c)),
+                    FijiLocal::Sauvola | FijiLocal::Phansalkar => (z(l.k), z(l.r)),
+                    FijiLocal::Contrast | FijiLocal::Otsu => (0.0, 0.0),
+                };
+                let m = Local::Fiji {
+                    method,
+                    radius: l.radius,
+                    p1,
+                    p2,
+                };
+                Op::local(m, kind, max_value)
+            }
+        }
+    }
+
+    /// The implementation the settings resolve to: `like`, or the op's default; a usage error
+    /// when the op has no such implementation.
+    pub fn anchor(&self) -> Result<Anchor, EngineError> {
+        let anchors = self.op.anchors();
+        match self.like {
+            None => Ok(anchors.first().copied().unwrap_or(Anchor::OpenCv)),
+            Some(a) if anchors.contains(&a) => Ok(a),
+            Some(a) if anchors.is_empty() => Err(EngineError::InvalidParam(format!(
+                "{} has one definition; --like {a} does not apply",
+                self.op
+            ))),
+            Some(a) => Err(EngineError::InvalidParam(format!(
+                "{} is not defined like {a}: use --like {}",
+                self.op,
+                anchors
+                    .iter()
+                    .map(|a| a.name())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ))),
         }
     }
 }
@@ -122,6 +278,17 @@ impl OpSettings {
         finite("max-value", self.max_value)?;
         finite("c", self.c)?;
         validate_block_size(self.block_size)?;
+        for (name, v) in [
+            ("k", self.local.k),
+            ("r", self.local.r),
+            ("t", self.local.t),
+            ("c", self.local.c),
+            ("contrast", self.local.contrast),
+        ] {
+            if let Some(v) = v {
+                finite(name, v)?;
+            }
+        }
         self.to_op()
     }
 }
@@ -207,6 +374,30 @@ pub enum Op {
         /// `maxval` (finite).
         max_value: f64,
     },
+    /// A threshold at an ImageJ/Fiji global method's level:
+    /// `threshold(gray, level, maxval, type)` with the level of
+    /// [`auto::level`](auto::level) on the gray image's histogram.
+    #[non_exhaustive]
+    Auto {
+        /// The method.
+        method: auto::AutoMethod,
+        /// ImageJ's or Fiji's semantics.
+        like: auto::Like,
+        /// The threshold type.
+        kind: ThresholdType,
+        /// `maxval` (finite).
+        max_value: f64,
+    },
+    /// A local method ([`local`]).
+    #[non_exhaustive]
+    Local {
+        /// The method and its parameters.
+        method: Local,
+        /// The threshold type (binary or binary-inv, all five for OpenCV's).
+        kind: ThresholdType,
+        /// The value of pixels that pass (finite).
+        max_value: f64,
+    },
 }
 
 impl Op {
@@ -274,6 +465,135 @@ impl Op {
         })
     }
 
+    /// A threshold at the level of an ImageJ/Fiji global method.
+    ///
+    /// ```
+    /// use tessera_engine::ops::{Op, ThresholdType, auto::{AutoMethod, Like}};
+    /// let op = Op::auto(AutoMethod::Huang, Like::ImageJ, ThresholdType::Binary, 255.0)?;
+    /// assert_eq!(op.describe(), "huang like imagej binary max 255");
+    /// # Ok::<(), tessera_engine::EngineError>(())
+    /// ```
+    pub fn auto(
+        method: auto::AutoMethod,
+        like: auto::Like,
+        kind: ThresholdType,
+        max_value: f64,
+    ) -> Result<Op, EngineError> {
+        let max_value = finite("max-value", max_value)?;
+        if method == auto::AutoMethod::Huang2 && like == auto::Like::ImageJ {
+            return Err(EngineError::InvalidParam(
+                "huang2 is Fiji's: use --like fiji".into(),
+            ));
+        }
+        Ok(Op::Auto {
+            method,
+            like,
+            kind,
+            max_value,
+        })
+    }
+
+    /// A local method. Window sizes must be odd in 3..=[`MAX_BLOCK_SIZE`], the numbers finite,
+    /// Sauvola's `r` non-zero, Bradley's `t` in 0..=100; the type binary or binary-inv (all
+    /// five for OpenCV's methods, as `niBlackThreshold` takes them).
+    ///
+    /// ```
+    /// use tessera_engine::ops::{Op, ThresholdType, local::{Local, NiblackMethod}};
+    /// let m = Local::OpenCv { method: NiblackMethod::Sauvola, block_size: 25, k: 0.2, r: 128.0 };
+    /// let op = Op::local(m, ThresholdType::Binary, 255.0)?;
+    /// assert_eq!(op.halo(), 12);
+    /// assert_eq!(op.describe(), "sauvola like opencv block 25 k 0.2 r 128 binary max 255");
+    /// # Ok::<(), tessera_engine::EngineError>(())
+    /// ```
+    pub fn local(method: Local, kind: ThresholdType, max_value: f64) -> Result<Op, EngineError> {
+        let max_value = finite("max-value", max_value)?;
+        let binary_only = !matches!(method, Local::OpenCv { .. });
+        if binary_only && !matches!(kind, ThresholdType::Binary | ThresholdType::BinaryInv) {
+            return Err(EngineError::InvalidParam(format!(
+                "{} supports only the types binary and binary-inv, not {kind}",
+                Op::local_kind(&method)
+            )));
+        }
+        match method {
+            Local::OpenCv {
+                method: m,
+                block_size,
+                k,
+                r,
+            } => {
+                validate_block_size(block_size)?;
+                finite("k", k)?;
+                finite("r", r)?;
+                if m == NiblackMethod::Sauvola && r == 0.0 {
+                    return Err(EngineError::InvalidParam("r must not be 0".into()));
+                }
+            }
+            Local::Skimage {
+                method: m,
+                window,
+                k,
+                r,
+            } => {
+                validate_block_size(window)?;
+                finite("k", k)?;
+                finite("r", r)?;
+                if m == SkimageLocal::Sauvola && r == 0.0 {
+                    return Err(EngineError::InvalidParam("r must not be 0".into()));
+                }
+            }
+            Local::Fiji { radius, p1, p2, .. } => {
+                if radius == 0 || radius > local::fiji::MAX_RADIUS {
+                    return Err(EngineError::InvalidParam(format!(
+                        "radius must be between 1 and {}, got {radius}",
+                        local::fiji::MAX_RADIUS
+                    )));
+                }
+                finite("parameter 1", p1)?;
+                finite("parameter 2", p2)?;
+            }
+            Local::Bradley { block_size, t } => {
+                validate_block_size(block_size)?;
+                if !(0.0..=100.0).contains(&finite("t", t)?) {
+                    return Err(EngineError::InvalidParam(format!(
+                        "t is a percentage, 0 to 100, got {t}"
+                    )));
+                }
+            }
+        }
+        Ok(Op::Local {
+            method,
+            kind,
+            max_value,
+        })
+    }
+
+    fn local_kind(method: &Local) -> OpKind {
+        match method {
+            Local::OpenCv { method, .. } => match method {
+                NiblackMethod::Niblack => OpKind::Niblack,
+                NiblackMethod::Sauvola => OpKind::Sauvola,
+                NiblackMethod::Wolf => OpKind::Wolf,
+                NiblackMethod::Nick => OpKind::Nick,
+            },
+            Local::Skimage { method, .. } => match method {
+                SkimageLocal::Niblack => OpKind::Niblack,
+                SkimageLocal::Sauvola => OpKind::Sauvola,
+            },
+            Local::Bradley { .. } => OpKind::Bradley,
+            Local::Fiji { method, .. } => match method {
+                FijiLocal::Bernsen => OpKind::Bernsen,
+                FijiLocal::Contrast => OpKind::Contrast,
+                FijiLocal::Mean => OpKind::LocalMean,
+                FijiLocal::Median => OpKind::Median,
+                FijiLocal::MidGrey => OpKind::MidGrey,
+                FijiLocal::Niblack => OpKind::Niblack,
+                FijiLocal::Otsu => OpKind::LocalOtsu,
+                FijiLocal::Phansalkar => OpKind::Phansalkar,
+                FijiLocal::Sauvola => OpKind::Sauvola,
+            },
+        }
+    }
+
     /// The threshold type; `None` for [`Op::Gray`].
     pub fn threshold_type(&self) -> Option<ThresholdType> {
         match *self {
@@ -281,7 +601,9 @@ impl Op {
             Op::Threshold { kind, .. }
             | Op::Otsu { kind, .. }
             | Op::Triangle { kind, .. }
-            | Op::Adaptive { kind, .. } => Some(kind),
+            | Op::Adaptive { kind, .. }
+            | Op::Auto { kind, .. }
+            | Op::Local { kind, .. } => Some(kind),
         }
     }
 
@@ -292,7 +614,9 @@ impl Op {
             Op::Threshold { max_value, .. }
             | Op::Otsu { max_value, .. }
             | Op::Triangle { max_value, .. }
-            | Op::Adaptive { max_value, .. } => Some(max_value),
+            | Op::Adaptive { max_value, .. }
+            | Op::Auto { max_value, .. }
+            | Op::Local { max_value, .. } => Some(max_value),
         }
     }
 
@@ -343,6 +667,8 @@ impl Op {
                 method: AdaptiveMethod::Gaussian,
                 ..
             } => OpKind::AdaptiveGaussian,
+            Op::Auto { method, .. } => auto_kind(*method),
+            Op::Local { method, .. } => Op::local_kind(method),
         }
     }
 
@@ -350,6 +676,7 @@ impl Op {
     pub fn halo(&self) -> usize {
         match self {
             Op::Adaptive { block_size, .. } => (*block_size as usize) / 2,
+            Op::Local { method, .. } => method.halo(),
             _ => 0,
         }
     }
@@ -375,8 +702,37 @@ impl Op {
                 "{} {kind} block {block_size} c {c} max {max_value}",
                 self.kind()
             ),
+            Op::Auto {
+                like,
+                kind,
+                max_value,
+                ..
+            } => {
+                let like = match like {
+                    auto::Like::ImageJ => "imagej",
+                    auto::Like::Fiji => "fiji",
+                };
+                format!("{} like {like} {kind} max {max_value}", self.kind())
+            }
+            Op::Local {
+                method,
+                kind,
+                max_value,
+            } => format!(
+                "{} {} {kind} max {max_value}",
+                self.kind(),
+                method.describe_params()
+            ),
         }
     }
+}
+
+/// The op kind of an ImageJ/Fiji global method.
+fn auto_kind(m: auto::AutoMethod) -> OpKind {
+    OpKind::ALL
+        .into_iter()
+        .find(|k| k.auto_method() == Some(m))
+        .unwrap_or(OpKind::Otsu)
 }
 
 /// Views initialised bytes as the write-only output type of the kernels (which take
@@ -501,6 +857,7 @@ mod tests {
                     op.c().unwrap(),
                 )
                 .unwrap(),
+                _ => unreachable!("only OpenCV's ops are listed"),
             };
             assert_eq!(op, again);
         }
@@ -517,6 +874,54 @@ mod tests {
                 .is_usage()
         );
         assert_eq!(Op::gray().threshold_type(), None);
+    }
+
+    #[test]
+    fn every_op_and_implementation_resolves_and_others_are_refused() {
+        for op in OpKind::ALL {
+            for like in Anchor::ALL {
+                let s = OpSettings {
+                    op,
+                    like: Some(like),
+                    kind: ThresholdType::Binary,
+                    ..OpSettings::default()
+                };
+                match s.to_op() {
+                    Ok(o) => {
+                        assert!(op.anchors().contains(&like), "{op} like {like}");
+                        assert_eq!(o.kind(), op, "{op} like {like}: {}", o.describe());
+                    }
+                    Err(e) => {
+                        assert!(e.is_usage(), "{op} like {like}: {e}");
+                        assert!(!op.anchors().contains(&like), "{op} like {like}: {e}");
+                    }
+                }
+            }
+            let s = OpSettings {
+                op,
+                kind: ThresholdType::Binary,
+                ..OpSettings::default()
+            };
+            assert_eq!(s.to_op().unwrap().kind(), op);
+        }
+        let s = OpSettings {
+            op: OpKind::Huang,
+            like: Some(Anchor::OpenCv),
+            ..OpSettings::default()
+        };
+        assert_eq!(
+            s.to_op().unwrap_err().to_string(),
+            "huang is not defined like opencv: use --like imagej or fiji"
+        );
+        let s = OpSettings {
+            op: OpKind::Bradley,
+            like: Some(Anchor::Fiji),
+            ..OpSettings::default()
+        };
+        assert_eq!(
+            s.to_op().unwrap_err().to_string(),
+            "bradley has one definition; --like fiji does not apply"
+        );
     }
 
     #[test]

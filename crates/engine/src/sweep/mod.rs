@@ -167,6 +167,7 @@ fn stage_name(s: Stage) -> &'static str {
     match s {
         Stage::Gray => "gray",
         Stage::Histogram => "histogram",
+        Stage::Stats => "stats",
         Stage::Op => "op",
     }
 }

@@ -1,0 +1,280 @@
+//! The mean-and-deviation family: OpenCV contrib's `niBlackThreshold` (Niblack, Sauvola, Wolf,
+//! NICK), scikit-image's `threshold_niblack` and `threshold_sauvola`, and Bradley–Roth's
+//! integral-image mean.
+//!
+//! All three read exact integer window sums ([`super::window`]); they differ in border,
+//! arithmetic and comparison, each as its oracle computes it:
+//!
+//! * **OpenCV** (`niblack_thresholding.cpp`, 5.1): replicated border; `boxFilter` and
+//!   `sqrBoxFilter` to float32 (`m = f32(f32(S)·f32(1/n))`, likewise the mean of squares
+//!   `q`), `var = f32(q − f32(m·m))`, `s = sqrt(var)` (NaN when the float32 variance is
+//!   negative in a flat bright window), the threshold from those values, converted to 8 bits
+//!   (round half to even, saturate, **NaN → 255** as OpenCV 5.1 does), then
+//!   `v > T` for binary and the other four types as `cv::threshold` defines them.
+//! * **scikit-image** (0.26): numpy's `reflect` border; float64 `m = S/n`,
+//!   `s = sqrt(max(Q/n − m², 0))`; Niblack `T = m − k·s` (note the minus), Sauvola
+//!   `T = m·(1 + k·(s/r − 1))` with `r` = 127.5 by default; foreground `v > T`.
+//! * **Bradley–Roth** (2007, "Adaptive thresholding using the integral image"): the window is
+//!   clipped at the border and `count` is the number of pixels inside; a pixel is background
+//!   (0) when `v·count ≤ ⌊S·(100 − t)/100⌋`, else foreground, as the paper's code computes it.
+
+use std::mem::MaybeUninit;
+
+use serde::{Deserialize, Serialize};
+
+use super::window::{Border, clipped_len, for_each_row};
+use crate::ops::{ThresholdType, saturate_round_u8};
+use crate::tile::{GrayView, Rect};
+
+/// OpenCV contrib's `BINARIZATION_*` methods of `niBlackThreshold`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NiblackMethod {
+    /// `T = m + k·s`.
+    Niblack,
+    /// `T = m·(1 + k·(s/r − 1))`.
+    Sauvola,
+    /// `T = m − k·(m − M − s·(m − M)/S)`, `M` the image minimum, `S` the largest `s`.
+    Wolf,
+    /// `T = m + k·sqrt(var + q)` (OpenCV's NICK; Doxa's differs).
+    Nick,
+}
+
+/// The whole-image statistics Wolf needs: the image minimum and the largest local deviation.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub(crate) struct WolfStats {
+    pub src_min: f64,
+    /// `nanmax` of the float32 deviations; NaN when every one is NaN.
+    pub s_max: f64,
+}
+
+impl WolfStats {
+    pub(crate) fn merge(self, o: WolfStats) -> WolfStats {
+        WolfStats {
+            src_min: self.src_min.min(o.src_min),
+            s_max: if self.s_max.is_nan() {
+                o.s_max
+            } else if o.s_max.is_nan() {
+                self.s_max
+            } else {
+                self.s_max.max(o.s_max)
+            },
+        }
+    }
+
+    pub(crate) const EMPTY: WolfStats = WolfStats {
+        src_min: f64::INFINITY,
+        s_max: f64::NAN,
+    };
+}
+
+/// OpenCV's float32 window mean, mean of squares and deviation from exact sums.
+#[inline(always)]
+fn f32_stats(s: u64, q: u64, scale: f32) -> (f32, f32, f32) {
+    let m = s as f32 * scale;
+    let sq = q as f32 * scale;
+    let var = sq - m * m;
+    (m, sq, var.sqrt())
+}
+
+/// A ready-to-run `niBlackThreshold`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OpenCvNiblack {
+    pub method: NiblackMethod,
+    pub block_size: u32,
+    pub k: f64,
+    pub r: f64,
+    pub kind: ThresholdType,
+    pub max_value: f64,
+}
+
+impl OpenCvNiblack {
+    fn scale(&self) -> f32 {
+        let n = self.block_size as f64 * self.block_size as f64;
+        (1.0 / n) as f32
+    }
+
+    /// Wolf's statistics over the rows of `rect` (merged over the tiles by the job).
+    pub(crate) fn wolf_stats(&self, src: &GrayView<'_>, rect: Rect) -> WolfStats {
+        let scale = self.scale();
+        let mut st = WolfStats::EMPTY;
+        let r = self.block_size as usize / 2;
+        for_each_row(src, rect, r, Border::Replicate, true, |i, s, q| {
+            let row = &src.row(rect.y + i)[rect.x..rect.x + rect.w];
+            for ((&v, &s), &q) in row.iter().zip(s).zip(q) {
+                st.src_min = st.src_min.min(v as f64);
+                let (_, _, sd) = f32_stats(s, q, scale);
+                let sd = sd as f64;
+                if !sd.is_nan() && !(sd <= st.s_max) {
+                    st.s_max = sd;
+                }
+            }
+        });
+        st
+    }
+
+    pub(crate) fn run_tile(
+        &self,
+        src: &GrayView<'_>,
+        rect: Rect,
+        wolf: WolfStats,
+        out: &mut [&mut [MaybeUninit<u8>]],
+    ) {
+        let scale = self.scale();
+        let k = self.k as f32 as f64;
+        let r = self.r;
+        let imax = saturate_round_u8(self.max_value);
+        let method = self.method;
+        let kind = self.kind;
+        for_each_row(
+            src,
+            rect,
+            self.block_size as usize / 2,
+            Border::Replicate,
+            true,
+            |i, s, q| {
+                let row = &src.row(rect.y + i)[rect.x..rect.x + rect.w];
+                for (((o, &v), &s), &q) in out[i].iter_mut().zip(row).zip(s).zip(q) {
+                    let (m, sq, sd) = f32_stats(s, q, scale);
+                    let (m, sq, sd) = (m as f64, sq as f64, sd as f64);
+                    let t = match method {
+                        NiblackMethod::Niblack => m + k * sd,
+                        NiblackMethod::Sauvola => m * (1.0 + k * (sd / r - 1.0)),
+                        NiblackMethod::Wolf => {
+                            let mm = wolf.src_min;
+                            m - k * (m - mm - sd * (m - mm) / wolf.s_max)
+                        }
+                        NiblackMethod::Nick => m + k * ((sq - m * m) + sq).sqrt(),
+                    };
+                    let t8 = if t.is_nan() {
+                        255
+                    } else {
+                        saturate_round_u8(t)
+                    };
+                    let above = v > t8;
+                    o.write(match kind {
+                        ThresholdType::Binary => {
+                            if above {
+                                imax
+                            } else {
+                                0
+                            }
+                        }
+                        ThresholdType::BinaryInv => {
+                            if above {
+                                0
+                            } else {
+                                imax
+                            }
+                        }
+                        ThresholdType::Trunc => {
+                            if above {
+                                t8
+                            } else {
+                                v
+                            }
+                        }
+                        ThresholdType::ToZero => {
+                            if above {
+                                v
+                            } else {
+                                0
+                            }
+                        }
+                        ThresholdType::ToZeroInv => {
+                            if above {
+                                0
+                            } else {
+                                v
+                            }
+                        }
+                    });
+                }
+            },
+        );
+    }
+}
+
+/// scikit-image's two local methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SkimageLocal {
+    /// `threshold_niblack`: `T = m − k·s`.
+    Niblack,
+    /// `threshold_sauvola`: `T = m·(1 + k·(s/r − 1))`.
+    Sauvola,
+}
+
+/// A ready-to-run `threshold_niblack` / `threshold_sauvola`, then `image > T`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Skimage {
+    pub method: SkimageLocal,
+    pub window: u32,
+    pub k: f64,
+    /// Sauvola's `r` (127.5 is scikit-image's default for 8-bit images).
+    pub r: f64,
+    pub inverse: bool,
+    pub max_value: f64,
+}
+
+impl Skimage {
+    pub(crate) fn run_tile(
+        &self,
+        src: &GrayView<'_>,
+        rect: Rect,
+        out: &mut [&mut [MaybeUninit<u8>]],
+    ) {
+        let n = self.window as f64 * self.window as f64;
+        let on = saturate_round_u8(self.max_value);
+        let (k, r, inv, method) = (self.k, self.r, self.inverse, self.method);
+        let rad = self.window as usize / 2;
+        for_each_row(src, rect, rad, Border::Reflect, true, |i, s, q| {
+            let row = &src.row(rect.y + i)[rect.x..rect.x + rect.w];
+            for (((o, &v), &s), &q) in out[i].iter_mut().zip(row).zip(s).zip(q) {
+                let m = s as f64 / n;
+                let g2 = q as f64 / n;
+                let sd = (g2 - m * m).max(0.0).sqrt();
+                let t = match method {
+                    SkimageLocal::Niblack => m - k * sd,
+                    SkimageLocal::Sauvola => m * (1.0 + k * ((sd / r) - 1.0)),
+                };
+                o.write(if ((v as f64) > t) != inv { on } else { 0 });
+            }
+        });
+    }
+}
+
+/// A ready-to-run Bradley–Roth threshold.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bradley {
+    pub block_size: u32,
+    /// Percent below the local mean, 0..=100.
+    pub t: f64,
+    pub inverse: bool,
+    pub max_value: f64,
+}
+
+impl Bradley {
+    pub(crate) fn run_tile(
+        &self,
+        src: &GrayView<'_>,
+        rect: Rect,
+        out: &mut [&mut [MaybeUninit<u8>]],
+    ) {
+        let on = saturate_round_u8(self.max_value);
+        let rad = self.block_size as usize / 2;
+        let pct = 100.0 - self.t;
+        let inv = self.inverse;
+        for_each_row(src, rect, rad, Border::Clip, false, |i, s, _| {
+            let y = rect.y + i;
+            let rows = clipped_len(y, rad, src.height) as u64;
+            let row = &src.row(y)[rect.x..rect.x + rect.w];
+            for (x, ((o, &v), &s)) in out[i].iter_mut().zip(row).zip(s).enumerate() {
+                let count = rows * clipped_len(rect.x + x, rad, src.width) as u64;
+                let lim = (s as f64 * pct / 100.0).floor();
+                let fg = (v as u64 * count) as f64 > lim;
+                o.write(if fg != inv { on } else { 0 });
+            }
+        });
+    }
+}
