@@ -7,8 +7,8 @@ use clap::Args;
 use serde::Serialize;
 
 use super::EXIT_FAILURE;
-use tessera_engine::ops::OpKind;
 use tessera_engine::ops::auto::AutoMethod;
+use tessera_engine::ops::{Anchor, OpGroup, OpKind};
 
 #[derive(Debug, Clone, Args)]
 pub struct MethodsArgs {
@@ -20,12 +20,16 @@ pub struct MethodsArgs {
 /// One method, as `tessera methods` lists it.
 #[derive(Debug, Clone, Serialize)]
 pub struct MethodInfo {
-    /// The name to pass (`--op NAME` for operations; ImageJ's name for global methods).
+    /// The name to pass to `--op`.
     pub name: String,
-    /// `opencv` (operations) or `global` (ImageJ/Fiji automatic levels).
+    /// `opencv` (OpenCV's operations), `global` (automatic levels) or `local`.
     pub family: &'static str,
-    /// The implementation its results are bit-identical with.
-    pub anchor: &'static str,
+    /// The implementations its results are bit-identical with, the default first (`--like`).
+    pub anchors: Vec<&'static str>,
+    /// The implementation its results are bit-identical with, in words.
+    pub anchor: String,
+    /// ImageJ's name for a global method (`tessera levels` keys), if it is one.
+    pub imagej_name: Option<String>,
     /// What it computes, in a line.
     pub summary: &'static str,
     /// Its options.
@@ -35,88 +39,59 @@ pub struct MethodInfo {
     pub usable: &'static str,
 }
 
-fn op_summary(k: OpKind) -> (&'static str, &'static str) {
-    match k {
-        OpKind::Gray => (
-            "Y = (9798 R + 19235 G + 3735 B + 16384) >> 15 (cvtColor RGB2GRAY)",
-            "-",
-        ),
-        OpKind::Threshold => (
-            "one fixed level: pixels > floor(thresh) pass",
-            "--type, --thresh, --max-value",
-        ),
-        OpKind::Otsu => (
-            "the level maximising the between-class variance (THRESH_OTSU)",
-            "--type, --max-value",
-        ),
-        OpKind::Triangle => (
-            "the level farthest from the line from the peak to the far end (THRESH_TRIANGLE)",
-            "--type, --max-value",
-        ),
-        OpKind::AdaptiveMean => (
-            "a level per pixel: the block's mean minus C (ADAPTIVE_THRESH_MEAN_C)",
-            "--type binary|binary-inv, --block-size, --c, --max-value",
-        ),
-        OpKind::AdaptiveGaussian => (
-            "a level per pixel: the block's Gaussian-weighted mean minus C \
-             (ADAPTIVE_THRESH_GAUSSIAN_C)",
-            "--type binary|binary-inv, --block-size, --c, --max-value",
-        ),
+fn family(k: OpKind) -> &'static str {
+    match k.group() {
+        OpGroup::OpenCv => "opencv",
+        OpGroup::Global => "global",
+        OpGroup::Local => "local",
     }
 }
 
-fn auto_summary(m: AutoMethod) -> &'static str {
-    match m {
-        AutoMethod::Default => "IJ_IsoData on a histogram with its mode capped (ImageJ's default)",
-        AutoMethod::Huang => "minimum fuzziness (Shannon fuzzy entropy), Huang & Wang 1995",
-        AutoMethod::Huang2 => "Huang's method with integer class means (Fiji's re-implementation)",
-        AutoMethod::Intermodes => "mean of the two peaks of the smoothed histogram",
-        AutoMethod::IsoData => "iterative intermeans, Ridler & Calvard 1978",
-        AutoMethod::IjIsoData => "ImageJ's own iterative intermeans (end bins zeroed)",
-        AutoMethod::Li => "minimum cross entropy, Li & Tam 1998",
-        AutoMethod::MaxEntropy => "maximum entropy, Kapur, Sahoo & Wong 1985",
-        AutoMethod::Mean => "the mean gray level, Glasbey 1993",
-        AutoMethod::MinError => "minimum error, Kittler & Illingworth 1986 (iterative)",
-        AutoMethod::Minimum => "the valley of the smoothed bimodal histogram",
-        AutoMethod::Moments => "moment preserving, Tsai 1985",
-        AutoMethod::Otsu => "Otsu 1979 (ImageJ: last maximum in 1..254; Fiji: first maximum)",
-        AutoMethod::Percentile => "50 % of the pixels below, Doyle 1962",
-        AutoMethod::RenyiEntropy => "Rényi entropies, Sahoo, Wilkins & Yeager 1997",
-        AutoMethod::Shanbhag => "information measure, Shanbhag 1994",
-        AutoMethod::Triangle => "the triangle method, Zack, Rogers & Latt 1977",
-        AutoMethod::Yen => "maximum correlation, Yen, Chang & Chang 1995",
+fn anchor_text(k: OpKind) -> String {
+    let versions = |a: Anchor| match (a, k.group()) {
+        (Anchor::OpenCv, OpGroup::Local) => "OpenCV contrib 5.1 ximgproc::niBlackThreshold",
+        (Anchor::OpenCv, _) => "OpenCV 5.1",
+        (Anchor::ImageJ, _) => "ImageJ 1.53t AutoThresholder",
+        (Anchor::Fiji, OpGroup::Local) => "Fiji Auto Local Threshold 1.11.0",
+        (Anchor::Fiji, _) => "Fiji Auto_Threshold 1.18.0",
+        (Anchor::Skimage, _) => "scikit-image 0.26",
+    };
+    let a = k.anchors();
+    if a.is_empty() {
+        return "Bradley & Roth 2007 (the paper's integer arithmetic)".into();
     }
-}
-
-/// Every method, OpenCV's operations first.
-pub fn all() -> Vec<MethodInfo> {
-    let mut v: Vec<MethodInfo> = OpKind::ALL
-        .into_iter()
-        .map(|k| {
-            let (summary, parameters) = op_summary(k);
-            MethodInfo {
-                name: k.name().to_string(),
-                family: "opencv",
-                anchor: "OpenCV 5.1 (cvtColor, threshold, adaptiveThreshold)",
-                summary,
-                parameters,
-                usable: "run, batch, bench, window",
-            }
-        })
-        .collect();
-    v.extend(AutoMethod::ALL.into_iter().map(|m| MethodInfo {
-        name: m.to_string(),
-        family: "global",
-        anchor: if m == AutoMethod::Huang2 {
-            "Fiji Auto_Threshold 1.18.0"
+    let mut parts: Vec<String> = Vec::new();
+    for (i, &x) in a.iter().enumerate() {
+        if i == 0 {
+            parts.push(versions(x).to_string());
         } else {
-            "ImageJ 1.53t AutoThresholder; Fiji Auto_Threshold 1.18.0 (--like fiji)"
-        },
-        summary: auto_summary(m),
-        parameters: "--like imagej|fiji",
-        usable: "levels",
-    }));
-    v
+            parts.push(format!("{} (--like {x})", versions(x)));
+        }
+    }
+    parts.join("; ")
+}
+
+/// Every method, in menu order (OpenCV's operations, global levels, local methods).
+pub fn all() -> Vec<MethodInfo> {
+    OpKind::ALL
+        .into_iter()
+        .map(|k| MethodInfo {
+            name: k.name().to_string(),
+            family: family(k),
+            anchors: k.anchors().iter().map(|a| a.name()).collect(),
+            anchor: anchor_text(k),
+            imagej_name: k
+                .auto_method()
+                .filter(|_| k.group() == OpGroup::Global || k.anchors().len() > 1)
+                .map(|m: AutoMethod| m.to_string()),
+            summary: k.summary(),
+            parameters: k.parameters(),
+            usable: match k.group() {
+                OpGroup::Global => "run, batch, bench, window, levels",
+                _ => "run, batch, bench, window",
+            },
+        })
+        .collect()
 }
 
 pub fn execute(args: &MethodsArgs) -> ExitCode {
@@ -131,15 +106,15 @@ pub fn execute(args: &MethodsArgs) -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    for family in ["opencv", "global"] {
-        crate::outln!(
-            "{}",
-            if family == "opencv" {
-                "OpenCV operations (tessera run --op NAME):"
-            } else {
-                "Global automatic levels (tessera levels IMAGE):"
-            }
-        );
+    for (family, title) in [
+        ("opencv", "OpenCV operations (tessera run --op NAME):"),
+        (
+            "global",
+            "Global automatic levels (tessera run --op NAME; all at once: tessera levels IMAGE):",
+        ),
+        ("local", "Local methods (tessera run --op NAME):"),
+    ] {
+        crate::outln!("{title}");
         for m in methods.iter().filter(|m| m.family == family) {
             crate::outln!("  {:<18} {}", m.name, m.summary);
             crate::outln!(

@@ -17,7 +17,7 @@ use clap::{Args, Parser, Subcommand};
 
 use tessera_engine::batch::FailOn;
 use tessera_engine::io::DecodeLimits;
-use tessera_engine::ops::{OpKind, OpSettings, ThresholdType};
+use tessera_engine::ops::{Anchor, LocalSettings, OpKind, OpSettings, ThresholdType};
 use tessera_engine::pool::{MAX_WORKERS, available_cores};
 use tessera_engine::tile::TileSize;
 use tessera_engine::{EngineError, JobConfig};
@@ -59,11 +59,19 @@ pub enum Command {
 /// The operation options shared by `run`, `batch` and `bench`.
 #[derive(Debug, Clone, Args)]
 pub struct OpArgs {
-    /// Operation: gray, threshold, otsu, triangle, adaptive-mean, adaptive-gaussian.
-    #[arg(long, default_value = "adaptive-gaussian")]
+    /// Operation (`tessera methods` lists them all): gray, threshold, otsu, triangle,
+    /// adaptive-mean, adaptive-gaussian; global levels ij-default, huang, huang2, intermodes,
+    /// isodata, ij-isodata, li, max-entropy, mean, min-error, minimum, moments, percentile,
+    /// renyi-entropy, shanbhag, yen; local niblack, sauvola, wolf, nick, bradley, bernsen,
+    /// contrast, local-mean, median, midgrey, local-otsu, phansalkar.
+    #[arg(long, default_value = "adaptive-gaussian", value_name = "NAME")]
     pub op: OpKind,
-    /// Threshold type: binary, binary-inv, trunc, tozero, tozero-inv (adaptive ops: binary,
-    /// binary-inv).
+    /// Whose definition of the op: opencv, imagej, fiji or skimage (default: OpenCV where
+    /// OpenCV has the method, else ImageJ for global levels, else Fiji).
+    #[arg(long, value_name = "IMPL")]
+    pub like: Option<Anchor>,
+    /// Threshold type: binary, binary-inv, trunc, tozero, tozero-inv (adaptive and local
+    /// ops: binary, binary-inv; OpenCV's niblack family: all five).
     #[arg(long = "type", default_value = "binary")]
     pub kind: ThresholdType,
     /// Fixed threshold level (threshold op): any finite number, compared as floor(thresh).
@@ -72,12 +80,30 @@ pub struct OpArgs {
     /// Value given to pixels that pass: any finite number, rounded and saturated to 0..255.
     #[arg(long, default_value_t = 255.0, allow_negative_numbers = true)]
     pub max_value: f64,
-    /// Neighbourhood size of the adaptive ops: odd, 3..=4095.
+    /// Window of the adaptive ops and of the square-window local methods (OpenCV's and
+    /// scikit-image's niblack/sauvola, wolf, nick, bradley): odd, 3..=4095.
     #[arg(long, default_value_t = 11)]
     pub block_size: u32,
-    /// Constant subtracted from the local mean (adaptive ops): any finite number.
-    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
-    pub c: f64,
+    /// Radius of Fiji's local methods (circular window), 1..=1024.
+    #[arg(long, default_value_t = 15)]
+    pub radius: u32,
+    /// Constant subtracted from the local level: adaptive ops (default 2), Fiji's local-mean,
+    /// median, midgrey and niblack (default 0).
+    #[arg(long, allow_negative_numbers = true)]
+    pub c: Option<f64>,
+    /// k of niblack, sauvola, wolf, nick and phansalkar (default: the method's, see
+    /// `tessera methods`).
+    #[arg(long, allow_negative_numbers = true)]
+    pub k: Option<f64>,
+    /// r of sauvola and phansalkar (default: the implementation's).
+    #[arg(long, allow_negative_numbers = true)]
+    pub r: Option<f64>,
+    /// Bradley's t: percent below the local mean, 0..=100 (default 15).
+    #[arg(long, allow_negative_numbers = true)]
+    pub t: Option<f64>,
+    /// Bernsen's contrast threshold (default 15).
+    #[arg(long, allow_negative_numbers = true)]
+    pub contrast: Option<f64>,
 }
 
 impl OpArgs {
@@ -87,13 +113,23 @@ impl OpArgs {
     }
 
     pub fn settings(&self) -> OpSettings {
+        let d = OpSettings::default();
         OpSettings {
             op: self.op,
             kind: self.kind,
             thresh: self.thresh,
             max_value: self.max_value,
             block_size: self.block_size,
-            c: self.c,
+            c: self.c.unwrap_or(d.c),
+            like: self.like,
+            local: LocalSettings {
+                k: self.k,
+                r: self.r,
+                t: self.t,
+                radius: self.radius,
+                c: self.c,
+                contrast: self.contrast,
+            },
         }
     }
 }

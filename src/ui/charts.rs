@@ -29,7 +29,7 @@ impl Marker {
     pub fn for_settings(settings: &OpSettings, found: Option<u8>) -> Marker {
         match settings.op {
             OpKind::Threshold => Marker::Fixed(settings.thresh),
-            OpKind::Otsu | OpKind::Triangle => match found {
+            k if k.finds_level() => match found {
                 Some(l) => Marker::Found(settings.op, l),
                 None => Marker::Pending(settings.op),
             },
@@ -45,7 +45,7 @@ impl Marker {
             ),
             Marker::Found(k, l) => format!("{} level {l}", k.label()),
             Marker::Pending(k) => format!("{}: computing the level…", k.label()),
-            Marker::None => "adaptive and grayscale ops have no single global level".into(),
+            Marker::None => "local and grayscale ops have no single global level".into(),
         }
     }
 }

@@ -124,7 +124,8 @@ pub fn run_with_roi(
     roi: Option<(Roi, RoiScope)>,
 ) -> Result<(job::JobOutput, Option<Histogram>), EngineError> {
     let roi = roi.and_then(|(r, scope)| Some((r.clip(source.width(), source.height())?, scope)));
-    let (Some((roi, scope)), Op::Otsu { .. } | Op::Triangle { .. }) = (roi, op) else {
+    let (Some((roi, scope)), Op::Otsu { .. } | Op::Triangle { .. } | Op::Auto { .. }) = (roi, op)
+    else {
         return job::run(source, op, cfg, control).map(|o| (o, None));
     };
     let part = crop_source(source, roi);

@@ -304,11 +304,10 @@ impl Workbench {
         }
     }
 
-    /// The region and scope the current op uses: only the automatic levels (Otsu, triangle)
-    /// are found in a region.
+    /// The region and scope the current op uses: only the global automatic levels (Otsu,
+    /// triangle, ImageJ's and Fiji's methods) are found in a region.
     pub(crate) fn effective_roi(&self) -> Option<(Roi, RoiScope)> {
-        use tessera_engine::ops::OpKind;
-        let auto = matches!(self.prefs.settings.op, OpKind::Otsu | OpKind::Triangle);
+        let auto = self.prefs.settings.op.finds_level();
         self.roi.filter(|_| auto).map(|r| (r, self.roi_scope))
     }
 

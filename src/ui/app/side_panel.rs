@@ -8,7 +8,7 @@ use egui::{Color32, RichText, Ui};
 use super::{MAX_TILE, MIN_TILE, Outcome, Workbench, max_workers, window_default_settings};
 use crate::assets::SAMPLES;
 use tessera_engine::TileSize;
-use tessera_engine::ops::{OpKind, ThresholdType};
+use tessera_engine::ops::{Anchor, OpGroup, OpKind, Param, ThresholdType};
 use tessera_engine::pool::available_cores;
 
 impl Workbench {
@@ -155,22 +155,66 @@ impl Workbench {
                 egui::ComboBox::from_id_salt("operation")
                     .selected_text(s.op.label())
                     .width(170.0)
+                    .height(560.0)
                     .show_ui(ui, |ui| {
-                        for k in OpKind::ALL {
-                            ui.selectable_value(&mut s.op, k, k.label())
-                                .on_hover_text(op_tooltip(k));
+                        for (group, title) in [
+                            (OpGroup::OpenCv, "OpenCV"),
+                            (OpGroup::Global, "Global automatic level"),
+                            (OpGroup::Local, "Local (per pixel)"),
+                        ] {
+                            ui.label(RichText::new(title).small().strong());
+                            for k in OpKind::ALL.into_iter().filter(|k| k.group() == group) {
+                                ui.selectable_value(&mut s.op, k, k.label())
+                                    .on_hover_text(op_tooltip(k));
+                            }
                         }
                     })
                     .response
                     .on_hover_text(
-                        "What to compute: grayscale only, a fixed or automatic (Otsu, \
-                         triangle) global threshold, or an adaptive threshold against the \
-                         local mean",
+                        "What to compute: grayscale only, a fixed or automatic global \
+                         threshold (OpenCV, ImageJ, Fiji), or a local threshold per pixel",
                     )
                     .labelled_by(l.id);
                 ui.end_row();
 
-                let allowed = s.op.allowed_types();
+                let anchors = s.op.anchors();
+                if s.like.is_some_and(|a| !anchors.contains(&a)) {
+                    s.like = None;
+                }
+                let current = s.anchor().unwrap_or(Anchor::OpenCv);
+                let l = ui.label("Like");
+                ui.add_enabled_ui(anchors.len() > 1, |ui| {
+                    egui::ComboBox::from_id_salt("implementation")
+                        .selected_text(if anchors.is_empty() {
+                            "the paper".to_owned()
+                        } else {
+                            current.label().to_owned()
+                        })
+                        .width(170.0)
+                        .show_ui(ui, |ui| {
+                            for &a in anchors {
+                                let mut sel = current;
+                                if ui.selectable_value(&mut sel, a, a.label()).clicked() {
+                                    s.like = (a != anchors[0]).then_some(a);
+                                }
+                            }
+                        })
+                        .response
+                        .on_hover_text(
+                            "Whose definition to reproduce bit for bit, where trusted \
+                             implementations differ (the command line's --like)",
+                        )
+                        .on_disabled_hover_text("This method has one definition")
+                        .labelled_by(l.id);
+                });
+                ui.end_row();
+
+                let binary_only = s.op.is_local() && current != Anchor::OpenCv;
+                let allowed = if binary_only {
+                    &[ThresholdType::Binary, ThresholdType::BinaryInv][..]
+                } else {
+                    s.op.allowed_types()
+                };
                 if !allowed.is_empty() && !allowed.contains(&s.kind) {
                     s.kind = ThresholdType::Binary;
                 }
@@ -227,11 +271,13 @@ impl Workbench {
                 .labelled_by(l.id);
                 ui.end_row();
 
+                let params = s.params();
+                let uses = |p: Param| params.iter().any(|(q, _)| *q == p);
                 let l = ui.label("Block size");
                 let mut block = s.block_size.clamp(3, 255);
                 let r = ui
                     .add_enabled(
-                        s.op.uses_block(),
+                        uses(Param::BlockSize),
                         egui::Slider::new(&mut block, 3..=255)
                             .step_by(2.0)
                             // Typed values take effect on Enter or when the field loses focus,
@@ -242,7 +288,7 @@ impl Workbench {
                         "Side of the square neighbourhood the adaptive level is computed over \
                          (odd, in pixels). Larger blocks follow slower lighting changes.",
                     )
-                    .on_disabled_hover_text("Only the adaptive methods use a block")
+                    .on_disabled_hover_text("Only the square-window methods use a block")
                     .labelled_by(l.id);
                 if r.changed() || block != s.block_size.clamp(3, 255) {
                     s.block_size = block | 1;
@@ -250,24 +296,81 @@ impl Workbench {
                 ui.end_row();
 
                 let l = ui.label("C");
-                ui.add_enabled(
-                    s.op.uses_block(),
-                    egui::Slider::new(&mut s.c, -50.0..=50.0)
-                        .step_by(0.5)
-                        // Typed values take effect on Enter or when the field loses focus,
-                        // not at every keystroke ("255" would run block 2 and 25 first).
-                        .update_while_editing(false),
-                )
-                .on_hover_text(
-                    "Subtracted from the local mean: a pixel passes when it is brighter than \
-                     the mean minus C. Larger C: fewer dark pixels.",
-                )
-                .on_disabled_hover_text("Only the adaptive methods use C")
-                .labelled_by(l.id);
+                let fiji_c = uses(Param::FijiC);
+                let mut c = if fiji_c { s.param(Param::FijiC) } else { s.c };
+                let r = ui
+                    .add_enabled(
+                        uses(Param::C) || fiji_c,
+                        egui::Slider::new(&mut c, -50.0..=50.0)
+                            .step_by(if fiji_c { 1.0 } else { 0.5 })
+                            // Typed values take effect on Enter or when the field loses
+                            // focus, not at every keystroke.
+                            .update_while_editing(false),
+                    )
+                    .on_hover_text(
+                        "Subtracted from the local level: a pixel passes when it is brighter \
+                         than the level minus C. Larger C: fewer dark pixels. (Fiji truncates \
+                         C to an integer, and 0 means its default.)",
+                    )
+                    .on_disabled_hover_text("Only the adaptive methods and Fiji's use C")
+                    .labelled_by(l.id);
+                if r.changed() {
+                    if fiji_c {
+                        s.set_param(Param::FijiC, c);
+                    } else {
+                        s.c = c;
+                    }
+                }
                 ui.end_row();
+
+                for (p, _) in params.iter().copied() {
+                    let (range, step, tip) = match p {
+                        Param::Radius => (
+                            1.0..=100.0,
+                            1.0,
+                            "Radius of Fiji's circular neighbourhood, in pixels",
+                        ),
+                        Param::K => (
+                            -1.0..=1.0,
+                            0.01,
+                            "Weight of the local standard deviation (Fiji: 0 means its default)",
+                        ),
+                        Param::R => (
+                            0.01..=255.0,
+                            0.5,
+                            "Dynamic range of the standard deviation (Sauvola's R; Fiji: 0 \
+                             means its default)",
+                        ),
+                        Param::T => (
+                            0.0..=100.0,
+                            1.0,
+                            "Percent below the local mean a pixel must be to be background",
+                        ),
+                        Param::Contrast => (
+                            0.0..=255.0,
+                            1.0,
+                            "Below this local contrast, a neighbourhood is one class",
+                        ),
+                        _ => continue,
+                    };
+                    let l = ui.label(p.label());
+                    let mut v = s.param(p);
+                    let r = ui
+                        .add(
+                            egui::Slider::new(&mut v, range)
+                                .step_by(step)
+                                .update_while_editing(false),
+                        )
+                        .on_hover_text(tip)
+                        .labelled_by(l.id);
+                    if r.changed() {
+                        s.set_param(p, v);
+                    }
+                    ui.end_row();
+                }
             });
         // Always one line, so the controls below never move when it appears.
-        if matches!(self.prefs.settings.op, OpKind::Otsu | OpKind::Triangle) {
+        if self.prefs.settings.op.finds_level() {
             let text = match (&self.result, self.jobs.running.is_some()) {
                 (Some(r), false) if r.settings.op == self.prefs.settings.op => {
                     format!(
@@ -284,8 +387,8 @@ impl Workbench {
             )
             .on_hover_text("The global threshold the automatic method chose for this image");
         } else {
-            ui.label(RichText::new("Level found: – (Otsu and triangle only)").weak())
-                .on_hover_text("Otsu and triangle find a global level; this op does not");
+            ui.label(RichText::new("Level found: – (global methods only)").weak())
+                .on_hover_text("The global methods find one level; this op does not");
         }
         if let Some(e) = &self.invalid {
             ui.colored_label(Color32::from_rgb(255, 110, 90), e);
@@ -510,16 +613,5 @@ fn type_tooltip(t: ThresholdType) -> &'static str {
 }
 
 fn op_tooltip(k: OpKind) -> &'static str {
-    match k {
-        OpKind::Gray => "Convert to 8-bit gray (OpenCV cvtColor RGB2GRAY)",
-        OpKind::Threshold => "One fixed level for the whole image",
-        OpKind::Otsu => "One level chosen by Otsu's method (best split of the histogram)",
-        OpKind::Triangle => {
-            "One level chosen by the triangle method (good for one-peak histograms)"
-        }
-        OpKind::AdaptiveMean => "A level per pixel: the mean of its block minus C",
-        OpKind::AdaptiveGaussian => {
-            "A level per pixel: the Gaussian-weighted mean of its block minus C"
-        }
-    }
+    k.summary()
 }

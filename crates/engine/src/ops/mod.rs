@@ -62,6 +62,45 @@ pub struct OpSettings {
     pub local: LocalSettings,
 }
 
+/// A parameter of an op, as [`OpSettings::params`] lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Param {
+    /// The fixed threshold (`--thresh`).
+    Thresh,
+    /// The square window (`--block-size`).
+    BlockSize,
+    /// The adaptive ops' `C` (`--c`).
+    C,
+    /// Fiji's radius (`--radius`).
+    Radius,
+    /// `k` (`--k`).
+    K,
+    /// `r` (`--r`).
+    R,
+    /// Bradley's percentage (`--t`).
+    T,
+    /// Fiji's `C` (`--c` for Fiji's methods).
+    FijiC,
+    /// Bernsen's contrast threshold (`--contrast`).
+    Contrast,
+}
+
+impl Param {
+    /// A label for the window.
+    pub fn label(self) -> &'static str {
+        match self {
+            Param::Thresh => "Threshold",
+            Param::BlockSize => "Block size",
+            Param::C | Param::FijiC => "C",
+            Param::Radius => "Radius",
+            Param::K => "k",
+            Param::R => "r",
+            Param::T => "t (%)",
+            Param::Contrast => "Min contrast",
+        }
+    }
+}
+
 /// The parameters of the local methods, as the CLI parses them and the window edits them.
 /// A field left `None` takes the chosen method's default (`tessera methods` lists them).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -236,6 +275,86 @@ impl OpSettings {
                 };
                 Op::local(m, kind, max_value)
             }
+        }
+    }
+
+    /// The parameters the chosen op and implementation use beyond the type and max value,
+    /// each with the value it takes when left unset (the window shows these rows).
+    ///
+    /// ```
+    /// use tessera_engine::ops::{Anchor, OpKind, OpSettings, Param};
+    /// let s = OpSettings { op: OpKind::Sauvola, like: Some(Anchor::Fiji), ..OpSettings::default() };
+    /// assert_eq!(s.params(), vec![(Param::Radius, 15.0), (Param::K, 0.5), (Param::R, 128.0)]);
+    /// ```
+    pub fn params(&self) -> Vec<(Param, f64)> {
+        use Param::*;
+        let like = self.anchor().unwrap_or(Anchor::OpenCv);
+        let block = (BlockSize, 11.0);
+        match self.op {
+            OpKind::Threshold => vec![(Thresh, 127.0)],
+            OpKind::AdaptiveMean | OpKind::AdaptiveGaussian => vec![block, (C, 2.0)],
+            OpKind::Niblack => match like {
+                Anchor::Fiji => {
+                    let k = if self.kind == ThresholdType::BinaryInv {
+                        -0.2
+                    } else {
+                        0.2
+                    };
+                    vec![(Radius, 15.0), (K, k), (FijiC, 0.0)]
+                }
+                Anchor::Skimage => vec![block, (K, 0.2)],
+                _ => vec![block, (K, -0.2)],
+            },
+            OpKind::Sauvola => match like {
+                Anchor::Fiji => vec![(Radius, 15.0), (K, 0.5), (R, 128.0)],
+                Anchor::Skimage => vec![block, (K, 0.2), (R, 127.5)],
+                _ => vec![block, (K, 0.2), (R, 128.0)],
+            },
+            OpKind::Wolf => vec![block, (K, 0.5)],
+            OpKind::Nick => vec![block, (K, -0.2)],
+            OpKind::Bradley => vec![block, (T, 15.0)],
+            OpKind::Bernsen => vec![(Radius, 15.0), (Contrast, 15.0)],
+            OpKind::Contrast | OpKind::LocalOtsu => vec![(Radius, 15.0)],
+            OpKind::LocalMean | OpKind::Median | OpKind::MidGrey => {
+                vec![(Radius, 15.0), (FijiC, 0.0)]
+            }
+            OpKind::Phansalkar => vec![(Radius, 15.0), (K, 0.25), (R, 0.5)],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The value of a parameter as the op will use it (set, or its default).
+    pub fn param(&self, p: Param) -> f64 {
+        let default = self
+            .params()
+            .into_iter()
+            .find(|(q, _)| *q == p)
+            .map_or(0.0, |(_, d)| d);
+        match p {
+            Param::Thresh => self.thresh,
+            Param::BlockSize => self.block_size as f64,
+            Param::C => self.c,
+            Param::Radius => self.local.radius as f64,
+            Param::K => self.local.k.unwrap_or(default),
+            Param::R => self.local.r.unwrap_or(default),
+            Param::T => self.local.t.unwrap_or(default),
+            Param::FijiC => self.local.c.unwrap_or(default),
+            Param::Contrast => self.local.contrast.unwrap_or(default),
+        }
+    }
+
+    /// Sets a parameter (see [`OpSettings::params`]).
+    pub fn set_param(&mut self, p: Param, v: f64) {
+        match p {
+            Param::Thresh => self.thresh = v,
+            Param::BlockSize => self.block_size = v.max(3.0) as u32 | 1,
+            Param::C => self.c = v,
+            Param::Radius => self.local.radius = v.max(1.0) as u32,
+            Param::K => self.local.k = Some(v),
+            Param::R => self.local.r = Some(v),
+            Param::T => self.local.t = Some(v),
+            Param::FijiC => self.local.c = Some(v),
+            Param::Contrast => self.local.contrast = Some(v),
         }
     }
 

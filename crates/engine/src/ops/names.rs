@@ -492,6 +492,11 @@ impl OpKind {
         }
     }
 
+    /// Whether the op finds one global level (Otsu, triangle and the ImageJ/Fiji methods).
+    pub fn finds_level(self) -> bool {
+        self.auto_method().is_some()
+    }
+
     /// Whether the op is a local method ([`OpGroup::Local`]).
     pub fn is_local(self) -> bool {
         self.group() == OpGroup::Local
