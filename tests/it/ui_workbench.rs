@@ -10,7 +10,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use image::{GrayImage, RgbImage};
 use tessera::ui::{Outcome, Startup, Workbench};
-use tessera_engine::ops::{OpKind, OpSettings};
+use tessera_engine::ops::{Anchor, OpKind, OpSettings};
 use tessera_engine::source::SourceImage;
 use tessera_engine::{Control, JobConfig, TileSize, job};
 
@@ -108,6 +108,45 @@ fn changing_the_operation_runs_it_and_shows_the_found_level() {
     assert!(
         h.query_by_label(&shown).is_some(),
         "the panel does not show {shown:?}"
+    );
+}
+
+#[test]
+fn a_local_method_of_another_implementation_is_picked_tuned_and_labelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, img) = write_photo(dir.path(), "l.png", 90, 70);
+    let mut h = harness(Startup::Path(path));
+    wait_until(&mut h, "the first result", |a| a.is_up_to_date());
+    h.get_by_label("Method").click();
+    h.step();
+    h.step();
+    // The picker is grouped; Sauvola is under the local methods.
+    assert!(h.query_by_label("Local (per pixel)").is_some());
+    h.get_by_label("Sauvola").click();
+    h.step();
+    assert_eq!(h.state().prefs.settings.op, OpKind::Sauvola);
+    h.get_by_label("Like").click();
+    h.step();
+    h.step();
+    h.get_by_label("Fiji").click();
+    h.step();
+    assert_eq!(h.state().prefs.settings.like, Some(Anchor::Fiji));
+    // Fiji's Sauvola has a radius, k and r; its radius slider drives the result.
+    slider(&h, "Radius").set_value_accesskit(7.0);
+    h.step();
+    assert_eq!(h.state().prefs.settings.local.radius, 7);
+    wait_until(&mut h, "the Fiji Sauvola result", |a| {
+        a.is_up_to_date() && a.result().unwrap().1.local.radius == 7
+    });
+    let settings = h.state().prefs.settings;
+    // Showing k and r (at their defaults) did not set them.
+    assert_eq!((settings.local.k, settings.local.r), (None, None));
+    let (want, _) = expected(&img, &settings, h.state().prefs.workers);
+    assert_eq!(h.state().result().unwrap().0.as_raw(), want.as_raw());
+    let label = h.state().result_label().unwrap();
+    assert!(
+        label.starts_with("sauvola like fiji radius 7"),
+        "the result is labelled {label:?}"
     );
 }
 

@@ -99,12 +99,14 @@ pub fn command_line(
         s.op,
         s.kind
     );
-    if s.op.uses_thresh() {
-        c += &format!(" --thresh {}", s.thresh);
+    if let Some(like) = s.like.filter(|_| s.op.anchors().len() > 1) {
+        c += &format!(" --like {like}");
     }
     c += &format!(" --max-value {}", s.max_value);
-    if s.op.uses_block() {
-        c += &format!(" --block-size {} --c {}", s.block_size, s.c);
+    // Every parameter the op uses, its default written out too (the command does not
+    // depend on tessera's defaults staying the same).
+    for (p, _) in s.params() {
+        c += &format!(" {} {}", p.flag(), s.param(p));
     }
     c += &format!(" --workers {workers} --tile {tile}");
     c
@@ -302,6 +304,16 @@ mod tests {
             command_line("my scans/it's.png", "out.png", &s, 2, TileSize::Auto),
             "tessera run 'my scans/it'\\''s.png' -o out.png --op adaptive-mean --type binary \
              --max-value 255 --block-size 31 --c 7.5 --workers 2 --tile auto"
+        );
+        let s = OpSettings {
+            op: OpKind::Sauvola,
+            like: Some(tessera_engine::ops::Anchor::Fiji),
+            ..OpSettings::default()
+        };
+        assert_eq!(
+            command_line("in.png", "out.png", &s, 1, TileSize::Auto),
+            "tessera run in.png -o out.png --op sauvola --type binary --like fiji \
+             --max-value 255 --radius 15 --k 0.5 --r 128 --workers 1 --tile auto"
         );
     }
 }

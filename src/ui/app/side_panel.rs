@@ -155,19 +155,26 @@ impl Workbench {
                 egui::ComboBox::from_id_salt("operation")
                     .selected_text(s.op.label())
                     .width(170.0)
-                    .height(560.0)
+                    .height(600.0)
                     .show_ui(ui, |ui| {
-                        for (group, title) in [
-                            (OpGroup::OpenCv, "OpenCV"),
-                            (OpGroup::Global, "Global automatic level"),
-                            (OpGroup::Local, "Local (per pixel)"),
-                        ] {
-                            ui.label(RichText::new(title).small().strong());
-                            for k in OpKind::ALL.into_iter().filter(|k| k.group() == group) {
-                                ui.selectable_value(&mut s.op, k, k.label())
-                                    .on_hover_text(op_tooltip(k));
+                        // Three columns, one per family: every method visible at once.
+                        ui.horizontal_top(|ui| {
+                            for (group, title) in [
+                                (OpGroup::OpenCv, "OpenCV"),
+                                (OpGroup::Global, "Global automatic level"),
+                                (OpGroup::Local, "Local (per pixel)"),
+                            ] {
+                                ui.vertical(|ui| {
+                                    ui.set_min_width(150.0);
+                                    ui.label(RichText::new(title).small().strong());
+                                    for k in OpKind::ALL.into_iter().filter(|k| k.group() == group)
+                                    {
+                                        ui.selectable_value(&mut s.op, k, k.label())
+                                            .on_hover_text(op_tooltip(k));
+                                    }
+                                });
                             }
-                        }
+                        });
                     })
                     .response
                     .on_hover_text(
@@ -335,8 +342,14 @@ impl Workbench {
                             0.01,
                             "Weight of the local standard deviation (Fiji: 0 means its default)",
                         ),
+                        Param::R if s.op == OpKind::Phansalkar => (
+                            0.05..=2.0,
+                            0.01,
+                            "Dynamic range of the standard deviation on the 0..1 image \
+                             (Fiji: 0 means its default, 0.5)",
+                        ),
                         Param::R => (
-                            0.01..=255.0,
+                            1.0..=255.0,
                             0.5,
                             "Dynamic range of the standard deviation (Sauvola's R; Fiji: 0 \
                              means its default)",
@@ -354,7 +367,8 @@ impl Workbench {
                         _ => continue,
                     };
                     let l = ui.label(p.label());
-                    let mut v = s.param(p);
+                    let old = s.param(p);
+                    let mut v = old;
                     let r = ui
                         .add(
                             egui::Slider::new(&mut v, range)
@@ -363,7 +377,12 @@ impl Workbench {
                         )
                         .on_hover_text(tip)
                         .labelled_by(l.id);
-                    if r.changed() {
+                    // The slider snaps to its steps: keep the value on the step's decimal
+                    // grid (0.2, not 0.19999999999999996) and write it back only when it
+                    // really moved, so showing a default does not turn it into a setting.
+                    let v = (v / step).round() * step;
+                    let v = format!("{v:.4}").parse().unwrap_or(v);
+                    if r.changed() && (v - old).abs() > 1e-9 {
                         s.set_param(p, v);
                     }
                     ui.end_row();

@@ -86,6 +86,20 @@ pub enum Param {
 }
 
 impl Param {
+    /// The command-line option (`--k`).
+    pub fn flag(self) -> &'static str {
+        match self {
+            Param::Thresh => "--thresh",
+            Param::BlockSize => "--block-size",
+            Param::C | Param::FijiC => "--c",
+            Param::Radius => "--radius",
+            Param::K => "--k",
+            Param::R => "--r",
+            Param::T => "--t",
+            Param::Contrast => "--contrast",
+        }
+    }
+
     /// A label for the window.
     pub fn label(self) -> &'static str {
         match self {

@@ -246,9 +246,9 @@ op_kinds! {
     Threshold = "threshold", "Fixed threshold", OpenCv;
     /// A threshold at Otsu's level: OpenCV's ([`Op::otsu`](super::Op::otsu)), or ImageJ's or
     /// Fiji's ([`Op::auto`](super::Op::auto)).
-    Otsu = "otsu", "Otsu", OpenCv;
+    Otsu = "otsu", "Otsu threshold", OpenCv;
     /// A threshold at the triangle method's level: OpenCV's, ImageJ's or Fiji's.
-    Triangle = "triangle", "Triangle", OpenCv;
+    Triangle = "triangle", "Triangle threshold", OpenCv;
     /// Adaptive threshold over the box mean ([`Op::adaptive`](super::Op::adaptive) with [`AdaptiveMethod::Mean`]).
     AdaptiveMean = "adaptive-mean", "Adaptive mean", OpenCv;
     /// Adaptive threshold over the Gaussian-weighted mean ([`Op::adaptive`](super::Op::adaptive) with
