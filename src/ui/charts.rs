@@ -55,6 +55,24 @@ impl Marker {
 /// bright ones on the plot's dark background (the gray level is on the x axis).
 pub const BAR_FILL: Color32 = Color32::from_gray(175);
 
+/// The global methods' level ticks and their names.
+const LEVEL_TICK: Color32 = Color32::from_rgba_premultiplied(90, 140, 200, 150);
+const LEVEL_TEXT: Color32 = Color32::from_rgb(140, 180, 230);
+
+/// A short name for a level tick.
+fn short_name(k: OpKind) -> &'static str {
+    match k {
+        OpKind::IjDefault => "Default",
+        OpKind::Otsu => "Otsu",
+        OpKind::Triangle => "Triangle",
+        OpKind::MaxEntropy => "MaxEnt",
+        OpKind::RenyiEntropy => "Renyi",
+        OpKind::Intermodes => "Intermod",
+        OpKind::Percentile => "Pctl",
+        k => k.label(),
+    }
+}
+
 /// The level marker: thin and translucent, so the bar under it (a binary image's level-0 bar)
 /// still shows.
 pub const MARKER_COLOR: Color32 = Color32::from_rgba_premultiplied(200, 60, 45, 200);
@@ -87,11 +105,33 @@ pub struct HistogramInput {
 }
 
 /// Draws the histogram; pressing or dragging on it picks a threshold level there.
-pub fn histogram(ui: &mut Ui, hist: &Histogram, marker: Marker, log: &mut bool) -> HistogramInput {
+/// Every global method's level, whether to draw them, and whether they are Fiji's.
+pub type Levels<'a> = (&'a [(OpKind, Option<u32>)], &'a mut bool, bool);
+
+pub fn histogram(
+    ui: &mut Ui,
+    hist: &Histogram,
+    marker: Marker,
+    log: &mut bool,
+    levels: Option<Levels<'_>>,
+) -> HistogramInput {
+    let mut show_levels = None;
     ui.horizontal(|ui| {
         ui.strong("Histogram of the gray image");
         ui.checkbox(log, "log scale")
             .on_hover_text("Show counts on a logarithmic scale, so sparse levels stay visible");
+        if let Some((list, show, fiji)) = levels {
+            ui.checkbox(show, "all levels").on_hover_text(format!(
+                "Every global method's level on this image ({}), as labelled ticks; \
+                 hover the histogram to read which methods chose a level",
+                if fiji {
+                    "Fiji's Auto Threshold"
+                } else {
+                    "ImageJ's AutoThresholder"
+                }
+            ));
+            show_levels = show.then_some(list);
+        }
     });
     ui.label(
         egui::RichText::new(format!(
@@ -118,6 +158,43 @@ pub fn histogram(ui: &mut Ui, hist: &Histogram, marker: Marker, log: &mut bool) 
         .collect();
     let log_y = *log;
     let counts = hist.0;
+    let mut tick_list: Vec<(OpKind, u32)> = show_levels
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|&(k, l)| Some((k, l?)))
+        .collect();
+    tick_list.sort_by_key(|&(k, l)| (l, k.name()));
+    // Labels in rows, each in the lowest row where it does not overlap the one before it
+    // (widths estimated from the text, in levels at this plot's width).
+    let per_level = (ui.available_width() - 60.0).max(100.0) / 262.0;
+    let mut row_end: Vec<f64> = Vec::new();
+    let rows: Vec<usize> = tick_list
+        .iter()
+        .map(|&(k, l)| {
+            let half = short_name(k).len() as f64 * 5.2 / 2.0 / per_level as f64;
+            let (a, b) = (l as f64 - half, l as f64 + half);
+            let row = row_end.iter().position(|&e| e < a).unwrap_or(row_end.len());
+            if row == row_end.len() {
+                row_end.push(b);
+            } else {
+                row_end[row] = b;
+            }
+            row
+        })
+        .collect();
+    let n_rows = row_end.len().max(1) as f64;
+    let tip_levels = tick_list.clone();
+    let top = hist
+        .0
+        .iter()
+        .map(|&c| {
+            if log_y {
+                (c as f64 + 1.0).log10()
+            } else {
+                c as f64
+            }
+        })
+        .fold(0.0, f64::max);
     let shown = Plot::new("histogram")
         .allow_zoom(false)
         .allow_drag(false)
@@ -127,6 +204,11 @@ pub fn histogram(ui: &mut Ui, hist: &Histogram, marker: Marker, log: &mut bool) 
         .include_x(-1.0)
         .include_x(256.0)
         .include_y(0.0)
+        .include_y(if tick_list.is_empty() {
+            0.0
+        } else {
+            top * (1.1 + 0.09 * n_rows)
+        })
         .x_axis_label("gray level")
         .y_axis_label(if log_y { "log10(pixels)" } else { "pixels" })
         .label_formatter(move |hover| {
@@ -134,7 +216,17 @@ pub fn histogram(ui: &mut Ui, hist: &Histogram, marker: Marker, log: &mut bool) 
                 egui_plot::HoverPosition::NearDataPoint { position, .. }
                 | egui_plot::HoverPosition::Elsewhere { position } => *position,
             };
-            Some(histogram_tooltip(&counts, point.x))
+            let mut tip = histogram_tooltip(&counts, point.x);
+            let at = point.x.round();
+            let here: Vec<&str> = tip_levels
+                .iter()
+                .filter(|(_, l)| *l as f64 == at)
+                .map(|(k, _)| k.label())
+                .collect();
+            if !here.is_empty() {
+                tip += &format!("\nlevel of: {}", here.join(", "));
+            }
+            Some(tip)
         })
         .show(ui, |plot| {
             plot.bar_chart(
@@ -147,6 +239,31 @@ pub fn histogram(ui: &mut Ui, hist: &Histogram, marker: Marker, log: &mut bool) 
                 Marker::Found(_, l) => Some(l as f64),
                 _ => None,
             };
+            // Every global method's level: a tick up to its name, the names in rows so that
+            // neighbouring levels stay readable.
+            for (&(k, l), &row) in tick_list.iter().zip(&rows) {
+                let y0 = top * (1.02 + 0.09 * row as f64);
+                plot.line(
+                    Line::new(
+                        format!("{} {l}", k.label()),
+                        vec![[l as f64 + 0.5, 0.0], [l as f64 + 0.5, y0]],
+                    )
+                    .color(LEVEL_TICK)
+                    .width(0.5)
+                    .allow_hover(false),
+                );
+                plot.text(
+                    egui_plot::Text::new(
+                        k.label(),
+                        [l as f64 + 0.5, y0].into(),
+                        egui::RichText::new(short_name(k))
+                            .size(9.0)
+                            .color(LEVEL_TEXT),
+                    )
+                    .anchor(egui::Align2::CENTER_BOTTOM)
+                    .allow_hover(false),
+                );
+            }
             if let Some(l) = level {
                 plot.vline(
                     VLine::new(marker.caption(), l + 0.5)

@@ -47,12 +47,45 @@ impl ImageOrigin {
     }
 }
 
+/// Every global method's level on one histogram, with ImageJ's and with Fiji's semantics
+/// (`None`: the method finds no level there).
+#[derive(Debug, Clone, Default)]
+pub struct AllLevels {
+    pub imagej: Vec<(tessera_engine::ops::OpKind, Option<u32>)>,
+    pub fiji: Vec<(tessera_engine::ops::OpKind, Option<u32>)>,
+}
+
+impl AllLevels {
+    pub fn of(h: &Histogram) -> AllLevels {
+        use tessera_engine::ops::OpKind;
+        use tessera_engine::ops::auto::{Like, level};
+        let of = |like: Like| {
+            OpKind::ALL
+                .into_iter()
+                .filter(|k| {
+                    k.group() == tessera_engine::ops::OpGroup::Global
+                        || matches!(k, OpKind::Otsu | OpKind::Triangle)
+                })
+                .filter(|k| like == Like::Fiji || *k != OpKind::Huang2)
+                .filter_map(|k| Some((k, k.auto_method()?)))
+                .map(|(k, m)| (k, level(m, &h.0, like).ok()))
+                .collect()
+        };
+        AllLevels {
+            imagej: of(Like::ImageJ),
+            fiji: of(Like::Fiji),
+        }
+    }
+}
+
 /// A decoded image with what the window needs to show it.
 pub struct Loaded {
     pub origin: ImageOrigin,
     pub source: Arc<SourceImage>,
     /// Histogram of the gray image (what every threshold op reads).
     pub histogram: Histogram,
+    /// Every ImageJ/Fiji global method's level on that histogram.
+    pub levels: AllLevels,
     /// The image for display, at most `preview_side` pixels per side, and its factor.
     pub preview: (ColorImage, usize),
     pub decode_time: Duration,
@@ -310,11 +343,13 @@ impl Jobs {
                 let (source, warnings) = (read.image, read.warnings);
                 let decode_time = t0.elapsed();
                 let histogram = job::gray_histogram(&source).map_err(|e| e.to_string())?;
+                let levels = AllLevels::of(&histogram);
                 let preview = preview_of_source(&source, preview_side);
                 Ok(Box::new(Loaded {
                     origin,
                     source: Arc::new(source),
                     histogram,
+                    levels,
                     preview,
                     decode_time,
                     warnings,

@@ -63,9 +63,8 @@ fn settings() -> impl Strategy<Value = OpSettings> {
                 // Only OpenCV's local methods take every type.
                 let binary_only =
                     op.uses_block() || (op.is_local() && like != Some(Anchor::OpenCv));
-                let kind = if binary_only && !op.allowed_types().contains(&kind)
-                    || binary_only
-                        && !matches!(kind, ThresholdType::Binary | ThresholdType::BinaryInv)
+                let kind = if binary_only
+                    && !matches!(kind, ThresholdType::Binary | ThresholdType::BinaryInv)
                 {
                     ThresholdType::BinaryInv
                 } else {

@@ -34,9 +34,26 @@ impl Workbench {
             .filter(|r| r.image_id == img.id && r.roi.is_some() && self.roi.is_some())
             .and_then(|r| r.roi_histogram.as_ref())
             .unwrap_or(&img.histogram);
+        // The global methods' levels are those of the whole image: hidden while a region's
+        // histogram is shown.
+        let fiji = self.prefs.settings.like == Some(tessera_engine::ops::Anchor::Fiji);
+        let levels = if std::ptr::eq(hist, &img.histogram) {
+            Some(if fiji {
+                &img.levels.fiji
+            } else {
+                &img.levels.imagej
+            })
+        } else {
+            None
+        };
         let input = ui.columns(2, |cols| {
-            let input =
-                charts::histogram(&mut cols[0], hist, marker, &mut self.prefs.histogram_log);
+            let input = charts::histogram(
+                &mut cols[0],
+                hist,
+                marker,
+                &mut self.prefs.histogram_log,
+                levels.map(|l| (l.as_slice(), &mut self.prefs.histogram_levels, fiji)),
+            );
             charts::timing(&mut cols[1], &self.runs, id, &op, max_workers());
             input
         });
@@ -307,7 +324,7 @@ impl Workbench {
                 format!("x {} y {}   original {orig}   result {res}", h.x, h.y)
             }
             None => "Point at the image to read pixel values · wheel: zoom · drag: pan · \
-                     Shift+drag: region for Otsu/triangle · double-click: fit · hold Space: \
+                     Shift+drag: region for global levels · double-click: fit · hold Space: \
                      original"
                 .to_owned(),
         };

@@ -63,6 +63,7 @@ struct OpenImage {
     origin: ImageOrigin,
     source: Arc<SourceImage>,
     histogram: Histogram,
+    levels: crate::ui::jobs::AllLevels,
     layer: Layer,
     decode_time: Duration,
     /// The decoder's warnings (a truncated file), shown under the image's name.

@@ -46,6 +46,8 @@ pub struct Prefs {
     pub overlay_opacity: f32,
     pub show_charts: bool,
     pub histogram_log: bool,
+    /// Every global method's level drawn on the histogram.
+    pub histogram_levels: bool,
     pub tab: Tab,
     /// Whether the window has run before (the first start opens the sample).
     pub started_before: bool,
@@ -66,6 +68,7 @@ impl Default for Prefs {
             overlay_opacity: 0.5,
             show_charts: true,
             histogram_log: false,
+            histogram_levels: true,
             tab: Tab::Workbench,
             started_before: false,
         }

@@ -79,6 +79,7 @@ impl Workbench {
                                 origin: loaded.origin,
                                 source: loaded.source,
                                 histogram: loaded.histogram,
+                                levels: loaded.levels,
                                 layer,
                                 decode_time: loaded.decode_time,
                                 warnings: loaded.warnings,

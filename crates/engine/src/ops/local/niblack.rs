@@ -105,7 +105,8 @@ impl OpenCvNiblack {
                 st.src_min = st.src_min.min(v as f64);
                 let (_, _, sd) = f32_stats(s, q, scale);
                 let sd = sd as f64;
-                if !sd.is_nan() && !(sd <= st.s_max) {
+                // nanmax: a NaN deviation is skipped; the first number replaces NaN.
+                if !sd.is_nan() && (st.s_max.is_nan() || sd > st.s_max) {
                     st.s_max = sd;
                 }
             }
