@@ -62,6 +62,7 @@ fn op_summary(k: OpKind) -> (&'static str, &'static str) {
              (ADAPTIVE_THRESH_GAUSSIAN_C)",
             "--type binary|binary-inv, --block-size, --c, --max-value",
         ),
+        k => (k.summary(), k.parameters()),
     }
 }
 

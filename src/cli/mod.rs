@@ -94,6 +94,7 @@ impl OpArgs {
             max_value: self.max_value,
             block_size: self.block_size,
             c: self.c,
+            ..OpSettings::default()
         }
     }
 }

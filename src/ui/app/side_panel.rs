@@ -521,5 +521,6 @@ fn op_tooltip(k: OpKind) -> &'static str {
         OpKind::AdaptiveGaussian => {
             "A level per pixel: the Gaussian-weighted mean of its block minus C"
         }
+        k => k.summary(),
     }
 }
