@@ -143,7 +143,7 @@ pub struct Montage {
 }
 
 /// Runs every method of [`plan`] on `src` with the shared parameters of `base`, each as a
-/// job on `cfg`'s workers and tiles.
+/// job on `cfg`'s workers and tiles, and keeps every cell.
 ///
 /// A method that fails on this image (no level, a threshold type it does not take, an
 /// internal error) gives a cell with the reason; the run fails only when it is cancelled
@@ -154,10 +154,24 @@ pub fn run(
     cfg: &JobConfig,
     ctl: &Control,
 ) -> Result<Montage, EngineError> {
+    let mut cells = Vec::new();
+    let gray = run_each(src, base, cfg, ctl, |c| cells.push(c))?;
+    Ok(Montage { gray, cells })
+}
+
+/// Like [`run`], but hands each cell to `each` as soon as it is computed, in [`plan`]'s
+/// order, instead of keeping them all: a caller that shrinks each result (a montage, a grid
+/// of thumbnails) holds one full-size result at a time. Returns the gray image.
+pub fn run_each(
+    src: &SourceImage,
+    base: &OpSettings,
+    cfg: &JobConfig,
+    ctl: &Control,
+    mut each: impl FnMut(Cell),
+) -> Result<GrayImage, EngineError> {
     let pool = WorkerPool::shared(cfg.workers)?;
     let gray = job::run_on(&pool, src, &Op::gray(), cfg.tile, ctl)?.image;
     let gray_src = SourceImage::gray(gray);
-    let mut cells = Vec::new();
     for method in plan() {
         if ctl.is_cancelled() {
             return Err(EngineError::Cancelled);
@@ -175,7 +189,7 @@ pub fn run(
             Err(e @ EngineError::Pool { .. }) => return Err(e),
             Err(e) => (Err(e.to_string()), None),
         };
-        cells.push(Cell {
+        each(Cell {
             method,
             label: method.label(),
             params,
@@ -188,11 +202,10 @@ pub fn run(
     if ctl.is_cancelled() {
         return Err(EngineError::Cancelled);
     }
-    let SourceImage { pixels, .. } = gray_src;
-    let crate::source::Pixels::Gray(gray) = pixels else {
-        return Err(EngineError::Internal("the gray image is not gray".into()));
-    };
-    Ok(Montage { gray, cells })
+    match gray_src.pixels {
+        crate::source::Pixels::Gray(gray) => Ok(gray),
+        _ => Err(EngineError::Internal("the gray image is not gray".into())),
+    }
 }
 
 /// The method's own parameters in a few characters (see [`Cell::params`]).
@@ -310,7 +323,11 @@ mod tests {
             if method.kind.group() == crate::ops::OpGroup::Global
                 || matches!(method.kind, OpKind::Otsu | OpKind::Triangle)
             {
-                assert!(cell.level.is_some() || cell.result.is_err(), "{}", cell.label);
+                assert!(
+                    cell.level.is_some() || cell.result.is_err(),
+                    "{}",
+                    cell.label
+                );
             } else {
                 assert_eq!(cell.level, None, "{}", cell.label);
             }
@@ -328,7 +345,11 @@ mod tests {
         let m = run(&src, &OpSettings::default(), &cfg(), &Control::new()).unwrap();
         let gray = job::run(&src, &Op::gray(), &cfg(), &Control::new()).unwrap();
         assert_eq!(m.gray, gray.image);
-        let li = m.cells.iter().find(|c| c.method.kind == OpKind::Li).unwrap();
+        let li = m
+            .cells
+            .iter()
+            .find(|c| c.method.kind == OpKind::Li)
+            .unwrap();
         let op = li.method.settings(&OpSettings::default()).to_op().unwrap();
         let want = job::run(&src, &op, &cfg(), &Control::new()).unwrap();
         assert_eq!(li.result.as_ref().unwrap(), &want.image);
