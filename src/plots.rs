@@ -18,7 +18,7 @@ pub const SIZE: (u32, u32) = (960, 560);
 /// The charts, by file stem.
 pub const CHARTS: [&str; 5] = ["time", "speedup", "efficiency", "tiles", "timeline"];
 
-pub(crate) const FONT: &str = "sans-serif";
+const FONT: &str = "sans-serif";
 
 const COLORS: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
@@ -31,7 +31,7 @@ const COLORS: [RGBColor; 8] = [
     RGBColor(23, 190, 207),
 ];
 
-pub(crate) fn ensure_font() {
+fn ensure_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let _ = plotters::style::register_font(

@@ -2,8 +2,8 @@
 //!
 //! [`Layout`] places the cells (a title band, then rows of `columns` cells, each an image
 //! scaled by [`fit`] above a two-line caption); [`render`] draws them into one 8-bit gray
-//! image. The text uses the font egui ships (Ubuntu Light), drawn with plotters, so like the
-//! PNG charts ([`plots`](crate::plots)) it needs the `png-charts` feature; without it
+//! image. The text uses the font egui ships (Ubuntu Light), drawn with ab_glyph (plotters'
+//! rasteriser), so like the PNG charts ([`plots`](crate::plots)) it needs the `png-charts` feature; without it
 //! [`render`] refuses with a clear reason (checked by [`available`] before any work).
 
 use image::GrayImage;
@@ -45,8 +45,8 @@ impl Layout {
         let columns = columns.clamp(1, cells.max(1));
         let long = width.max(height).max(1) as f64;
         let scale = |v: u32| ((v as f64 * cell as f64 / long).round() as u32).clamp(1, cell);
-        let font = (cell / 18).clamp(11, 16);
-        let line = |f: u32| (f * 13).div_ceil(10) + 2;
+        let font = (cell / 16).clamp(11, 17);
+        let line = line_height;
         Layout {
             cell,
             columns,
@@ -152,21 +152,20 @@ pub fn available() -> Result<(), EngineError> {
     } else {
         Err(EngineError::InvalidParam(
             "montages need tessera built with the `png-charts` feature (on by default): their \
-             captions are drawn with plotters"
+             captions are drawn with the same text renderer as the charts"
                 .into(),
         ))
     }
 }
 
-/// The images, frames and boxes of the sheet, without text, as an RGB buffer.
+/// The images, frames and boxes of the sheet, without text, as a gray buffer.
 fn paint(sheet: &Sheet) -> (u32, u32, Vec<u8>) {
     let l = &sheet.layout;
     let (w, h) = l.size();
-    let mut buf = vec![BACKGROUND; (w * h * 3) as usize];
+    let mut buf = vec![BACKGROUND; (w * h) as usize];
     let mut put = |x: u32, y: u32, v: u8| {
         if x < w && y < h {
-            let i = ((y * w + x) * 3) as usize;
-            buf[i..i + 3].fill(v);
+            buf[(y * w + x) as usize] = v;
         }
     };
     for (i, cell) in sheet.cells.iter().enumerate() {
@@ -201,63 +200,126 @@ fn paint(sheet: &Sheet) -> (u32, u32, Vec<u8>) {
     (w, h, buf)
 }
 
+/// Text drawn with ab_glyph in egui's font, straight into a gray buffer (each glyph on the
+/// line's baseline; plotters' own text places glyphs by their bounding boxes, which lifts
+/// some letters by a pixel or two at caption sizes).
+#[cfg(feature = "png-charts")]
+struct Pen<'a> {
+    font: ab_glyph::FontRef<'static>,
+    buf: &'a mut [u8],
+    width: u32,
+    height: u32,
+}
+
+#[cfg(feature = "png-charts")]
+impl Pen<'_> {
+    /// The advance width of `s` at `px` pixels.
+    fn measure(font: &ab_glyph::FontRef<'static>, px: u32, s: &str) -> u32 {
+        use ab_glyph::{Font, ScaleFont};
+        let f = font.as_scaled(px as f32);
+        let mut w = 0.0;
+        let mut prev = None;
+        for c in s.chars() {
+            let id = f.glyph_id(c);
+            if let Some(p) = prev {
+                w += f.kern(p, id);
+            }
+            w += f.h_advance(id);
+            prev = Some(id);
+        }
+        w.ceil() as u32
+    }
+
+    /// Draws `s` in black, `px` pixels high, its line's top at `(x, y)`.
+    fn text(&mut self, s: &str, px: u32, x: u32, y: u32) {
+        use ab_glyph::{Font, ScaleFont, point};
+        let f = self.font.as_scaled(px as f32);
+        let baseline = y as f32 + f.ascent();
+        let mut pen_x = x as f32;
+        let mut prev = None;
+        for c in s.chars() {
+            let id = f.glyph_id(c);
+            if let Some(p) = prev {
+                pen_x += f.kern(p, id);
+            }
+            prev = Some(id);
+            let glyph = id.with_scale_and_position(px as f32, point(pen_x, baseline));
+            pen_x += f.h_advance(id);
+            let Some(outline) = self.font.outline_glyph(glyph) else {
+                continue;
+            };
+            let b = outline.px_bounds();
+            let (w, h) = (self.width as i64, self.height as i64);
+            let buf = &mut *self.buf;
+            outline.draw(|gx, gy, cover| {
+                let (px, py) = (b.min.x as i64 + gx as i64, b.min.y as i64 + gy as i64);
+                if (0..w).contains(&px) && (0..h).contains(&py) {
+                    let v = &mut buf[(py * w + px) as usize];
+                    *v = (*v as f32 * (1.0 - cover.clamp(0.0, 1.0))).round() as u8;
+                }
+            });
+        }
+    }
+}
+
 /// Draws the sheet into one 8-bit gray image.
 #[cfg(feature = "png-charts")]
 pub fn render(sheet: &Sheet) -> Result<GrayImage, EngineError> {
-    use plotters::prelude::*;
-    use plotters::style::FontDesc;
-
-    crate::plots::ensure_font();
-    let internal = |e: String| EngineError::Internal(format!("drawing the montage: {e}"));
+    let font = ab_glyph::FontRef::try_from_slice(epaint_default_fonts::UBUNTU_LIGHT)
+        .map_err(|e| EngineError::Internal(format!("the caption font: {e}")))?;
     let l = &sheet.layout;
     let (w, h, mut buf) = paint(sheet);
-    {
-        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-        let font = |size: u32| -> FontDesc<'static> { (crate::plots::FONT, size).into_font() };
-        let width_of = |f: &FontDesc<'_>, s: &str| f.box_size(s).map_or(0, |(w, _)| w);
-        let line_h = |size: u32| (size * 13).div_ceil(10) + 2;
-        let text = |s: &str, f: &FontDesc<'static>, x: u32, y: u32| -> Result<(), String> {
-            let style = TextStyle::from(f.clone()).color(&BLACK);
-            root.draw_text(s, &style, (x as i32, y as i32))
-                .map_err(|e| e.to_string())
-        };
+    let mut pen = Pen {
+        font: font.clone(),
+        buf: &mut buf,
+        width: w,
+        height: h,
+    };
+    let width_of = |px: u32| {
+        let font = font.clone();
+        move |s: &str| Pen::measure(&font, px, s)
+    };
 
-        let title = font(l.font + 3);
-        let title_w = w - 2 * l.margin;
-        for (k, line) in sheet.title.iter().enumerate() {
-            let line = cut(line, title_w, |s| width_of(&title, s));
-            let y = l.margin + k as u32 * line_h(l.font + 3);
-            text(&line, &title, l.margin, y).map_err(internal)?;
+    let title = l.font + 3;
+    for (k, line) in sheet.title.iter().enumerate() {
+        let line = cut(line, w - 2 * l.margin, width_of(title));
+        pen.text(
+            &line,
+            title,
+            l.margin,
+            l.margin + k as u32 * line_height(title),
+        );
+    }
+    let small = l.font - 1;
+    for (i, cell) in sheet.cells.iter().enumerate() {
+        let (x, y, cw) = l.caption_at(i as u32);
+        for (k, line) in wrap(&cell.caption, cw, 2, width_of(l.font))
+            .iter()
+            .enumerate()
+        {
+            pen.text(line, l.font, x, y + k as u32 * line_height(l.font));
         }
-
-        let caption = font(l.font);
-        let small = font(l.font - 1);
-        for (i, cell) in sheet.cells.iter().enumerate() {
-            let (x, y, cw) = l.caption_at(i as u32);
-            for (k, line) in wrap(&cell.caption, cw, 2, |s| width_of(&caption, s))
+        if let Err(reason) = &cell.image {
+            let (ix, iy) = l.image_at(i as u32);
+            let pad = 6;
+            let inner = l.image.0.saturating_sub(2 * pad);
+            let lines = (l.image.1.saturating_sub(2 * pad) / line_height(small)).max(1);
+            for (k, line) in wrap(reason, inner, lines as usize, width_of(small))
                 .iter()
                 .enumerate()
             {
-                text(line, &caption, x, y + k as u32 * line_h(l.font)).map_err(internal)?;
-            }
-            if let Err(reason) = &cell.image {
-                let (ix, iy) = l.image_at(i as u32);
-                let pad = 6;
-                let inner = l.image.0.saturating_sub(2 * pad);
-                let lines = (l.image.1.saturating_sub(2 * pad) / line_h(l.font - 1)).max(1);
-                for (k, line) in wrap(reason, inner, lines as usize, |s| width_of(&small, s))
-                    .iter()
-                    .enumerate()
-                {
-                    let ty = iy + pad + k as u32 * line_h(l.font - 1);
-                    text(line, &small, ix + pad, ty).map_err(internal)?;
-                }
+                let ty = iy + pad + k as u32 * line_height(small);
+                pen.text(line, small, ix + pad, ty);
             }
         }
-        root.present().map_err(|e| internal(e.to_string()))?;
     }
-    let gray: Vec<u8> = buf.chunks_exact(3).map(|p| p[0]).collect();
-    GrayImage::from_raw(w, h, gray).ok_or_else(|| internal("buffer size".into()))
+    GrayImage::from_raw(w, h, buf)
+        .ok_or_else(|| EngineError::Internal("drawing the montage: buffer size".into()))
+}
+
+/// The height of a line of text `px` pixels high (what [`Layout`] reserves).
+fn line_height(px: u32) -> u32 {
+    (px * 13).div_ceil(10) + 2
 }
 
 /// Refuses: this build has no text drawing (see [`available`]).
