@@ -10,4 +10,5 @@ pub mod plots;
 #[cfg(not(feature = "png-charts"))]
 #[path = "plots_off.rs"]
 pub mod plots;
+pub mod sheet;
 pub mod ui;

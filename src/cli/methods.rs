@@ -87,8 +87,9 @@ pub fn all() -> Vec<MethodInfo> {
             summary: k.summary(),
             parameters: k.parameters(),
             usable: match k.group() {
-                OpGroup::Global => "run, batch, bench, window, levels",
-                _ => "run, batch, bench, window",
+                OpGroup::Global => "run, batch, bench, window, montage, levels",
+                _ if matches!(k, OpKind::Gray | OpKind::Threshold) => "run, batch, bench, window",
+                _ => "run, batch, bench, window, montage",
             },
         })
         .collect()

@@ -6,6 +6,7 @@ pub mod batch;
 pub mod bench;
 pub mod levels;
 pub mod methods;
+pub mod montage;
 pub mod out;
 pub mod run;
 pub mod signals;
@@ -54,6 +55,9 @@ pub enum Command {
     /// List every method: what it computes, the implementation it is exact against, its
     /// options and where it can be used.
     Methods(methods::MethodsArgs),
+    /// Run every threshold method on one image and write the results as one captioned
+    /// contact sheet (PNG or any output format).
+    Montage(montage::MontageArgs),
 }
 
 /// The operation options shared by `run`, `batch` and `bench`.
@@ -310,6 +314,7 @@ pub fn execute(cmd: Command) -> ExitCode {
         Command::Bench(args) => bench::execute(&args),
         Command::Levels(args) => levels::execute(&args),
         Command::Methods(args) => methods::execute(&args),
+        Command::Montage(args) => montage::execute(&args),
     };
     if out::failed() && code == ExitCode::SUCCESS {
         return ExitCode::from(EXIT_FAILURE);

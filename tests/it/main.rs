@@ -11,6 +11,7 @@ mod cli_bench;
 mod cli_hostile;
 mod cli_levels;
 mod cli_methods;
+mod cli_montage;
 mod cli_run;
 mod lab_panel;
 mod ui_batch_panel;

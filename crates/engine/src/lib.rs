@@ -50,6 +50,7 @@
 //! * [`source`]: decoded input pixels ([`SourceImage`]).
 //! * [`io`]: reading images with clear errors and bounded memory, writing results atomically.
 //! * [`batch`]: a whole folder of images, pipelined.
+//! * [`montage`]: every threshold method on one image (a montage, a "try all" grid).
 //! * [`sweep`]: scaling sweeps over worker counts and tile sizes, and their reports.
 //! * [`error`]: [`EngineError`], one-line messages for the user, with sources.
 
@@ -61,6 +62,7 @@ pub mod error;
 pub mod io;
 pub mod job;
 pub mod json_path;
+pub mod montage;
 pub mod ops;
 pub mod pool;
 /// Naive single-threaded reference implementations, for tests (feature `reference`).
