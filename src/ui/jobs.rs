@@ -226,12 +226,63 @@ pub enum Msg {
         path: PathBuf,
         result: Result<Duration, String>,
     },
+    /// One method of "Try all", on the preview.
+    TryAllCell { request: u64, cell: Box<TryAllCell> },
+    /// "Try all" ended: the size of the preview the methods ran on, or why it stopped.
+    TryAllDone {
+        request: u64,
+        result: Result<(usize, usize), EngineError>,
+    },
     Picked {
         pick: Pick,
         /// The path chosen (`None`: dismissed or no dialog available), or why no dialog could
         /// be shown.
         result: Result<Option<PathBuf>, String>,
     },
+}
+
+/// One method's result in "Try all", ready to show.
+pub struct TryAllCell {
+    pub method: tessera_engine::montage::Method,
+    pub label: String,
+    pub params: String,
+    pub level: Option<u8>,
+    /// The result at thumbnail size, or why there is none.
+    pub image: Result<ColorImage, String>,
+}
+
+/// The gray image of `source`, shrunk by whole factors (area average) to at most `side`
+/// pixels per side: what "Try all" runs every method on.
+pub fn gray_preview(
+    source: &SourceImage,
+    side: usize,
+    cfg: &JobConfig,
+    control: &Control,
+) -> Result<SourceImage, EngineError> {
+    let gray = job::run(source, &Op::gray(), cfg, control)?.image;
+    let (w, h) = (gray.width() as usize, gray.height() as usize);
+    let k = preview_factor(w, h, side);
+    if k == 1 {
+        return Ok(SourceImage::gray(gray));
+    }
+    let (pw, ph) = (w.div_ceil(k), h.div_ceil(k));
+    let raw = gray.as_raw();
+    let mut out = Vec::with_capacity(pw * ph);
+    for py in 0..ph {
+        for px in 0..pw {
+            let (mut sum, mut n) = (0u64, 0u64);
+            for y in py * k..((py + 1) * k).min(h) {
+                for x in px * k..((px + 1) * k).min(w) {
+                    sum += raw[y * w + x] as u64;
+                    n += 1;
+                }
+            }
+            out.push(((sum + n / 2) / n) as u8);
+        }
+    }
+    GrayImage::from_raw(pw as u32, ph as u32, out)
+        .map(SourceImage::gray)
+        .ok_or_else(|| EngineError::Internal("preview size".into()))
 }
 
 /// The processing job now running.
@@ -252,11 +303,15 @@ pub struct Jobs {
     /// The newest load request and what it loads.
     pub loading: Option<(u64, String)>,
     load_request: u64,
+    try_all_request: u64,
     /// The file being written.
     pub saving: Option<PathBuf>,
     /// A file dialog is open.
     pub dialog_open: bool,
 }
+
+/// The longest side of a "Try all" thumbnail.
+pub const THUMB_SIDE: usize = 220;
 
 /// Reports waiting in a task's channel before its thread blocks.
 const CHANNEL_BOUND: usize = 4;
@@ -271,6 +326,7 @@ impl Jobs {
             generation: 0,
             loading: None,
             load_request: 0,
+            try_all_request: 0,
             saving: None,
             dialog_open: false,
         }
@@ -421,6 +477,52 @@ impl Jobs {
             result: Err(EngineError::Internal(e)),
         });
         generation
+    }
+
+    /// Runs every method ([`tessera_engine::montage::plan`]) on a gray preview of `source`
+    /// of at most `side` pixels per side, on `cfg`'s workers, reporting each cell as it is
+    /// made. Returns the request number; `control` stops it.
+    pub fn try_all(
+        &mut self,
+        source: Arc<SourceImage>,
+        base: OpSettings,
+        cfg: JobConfig,
+        side: usize,
+        control: Arc<Control>,
+    ) -> u64 {
+        self.try_all_request += 1;
+        let request = self.try_all_request;
+        let work = move |tx: &Reporter<Msg>| {
+            let result = gray_preview(&source, side, &cfg, &control).and_then(|small| {
+                let size = (small.width(), small.height());
+                tessera_engine::montage::run_each(&small, &base, &cfg, &control, |c| {
+                    let image = c.result.map(|img| preview_of_gray(&img, THUMB_SIDE).0);
+                    let cell = TryAllCell {
+                        method: c.method,
+                        label: c.label,
+                        params: c.params,
+                        level: c.level,
+                        image,
+                    };
+                    tx.send(Msg::TryAllCell {
+                        request,
+                        cell: Box::new(cell),
+                    });
+                })?;
+                Ok(size)
+            });
+            tx.send(Msg::TryAllDone { request, result });
+        };
+        self.spawn("try-all", work, move |e| Msg::TryAllDone {
+            request,
+            result: Err(EngineError::Internal(e)),
+        });
+        request
+    }
+
+    /// Whether `request` is the newest "Try all".
+    pub fn is_current_try_all(&self, request: u64) -> bool {
+        request == self.try_all_request
     }
 
     /// Asks the running job to stop. Returns whether one was running.

@@ -151,6 +151,33 @@ fn a_local_method_of_another_implementation_is_picked_tuned_and_labelled() {
 }
 
 #[test]
+fn try_all_shows_every_method_and_a_click_picks_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, img) = write_photo(dir.path(), "t.png", 160, 120);
+    let mut h = harness(Startup::Path(path));
+    wait_until(&mut h, "the first result", |a| a.is_up_to_date());
+    h.get_by_label("Try all methods…").click();
+    h.step();
+    let n = tessera_engine::montage::plan().len();
+    wait_until(&mut h, "every method of Try all", |a| {
+        a.try_all_cells() == Some((n, true))
+    });
+    h.step();
+    // A cell of the first row (the grid scrolls): Fiji's Otsu.
+    h.get_by(|n| n.label().is_some_and(|l| l.starts_with("Otsu (Fiji)")))
+        .click();
+    h.step();
+    assert_eq!(h.state().prefs.settings.op, OpKind::Otsu);
+    assert_eq!(h.state().prefs.settings.like, Some(Anchor::Fiji));
+    wait_until(&mut h, "Fiji's Otsu result", |a| {
+        a.is_up_to_date() && a.result().unwrap().1.like == Some(Anchor::Fiji)
+    });
+    let settings = h.state().prefs.settings;
+    let (want, _) = expected(&img, &settings, h.state().prefs.workers);
+    assert_eq!(h.state().result().unwrap().0.as_raw(), want.as_raw());
+}
+
+#[test]
 fn changing_the_workers_reruns_on_that_many() {
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = write_photo(dir.path(), "w.png", 200, 150);

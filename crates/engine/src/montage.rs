@@ -61,7 +61,8 @@ impl Method {
     /// A label for people, unique over [`plan`]: "Huang (ImageJ)", "Sauvola (Fiji)",
     /// "Default (ImageJ)", "Bradley".
     pub fn label(&self) -> String {
-        let label = self.kind.label();
+        // "Otsu threshold" in a menu of OpenCV ops; "Otsu (ImageJ)" beside the others.
+        let label = self.kind.label().trim_end_matches(" threshold");
         match self.anchor {
             // Labels such as "Default (ImageJ)" already name their implementation.
             Some(a) if !label.contains('(') => format!("{label} ({})", short_name(a)),

@@ -10,6 +10,7 @@ pub mod prefs;
 mod save;
 mod schedule;
 mod side_panel;
+mod try_all;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -182,6 +183,8 @@ pub struct Workbench {
     dialog_started: Option<Instant>,
     frame_log: Option<FrameLog>,
     title: String,
+    /// "Try all", while its window is open.
+    try_all: Option<try_all::TryAll>,
 }
 
 /// Runs kept for the timing chart.
@@ -232,6 +235,7 @@ impl Workbench {
             dialog_started: None,
             frame_log: FrameLog::from_env(),
             title: String::new(),
+            try_all: None,
             prefs,
         };
         let first = !app.prefs.started_before;
@@ -456,6 +460,7 @@ impl Workbench {
     /// calls this.
     pub fn shutdown(&mut self) {
         self.cancel();
+        self.close_try_all();
         self.batch.shutdown();
         self.lab.shutdown();
         self.jobs.wait_for_saves();
@@ -535,6 +540,9 @@ impl Workbench {
         }
         self.overwrite_modal(ui.ctx());
         self.shortcut_sheet(ui.ctx());
+        if self.prefs.tab == Tab::Workbench {
+            self.try_all_window(ui.ctx());
+        }
         self.commit_history(ui.ctx());
         self.maybe_start_job();
         if self.jobs.running.is_some() || self.jobs.loading.is_some() {

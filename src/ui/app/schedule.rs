@@ -120,6 +120,8 @@ impl Workbench {
                         }
                     }
                 }
+                Msg::TryAllCell { request, cell } => self.try_all_cell(request, *cell),
+                Msg::TryAllDone { request, result } => self.try_all_done(request, result),
                 Msg::Saved { path, result } => {
                     self.jobs.saving = None;
                     match result {

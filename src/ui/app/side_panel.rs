@@ -412,6 +412,18 @@ impl Workbench {
         if let Some(e) = &self.invalid {
             ui.colored_label(Color32::from_rgb(255, 110, 90), e);
         }
+        let can_try = self.image.is_some();
+        if ui
+            .add_enabled(can_try, egui::Button::new("Try all methods…"))
+            .on_hover_text(
+                "Every threshold method (OpenCV, ImageJ, Fiji, scikit-image, Bradley) on a \
+                 small preview of this image, side by side; click one to use it",
+            )
+            .on_disabled_hover_text("Open an image first")
+            .clicked()
+        {
+            self.start_try_all();
+        }
         if ui
             .small_button("Reset parameters")
             .on_hover_text("Back to the defaults: adaptive Gaussian, binary, block 25, C 10")

@@ -1,0 +1,247 @@
+//! "Try all": every threshold method on a small gray preview of the open image, as a grid of
+//! captioned thumbnails computed in the background on the chosen workers; clicking one picks
+//! that method (and implementation) for the image.
+
+use std::sync::Arc;
+
+use egui::{Color32, RichText};
+use tessera_engine::montage::Method;
+use tessera_engine::ops::OpSettings;
+use tessera_engine::{Control, EngineError, JobConfig};
+
+use super::Workbench;
+use crate::ui::jobs::{THUMB_SIDE, TryAllCell};
+
+/// The longest side of the preview every method runs on.
+pub const TRY_ALL_SIDE: usize = 480;
+
+/// A "Try all" run and what it has shown so far.
+pub(super) struct TryAll {
+    request: u64,
+    control: Arc<Control>,
+    /// The settings whose shared parameters (type, block size, radius...) the cells used.
+    base: OpSettings,
+    /// The image it ran on.
+    image_id: u64,
+    cells: Vec<Shown>,
+    /// The preview's size once done, or why it stopped.
+    done: Option<Result<(usize, usize), String>>,
+}
+
+struct Shown {
+    method: Method,
+    label: String,
+    params: String,
+    level: Option<u8>,
+    image: Result<egui::TextureHandle, String>,
+}
+
+impl Workbench {
+    /// Starts "Try all" on the open image (cancelling one running).
+    pub(super) fn start_try_all(&mut self) {
+        let Some(img) = &self.image else { return };
+        if let Some(t) = &self.try_all {
+            t.control.cancel();
+        }
+        let ctx = self.ctx.clone();
+        let control = Arc::new(Control::with_notify(move || ctx.request_repaint()));
+        let cfg = JobConfig {
+            workers: self.prefs.workers,
+            tile: self.prefs.tile,
+        };
+        let base = self.prefs.settings;
+        let request =
+            self.jobs
+                .try_all(img.source.clone(), base, cfg, TRY_ALL_SIDE, control.clone());
+        self.try_all = Some(TryAll {
+            request,
+            control,
+            base,
+            image_id: img.id,
+            cells: Vec::new(),
+            done: None,
+        });
+    }
+
+    /// Stops and closes "Try all".
+    pub(super) fn close_try_all(&mut self) {
+        if let Some(t) = self.try_all.take() {
+            t.control.cancel();
+        }
+    }
+
+    pub(super) fn try_all_cell(&mut self, request: u64, cell: TryAllCell) {
+        let Some(t) = self.try_all.as_mut().filter(|t| t.request == request) else {
+            return;
+        };
+        let n = t.cells.len();
+        let image = cell.image.map(|img| {
+            self.ctx
+                .load_texture(format!("try-all-{request}-{n}"), img, Default::default())
+        });
+        t.cells.push(Shown {
+            method: cell.method,
+            label: cell.label,
+            params: cell.params,
+            level: cell.level,
+            image,
+        });
+    }
+
+    pub(super) fn try_all_done(
+        &mut self,
+        request: u64,
+        result: Result<(usize, usize), EngineError>,
+    ) {
+        if let Some(t) = self.try_all.as_mut().filter(|t| t.request == request) {
+            t.done = Some(result.map_err(|e| e.to_string()));
+        }
+    }
+
+    /// Whether "Try all" has every cell (for tests).
+    pub fn try_all_cells(&self) -> Option<(usize, bool)> {
+        self.try_all
+            .as_ref()
+            .map(|t| (t.cells.len(), matches!(t.done, Some(Ok(_)))))
+    }
+
+    /// The "Try all" window, while open.
+    pub(super) fn try_all_window(&mut self, ctx: &egui::Context) {
+        let Some(t) = &self.try_all else { return };
+        let current = self.image.as_ref().map(|i| i.id);
+        let stale_image = current != Some(t.image_id);
+        let s = &self.prefs.settings;
+        let shared_changed = (s.kind, s.max_value, s.block_size, s.local.radius)
+            != (
+                t.base.kind,
+                t.base.max_value,
+                t.base.block_size,
+                t.base.local.radius,
+            );
+        let total = tessera_engine::montage::plan().len();
+        let mut open = true;
+        let mut pick: Option<Method> = None;
+        let mut again = false;
+        egui::Window::new("Try all methods")
+            .open(&mut open)
+            .default_size([980.0, 620.0])
+            .default_pos([300.0, 60.0])
+            .collapsible(false)
+            .show(ctx, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    let status = match &t.done {
+                        None => format!("computing… {} of {total}", t.cells.len()),
+                        Some(Ok((w, h))) => format!(
+                            "{total} methods on a {w}×{h} gray preview (window sizes in \
+                             preview pixels)"
+                        ),
+                        Some(Err(e)) => format!("stopped: {e}"),
+                    };
+                    ui.label(status);
+                    ui.label(
+                        RichText::new(format!(
+                            "type {} · block {} · radius {} · max {}",
+                            t.base.kind, t.base.block_size, t.base.local.radius, t.base.max_value
+                        ))
+                        .weak(),
+                    );
+                    if stale_image || shared_changed {
+                        ui.colored_label(
+                            Color32::from_rgb(230, 170, 60),
+                            if stale_image {
+                                "made for another image"
+                            } else {
+                                "made with other shared settings"
+                            },
+                        );
+                    }
+                    if ui
+                        .button("Recompute")
+                        .on_hover_text("Run every method again with the current settings")
+                        .clicked()
+                    {
+                        again = true;
+                    }
+                });
+                ui.label(
+                    RichText::new("Click a method to use it on the whole image.")
+                        .small()
+                        .weak(),
+                );
+                ui.separator();
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    let w = THUMB_SIDE as f32 * 0.8;
+                    let cols = ((ui.available_width() / (w + 12.0)).floor() as usize).max(1);
+                    egui::Grid::new("try-all-grid")
+                        .spacing([10.0, 10.0])
+                        .show(ui, |ui| {
+                            for (i, c) in t.cells.iter().enumerate() {
+                                ui.vertical(|ui| {
+                                    ui.set_width(w);
+                                    let selected = c.method.kind == s.op
+                                        && c.method.anchor
+                                            == Some(
+                                                s.anchor()
+                                                    .unwrap_or(tessera_engine::ops::Anchor::OpenCv),
+                                            )
+                                        || c.method.kind == s.op && c.method.anchor.is_none();
+                                    match &c.image {
+                                        Ok(tex) => {
+                                            let r = ui.add(
+                                                egui::Image::new(tex)
+                                                    .max_width(w)
+                                                    .max_height(w)
+                                                    .sense(egui::Sense::click()),
+                                            );
+                                            if selected {
+                                                ui.painter().rect_stroke(
+                                                    r.rect.expand(2.0),
+                                                    2.0,
+                                                    egui::Stroke::new(2.0, Color32::LIGHT_BLUE),
+                                                    egui::StrokeKind::Outside,
+                                                );
+                                            }
+                                            if r.clicked() {
+                                                pick = Some(c.method);
+                                            }
+                                        }
+                                        Err(e) => {
+                                            ui.colored_label(Color32::from_rgb(230, 120, 100), e);
+                                        }
+                                    }
+                                    let mut caption = c.label.clone();
+                                    if let Some(l) = c.level {
+                                        caption += &format!(" {l}");
+                                    } else if !c.params.is_empty() {
+                                        caption += &format!(" {}", c.params);
+                                    }
+                                    if ui
+                                        .selectable_label(selected, caption)
+                                        .on_hover_text(c.method.kind.summary())
+                                        .clicked()
+                                    {
+                                        pick = Some(c.method);
+                                    }
+                                });
+                                if (i + 1) % cols == 0 {
+                                    ui.end_row();
+                                }
+                            }
+                        });
+                });
+            });
+        if let Some(m) = pick {
+            let s = &mut self.prefs.settings;
+            s.op = m.kind;
+            s.like = m.anchor.filter(|a| m.kind.anchors().first() != Some(a));
+            if !s.op.allowed_types().contains(&s.kind) {
+                s.kind = tessera_engine::ops::ThresholdType::Binary;
+            }
+        }
+        if again {
+            self.start_try_all();
+        } else if !open {
+            self.close_try_all();
+        }
+    }
+}
