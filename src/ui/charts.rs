@@ -171,7 +171,7 @@ pub fn histogram(
     let rows: Vec<usize> = tick_list
         .iter()
         .map(|&(k, l)| {
-            let half = short_name(k).len() as f64 * 5.2 / 2.0 / per_level as f64;
+            let half = (short_name(k).len() as f64 * 6.0 + 4.0) / 2.0 / per_level as f64;
             let (a, b) = (l as f64 - half, l as f64 + half);
             let row = row_end.iter().position(|&e| e < a).unwrap_or(row_end.len());
             if row == row_end.len() {
