@@ -707,6 +707,14 @@ mod tests {
         let generation = jobs.process(source, OpSettings::default(), Op::gray(), cfg, 64, None);
         jobs.save(Arc::new(GrayImage::new(1, 1)), PathBuf::from("out.png"));
         jobs.pick_file(Pick::Save, None, None);
+        let src = Arc::new(SourceImage::gray(GrayImage::new(4, 4)));
+        let try_all = jobs.try_all(
+            src,
+            OpSettings::default(),
+            cfg,
+            64,
+            Arc::new(Control::new()),
+        );
         super::super::task::fail_spawns(false);
         let mut seen = 0;
         while let Some(msg) = jobs.try_recv() {
@@ -735,9 +743,15 @@ mod tests {
                     let e = result.unwrap_err();
                     assert!(e.contains("cannot start the tessera-dialog thread"), "{e}");
                 }
+                Msg::TryAllDone { request, result } => {
+                    assert_eq!(request, try_all);
+                    let e = result.unwrap_err().to_string();
+                    assert!(e.contains("cannot start the tessera-try-all thread"), "{e}");
+                }
+                Msg::TryAllCell { .. } => panic!("no cell without a thread"),
             }
         }
-        assert_eq!(seen, 4, "every activity hears of its failure");
+        assert_eq!(seen, 5, "every activity hears of its failure");
         assert_eq!(jobs.active_tasks(), 0);
     }
 
