@@ -65,7 +65,7 @@ stop
 # 2. A photo with Otsu, side by side.
 start assets/sample-coffee.png
 click 158 159          # Method
-click 130 232          # Otsu threshold
+click 132 245          # Otsu threshold
 click 519 67 2         # Side by side
 shot before-after 560 330
 stop
@@ -73,10 +73,10 @@ stop
 # 3. Histogram with the fixed threshold marked, and a timing chart of several runs.
 start assets/sample-coffee.png
 click 158 159          # Method
-click 130 209          # Fixed threshold
+click 133 222          # Fixed threshold
 for x in 70 99 128 157 70 99 128 157; do   # Workers 1..4, twice
-    click "$x" 430 1.5
-    click 106 529 1.5  # Run again
+    click "$x" 479 1.5
+    click 106 578 1.5  # Run again
 done
 shot histogram-timing 1000 200
 convert "$OUT/histogram-timing.png" -crop 990x230+290+570 +repage "$OUT/charts.png"
@@ -94,7 +94,7 @@ stop
 # 3c. The 8 MP photo (or the sample) with Otsu and the red overlay; then a region's level.
 start "$PHOTO"
 click 158 159          # Method
-click 130 232 4        # Otsu threshold
+click 132 245 4        # Otsu threshold
 click 597 67 3         # Overlay
 shot overlay 700 300
 stop
@@ -102,12 +102,27 @@ stop
 # 3c2. A region of interest (Shift+drag) on the coffee sample: Otsu's level from it.
 start assets/sample-coffee.png
 click 158 159          # Method
-click 130 232 2        # Otsu threshold
+click 132 245 2        # Otsu threshold
 click 324 67 2         # Result view
 xdotool mousemove 620 250 keydown shift mousedown 1; sleep 0.3
 for p in "660 280" "700 320" "740 360" "780 390"; do xdotool mousemove $p; sleep 0.3; done
 xdotool mouseup 1 keyup shift; sleep 3
 shot roi 1000 200
+stop
+
+# 3c3. Every global level on the histogram (Huang chosen), then "Try all methods" on a
+#      degraded document of the golden-methods pack (or the coffee sample).
+DOC=assets/sample-coffee.png
+[ -f ../shared/golden-methods/inputs/documents/doc05_degraded.png ] &&
+    DOC=../shared/golden-methods/inputs/documents/doc05_degraded.png
+start "$DOC"
+click 158 159          # Method
+click 270 222 2        # Huang
+shot levels 560 700
+stop
+start "$DOC"
+click 75 357 6         # Try all methods…
+shot try-all 1200 780
 stop
 
 # 3d. An error banner, wrapped: a text file named like a JPEG, with a long name.

@@ -854,7 +854,7 @@ impl Op {
             } => format!(
                 "{} {} {kind} max {max_value}",
                 self.kind(),
-                method.describe_params()
+                method.describe_params(kind)
             ),
         }
     }

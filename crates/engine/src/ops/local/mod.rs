@@ -108,8 +108,8 @@ impl Local {
         )
     }
 
-    /// The parameters, as `describe` prints them.
-    pub(crate) fn describe_params(&self) -> String {
+    /// The parameters, as `describe` prints them (Fiji's as the values Fiji uses).
+    pub(crate) fn describe_params(&self, kind: ThresholdType) -> String {
         match *self {
             Local::OpenCv {
                 method,
@@ -130,8 +130,33 @@ impl Local {
                 SkimageLocal::Niblack => format!("like skimage block {window} k {k}"),
             },
             Local::Bradley { block_size, t } => format!("block {block_size} t {t}"),
-            Local::Fiji { radius, p1, p2, .. } => {
-                format!("like fiji radius {radius} p1 {p1} p2 {p2}")
+            Local::Fiji {
+                method,
+                radius,
+                p1,
+                p2,
+            } => {
+                // The values Fiji uses (0 means its default), named.
+                let or = |v: f64, d: f64| if v != 0.0 { v } else { d };
+                let int = |v: f64| v.trunc();
+                let params = match method {
+                    FijiLocal::Bernsen => format!(" contrast {}", or(p1, 15.0)),
+                    FijiLocal::Mean | FijiLocal::Median | FijiLocal::MidGrey => {
+                        format!(" c {}", int(p1))
+                    }
+                    FijiLocal::Niblack => {
+                        let k = if kind == ThresholdType::BinaryInv {
+                            -0.2
+                        } else {
+                            0.2
+                        };
+                        format!(" k {} c {}", or(p1, k), int(p2))
+                    }
+                    FijiLocal::Sauvola => format!(" k {} r {}", or(p1, 0.5), or(p2, 128.0)),
+                    FijiLocal::Phansalkar => format!(" k {} r {}", or(p1, 0.25), or(p2, 0.5)),
+                    FijiLocal::Contrast | FijiLocal::Otsu => String::new(),
+                };
+                format!("like fiji radius {radius}{params}")
             }
         }
     }
