@@ -24,7 +24,8 @@ fn pack_dir() -> PathBuf {
 }
 
 /// The 4-class search on the 4096-bin 12-bit image visits 1.1 · 10¹⁰ combinations (skimage:
-/// 133 s); it runs only with `TESSERA_SLOW=1`.
+/// 133 s), and the pack's `not_run` 3-class cases on up to 65 536 bins take seconds each (all
+/// but one): they run only with `TESSERA_SLOW=1`.
 fn slow_enabled() -> bool {
     std::env::var("TESSERA_SLOW").is_ok_and(|v| v == "1")
 }
@@ -260,6 +261,11 @@ fn whole_pack_when_present() {
             other => panic!("{id}: unexpected {other:?}"),
         };
         if expected["status"] == "not_run" {
+            // A 3-class search on ~65 536 bins takes seconds: by default only the smallest.
+            if classes == 3 && !slow_enabled() && !id.contains("fluo16_small") {
+                t.skipped_slow.push(id.to_string());
+                continue;
+            }
             let start = Instant::now();
             let got = run();
             let line = not_run_outcome(id, classes, &got);

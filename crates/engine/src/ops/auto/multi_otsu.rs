@@ -410,76 +410,64 @@ impl Search {
     fn run(&self) -> Result<Vec<usize>, MultiOtsuError> {
         let n = self.nbins;
         let m = self.m;
-        let mut best = Best {
-            sigma: 0.0,
-            idx: None,
+        let mut st = State {
+            best: 0.0,
+            best_idx: None,
+            cur: vec![0; m],
+            row: vec![0.0; n],
+            consts: vec![0.0; m.saturating_sub(2)],
         };
         if m == 1 {
             // sigma = var[0, t0] + var[t0 + 1, n − 1]
             for t0 in 0..n - 1 {
                 let s = self.get(0, t0) + self.get(t0 + 1, n - 1);
-                if s > best.sigma {
-                    best.sigma = s;
-                    best.idx = Some(vec![t0]);
+                if s > st.best {
+                    st.best = s;
+                    st.best_idx = Some(vec![t0]);
                 }
             }
         } else {
             // Last class's variance var[t + 1, n − 1] for every possible last threshold t.
             let last: Vec<f32> = (0..n - 1).map(|t| self.get(t + 1, n - 1)).collect();
-            let mut cur = vec![0usize; m];
-            let mut row = vec![0f32; n];
-            self.recurse(0, 0, &mut cur, &last, &mut row, &mut best);
+            self.recurse(0, 0, &last, &mut st);
         }
-        best.idx.ok_or(MultiOtsuError::NoMaximum)
+        st.best_idx.ok_or(MultiOtsuError::NoMaximum)
     }
 
-    /// Chooses threshold `k` (< m − 1) from `lo`, then scans the last one.
-    fn recurse(
-        &self,
-        k: usize,
-        lo: usize,
-        cur: &mut Vec<usize>,
-        last: &[f32],
-        row: &mut [f32],
-        best: &mut Best,
-    ) {
+    /// Chooses threshold `k` (< m − 1) from `lo` on, in skimage's loop order, then scans the
+    /// last one.
+    fn recurse(&self, k: usize, lo: usize, last: &[f32], st: &mut State) {
         let n = self.nbins;
         let m = self.m;
         for t in lo..n - m + k {
-            cur[k] = t;
+            st.cur[k] = t;
             if k + 2 < m {
-                self.recurse(k + 1, t + 1, cur, last, row, best);
+                self.recurse(k + 1, t + 1, last, st);
             } else {
-                self.scan_last(cur, last, row, best);
+                self.scan_last(last, st);
             }
         }
     }
 
-    /// With t₀ … t_{m−2} fixed in `cur`, runs the last threshold j over
+    /// With t₀ … t_{m−2} fixed in `st.cur`, runs the last threshold j over
     /// `t_{m−2} + 1 .. n − 1`: sigma = ((var[0, t₀] + var[j + 1, n − 1]) + var[t₀ + 1, t₁] + …)
-    /// + var[t_{m−2} + 1, j], the first maximum kept.
-    fn scan_last(&self, cur: &mut [usize], last: &[f32], row: &mut [f32], best: &mut Best) {
+    /// + var[t_{m−2} + 1, j], summed in that order; the first maximum is kept.
+    fn scan_last(&self, last: &[f32], st: &mut State) {
         let n = self.nbins;
         let m = self.m;
+        let State {
+            best,
+            best_idx,
+            cur,
+            row,
+            consts,
+        } = st;
         let a = self.get(0, cur[0]);
-        let mut consts = [0f32; 32];
-        let nconst = m - 2;
-        let consts = {
-            let c = if nconst <= consts.len() {
-                &mut consts[..nconst]
-            } else {
-                // Never with MAX_EVALUATIONS (m ≤ 33 would need bins ≤ 34 …), but stay
-                // correct: fall back to the scalar loop below.
-                &mut consts[..0]
-            };
-            for (q, slot) in c.iter_mut().enumerate() {
-                *slot = self.get(cur[q] + 1, cur[q + 1]);
-            }
-            c
-        };
+        for (q, slot) in consts.iter_mut().enumerate() {
+            *slot = self.get(cur[q] + 1, cur[q + 1]);
+        }
         let r = cur[m - 2] + 1;
-        let lo = r;
-        let hi = n - 1;
+        let (lo, hi) = (r, n - 1);
         if lo >= hi {
             return;
         }
@@ -490,30 +478,21 @@ impl Search {
                 &lut[s..s + (hi - r)]
             }
             None => {
-                for (j, slot) in (lo..hi).zip(row.iter_mut()) {
-                    *slot = self.var(r, j);
+                // self.var(r, j) for r ≥ 1, written so that it vectorises (the quotient of an
+                // empty class is computed and discarded).
+                let (z0, f0) = (self.zeroth[r - 1], self.first[r - 1]);
+                let zs = &self.zeroth[lo..hi];
+                let fs = &self.first[lo..hi];
+                for ((slot, &zj), &fj) in row[..hi - lo].iter_mut().zip(zs).zip(fs) {
+                    let z = zj - z0;
+                    let f = fj - f0;
+                    let q = (f * f) / z;
+                    *slot = if z > 0.0 { q } else { 0.0 };
                 }
                 &row[..hi - lo]
             }
         };
         let last = &last[lo..hi];
-        if nconst > consts.len() {
-            // Generic path (unreachable in practice), same arithmetic.
-            for (off, (&e, &v)) in last.iter().zip(row_vals).enumerate() {
-                let j = lo + off;
-                let mut s = a + e;
-                for q in 0..nconst {
-                    s += self.get(cur[q] + 1, cur[q + 1]);
-                }
-                s += v;
-                if s > best.sigma {
-                    best.sigma = s;
-                    cur[m - 1] = j;
-                    best.idx = Some(cur.to_vec());
-                }
-            }
-            return;
-        }
         const CHUNK: usize = 16;
         let len = hi - lo;
         let mut off = 0;
@@ -535,21 +514,30 @@ impl Search {
                     mx = s;
                 }
             }
-            if mx > best.sigma {
+            if mx > *best {
                 // The running maximum (strict >) ends at the first index reaching mx.
                 let l = sums[..w].iter().position(|&s| s == mx).unwrap_or(0);
-                best.sigma = mx;
+                *best = mx;
                 cur[m - 1] = lo + off + l;
-                best.idx = Some(cur.to_vec());
+                *best_idx = Some(cur.clone());
             }
             off += w;
         }
     }
 }
 
-struct Best {
-    sigma: f32,
-    idx: Option<Vec<usize>>,
+/// The search's running maximum and scratch buffers.
+struct State {
+    /// sigma_max, started at 0 as in skimage.
+    best: f32,
+    /// thresh_indices of the running maximum.
+    best_idx: Option<Vec<usize>>,
+    /// current_indices.
+    cur: Vec<usize>,
+    /// One row of the table, computed on the fly when it is not materialised.
+    row: Vec<f32>,
+    /// var[t_q + 1, t_{q+1}] for the fixed thresholds.
+    consts: Vec<f32>,
 }
 
 /// Start of row `i` in the compressed upper-triangular table (`_get_var_btwclas_lut`).
@@ -643,15 +631,15 @@ mod tests {
             let n = 5 + (lcg(&mut seed) % 60) as usize;
             let mut counts: Vec<u64> = (0..n)
                 .map(|_| {
-                    if lcg(&mut seed) % 4 == 0 {
+                    if lcg(&mut seed).is_multiple_of(4) {
                         0
                     } else {
                         lcg(&mut seed) % 1000
                     }
                 })
                 .collect();
-            counts[0] = 1 + counts[0];
-            counts[n - 1] = 1 + counts[n - 1];
+            counts[0] += 1;
+            counts[n - 1] += 1;
             // Some exact ties.
             if trial % 5 == 0 {
                 for c in counts.iter_mut() {
