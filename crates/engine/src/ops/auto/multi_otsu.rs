@@ -499,21 +499,40 @@ impl Search {
         let mut sums = [0f32; CHUNK];
         while off < len {
             let w = CHUNK.min(len - off);
-            let e = &last[off..off + w];
-            let v = &row_vals[off..off + w];
-            for l in 0..w {
-                let mut s = a + e[l];
-                for &c in consts.iter() {
-                    s += c;
+            let mx = if w == CHUNK {
+                // Full chunk: fixed-size lanes, so that the compiler vectorises the sums and
+                // the (lane-wise, then scalar) maximum. No NaN can occur (every term is finite).
+                let e: &[f32; CHUNK] = last[off..off + CHUNK].try_into().expect("chunk");
+                let v: &[f32; CHUNK] = row_vals[off..off + CHUNK].try_into().expect("chunk");
+                for l in 0..CHUNK {
+                    let mut s = a + e[l];
+                    for &c in consts.iter() {
+                        s += c;
+                    }
+                    sums[l] = s + v[l];
                 }
-                sums[l] = s + v[l];
-            }
-            let mut mx = sums[0];
-            for &s in &sums[1..w] {
-                if s > mx {
-                    mx = s;
+                let mut lanes = [0f32; CHUNK / 2];
+                for l in 0..CHUNK / 2 {
+                    let (x, y) = (sums[l], sums[l + CHUNK / 2]);
+                    lanes[l] = if y > x { y } else { x };
                 }
-            }
+                lanes
+                    .iter()
+                    .fold(lanes[0], |m, &x| if x > m { x } else { m })
+            } else {
+                let e = &last[off..off + w];
+                let v = &row_vals[off..off + w];
+                for l in 0..w {
+                    let mut s = a + e[l];
+                    for &c in consts.iter() {
+                        s += c;
+                    }
+                    sums[l] = s + v[l];
+                }
+                sums[1..w]
+                    .iter()
+                    .fold(sums[0], |m, &x| if x > m { x } else { m })
+            };
             if mx > *best {
                 // The running maximum (strict >) ends at the first index reaching mx.
                 let l = sums[..w].iter().position(|&s| s == mx).unwrap_or(0);
