@@ -31,6 +31,7 @@
 mod entropy;
 mod fiji;
 mod imagej;
+pub mod multi_otsu;
 
 use std::fmt;
 use std::str::FromStr;
