@@ -52,25 +52,56 @@ pub type MethodLevel = (AutoMethod, Result<u32, String>);
 
 /// Every method's level (or why it has none) for the gray image of `image`.
 pub fn levels(image: &std::path::Path, like: Like) -> Result<Vec<MethodLevel>, EngineError> {
+    levels_and_histogram(image, like).map(|(l, _)| l)
+}
+
+/// [`levels`] and the histogram they came from.
+fn levels_and_histogram(
+    image: &std::path::Path,
+    like: Like,
+) -> Result<(Vec<MethodLevel>, tessera_engine::ops::level::Histogram), EngineError> {
     let read = read_image_with(image, &ReadOptions::default())?;
     let hist = job::gray_histogram(&read.image)?;
-    Ok(methods(like)
+    let found = methods(like)
         .into_iter()
         .map(|m| (m, level(m, &hist.0, like).map_err(|e| e.to_string())))
-        .collect())
+        .collect();
+    Ok((found, hist))
+}
+
+/// scikit-image's `threshold_multiotsu` levels for 3 and 4 classes (or why there are none).
+fn multi_otsu_levels(
+    hist: &tessera_engine::ops::level::Histogram,
+) -> Vec<(&'static str, Result<Vec<i64>, String>)> {
+    [("multi_otsu_3", 3), ("multi_otsu_4", 4)]
+        .into_iter()
+        .map(|(name, classes)| {
+            let r = tessera_engine::ops::auto::multi_otsu::multi_otsu(&hist.0, 0, classes)
+                .map_err(|e| e.to_string());
+            (name, r)
+        })
+        .collect()
 }
 
 pub fn execute(args: &LevelsArgs) -> ExitCode {
-    let found = match levels(&args.image, args.like) {
+    let (found, hist) = match levels_and_histogram(&args.image, args.like) {
         Ok(f) => f,
         Err(e) => return report_error(&e),
     };
+    let multi = multi_otsu_levels(&hist);
     if args.json {
         let mut map = serde_json::Map::new();
         for (m, l) in &found {
             map.insert(
                 m.to_string(),
                 l.as_ref().map_or(serde_json::Value::Null, |&v| v.into()),
+            );
+        }
+        for (name, l) in &multi {
+            map.insert(
+                name.to_string(),
+                l.as_ref()
+                    .map_or(serde_json::Value::Null, |v| serde_json::json!(v)),
             );
         }
         match serde_json::to_string(&map) {
@@ -93,6 +124,18 @@ pub fn execute(args: &LevelsArgs) -> ExitCode {
             match l {
                 Ok(v) => crate::outln!("{:>14} {v:>3}", m.to_string()),
                 Err(e) => crate::outln!("{:>14}   - ({e})", m.to_string()),
+            }
+        }
+        for (name, l) in &multi {
+            match l {
+                Ok(v) => crate::outln!(
+                    "{name:>14} {} (scikit-image)",
+                    v.iter()
+                        .map(|x| x.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                Err(e) => crate::outln!("{name:>14}   - ({e})"),
             }
         }
     }

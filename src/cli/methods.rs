@@ -44,6 +44,7 @@ fn family(k: OpKind) -> &'static str {
         OpGroup::OpenCv => "opencv",
         OpGroup::Global => "global",
         OpGroup::Local => "local",
+        OpGroup::MultiLevel => "multi-level",
     }
 }
 
@@ -114,6 +115,10 @@ pub fn execute(args: &MethodsArgs) -> ExitCode {
             "Global automatic levels (tessera run --op NAME; all at once: tessera levels IMAGE):",
         ),
         ("local", "Local methods (tessera run --op NAME):"),
+        (
+            "multi-level",
+            "Several levels, a label image (tessera run --op NAME):",
+        ),
     ] {
         crate::outln!("{title}");
         for m in methods.iter().filter(|m| m.family == family) {

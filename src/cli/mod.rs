@@ -67,7 +67,7 @@ pub struct OpArgs {
     /// adaptive-mean, adaptive-gaussian; global levels ij-default, huang, huang2, intermodes,
     /// isodata, ij-isodata, li, max-entropy, mean, min-error, minimum, moments, percentile,
     /// renyi-entropy, shanbhag, yen; local niblack, sauvola, wolf, nick, bradley, bernsen,
-    /// contrast, local-mean, median, midgrey, local-otsu, phansalkar.
+    /// contrast, local-mean, median, midgrey, local-otsu, phansalkar; multi-otsu.
     #[arg(long, default_value = "adaptive-gaussian", value_name = "NAME")]
     pub op: OpKind,
     /// Whose definition of the op: opencv, imagej, fiji or skimage (default: OpenCV where
@@ -108,6 +108,9 @@ pub struct OpArgs {
     /// Bernsen's contrast threshold (default 15).
     #[arg(long, allow_negative_numbers = true)]
     pub contrast: Option<f64>,
+    /// Multi-Otsu's number of classes, 2..=5.
+    #[arg(long, default_value_t = 3)]
+    pub classes: u32,
 }
 
 impl OpArgs {
@@ -133,6 +136,7 @@ impl OpArgs {
                 radius: self.radius,
                 c: self.c,
                 contrast: self.contrast,
+                classes: self.classes,
             },
         }
     }

@@ -60,6 +60,8 @@ pub struct RunReport {
     pub tile: String,
     pub tiles: usize,
     pub level: Option<u8>,
+    /// The levels multi-Otsu found (empty for the other ops).
+    pub levels: Vec<u8>,
     /// What the decoder warned about (a truncated JPEG); the result was made from the pixels
     /// it gave, as OpenCV would.
     pub warnings: Vec<String>,
@@ -227,6 +229,7 @@ pub fn run(args: &RunArgs, ctl: &Control) -> Result<RunReport, EngineError> {
         tile: out.stats.tile.to_string(),
         tiles: out.stats.tiles,
         level: out.level,
+        levels: out.levels.clone(),
         warnings,
         decode_ms: decode.as_secs_f64() * 1e3,
         compute_ms: compute_s * 1e3,
@@ -269,6 +272,10 @@ fn print_report(r: &RunReport, to_stderr: bool) {
     )];
     if let Some(level) = r.level {
         lines.push(format!("{} level: {level}", r.op));
+    }
+    if !r.levels.is_empty() {
+        let l: Vec<String> = r.levels.iter().map(|v| v.to_string()).collect();
+        lines.push(format!("{} levels: {}", r.op, l.join(", ")));
     }
     if r.tiles == 0 {
         lines.push("input already 8-bit gray: passed through unchanged".into());

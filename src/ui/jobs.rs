@@ -190,6 +190,8 @@ pub struct Processed {
     pub generation: u64,
     pub image: Arc<GrayImage>,
     pub level: Option<u8>,
+    /// The levels multi-Otsu found.
+    pub levels: Vec<u8>,
     pub stats: JobStats,
     /// The result for display, at most `preview_side` pixels per side, and its factor.
     pub preview: (ColorImage, usize),
@@ -460,6 +462,7 @@ impl Jobs {
                         megapixels: source.megapixels(),
                         image: Arc::new(out.image),
                         level: out.level,
+                        levels: out.levels,
                         stats: out.stats,
                         preview,
                         mask_previews,

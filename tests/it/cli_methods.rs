@@ -67,8 +67,8 @@ fn every_method_runs_from_the_command_line_and_equals_the_engine() {
             ran += 1;
         }
     }
-    // 34 ops; otsu, triangle, niblack, sauvola: 3 implementations; 15 global methods: 2.
-    assert_eq!(ran, 34 + 4 * 2 + 15, "ran {ran}");
+    // 35 ops; otsu, triangle, niblack, sauvola: 3 implementations; 15 global methods: 2.
+    assert_eq!(ran, 35 + 4 * 2 + 15, "ran {ran}");
 }
 
 /// The example: `--op sauvola --like opencv --block-size 25 --k 0.2 --r 128` equals
@@ -185,4 +185,81 @@ fn bad_method_options_are_one_line_usage_errors() {
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
         assert!(!out.exists());
     }
+}
+
+/// `--op multi-otsu`: the levels are scikit-image's (the vendored pack case of this image), the
+/// output is each pixel's class spread over `--max-value`, and `tessera levels --json` has
+/// `multi_otsu_3`.
+#[test]
+fn multi_otsu_gives_scikit_image_levels_and_a_label_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = local_data("niblack/inputs/gray8/camera_small.png");
+    let cases: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("crates/engine/tests/data/multi_otsu/cases.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let want: Vec<i64> = cases["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "skimage/gray8/camera_small/native/threshold_multiotsu_classes3")
+        .unwrap()["expected"]["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    let out = dir.path().join("labels.png");
+    let o = tessera(&[
+        "run",
+        s(&input),
+        "-o",
+        s(&out),
+        "--op",
+        "multi-otsu",
+        "--classes",
+        "3",
+        "--max-value",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let levels: Vec<i64> = report["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    assert_eq!(levels, want);
+    let src = gray(&input);
+    let labels = gray(&out);
+    for (&v, &l) in src.as_raw().iter().zip(labels.as_raw()) {
+        let class = want.iter().filter(|&&t| t <= v as i64).count() as u8;
+        assert_eq!(l, class, "value {v}");
+    }
+    let o = tessera(&["levels", s(&input), "--json"]);
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["multi_otsu_3"], serde_json::json!(want));
+    let o = tessera(&[
+        "run",
+        s(&input),
+        "-o",
+        s(&out),
+        "--op",
+        "multi-otsu",
+        "--classes",
+        "6",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("classes must be between 2 and 5"));
 }

@@ -112,8 +112,10 @@ impl JobStats {
 pub struct JobOutput {
     /// The result.
     pub image: GrayImage,
-    /// The level Otsu or triangle found (`None` for the other ops).
+    /// The level a global method found (`None` for the other ops).
     pub level: Option<u8>,
+    /// The levels multi-Otsu found, ascending (empty for the other ops).
+    pub levels: Vec<u8>,
     /// How the job ran.
     pub stats: JobStats,
 }
@@ -146,6 +148,7 @@ pub fn run_owned(
         return Ok(JobOutput {
             image,
             level: None,
+            levels: Vec::new(),
             stats: JobStats {
                 workers: cfg.workers,
                 tile: shape,
@@ -201,7 +204,10 @@ fn run_impl(
     let needs_gray_stage = !matches!(src.pixels, Pixels::Gray(_)) || matches!(op, Op::Gray);
     let local_stats = matches!(op, Op::Local { method, .. } if method.needs_stats());
     let stages = needs_gray_stage as usize
-        + matches!(op, Op::Otsu { .. } | Op::Triangle { .. } | Op::Auto { .. }) as usize
+        + matches!(
+            op,
+            Op::Otsu { .. } | Op::Triangle { .. } | Op::Auto { .. } | Op::MultiOtsu { .. }
+        ) as usize
         + local_stats as usize
         + !matches!(op, Op::Gray) as usize;
     ctl.add_tiles(stages * n_tiles);
@@ -226,6 +232,7 @@ fn run_impl(
         height,
     );
 
+    let mut levels = Vec::new();
     let (out, level) = match *op {
         Op::Gray => (gray_buf.unwrap_or_default(), None),
         Op::Threshold {
@@ -269,6 +276,26 @@ fn run_impl(
             let out = run.threshold_stage(&gray, kind, level as f64, max_value)?;
             (out, Some(level))
         }
+        Op::MultiOtsu { classes, max_value } => {
+            let hist = run.histogram_stage(&gray)?;
+            let t = auto::multi_otsu::multi_otsu(&hist.0, 0, classes as usize).map_err(|e| {
+                EngineError::NoLevel {
+                    method: op.kind().to_string(),
+                    reason: e.to_string(),
+                }
+            })?;
+            let lut = multi_otsu_lut(&t, classes, max_value);
+            levels = t.iter().map(|&v| v.clamp(0, 255) as u8).collect();
+            let out = run.plane(Stage::Op, |rect, rows| {
+                for (i, row) in rows.iter_mut().enumerate() {
+                    let s = &gray.row(rect.y + i)[rect.x..rect.x + rect.w];
+                    for (o, &v) in row.iter_mut().zip(s) {
+                        o.write(lut[v as usize]);
+                    }
+                }
+            })?;
+            (out, None)
+        }
         Op::Local {
             method,
             kind,
@@ -296,6 +323,7 @@ fn run_impl(
     Ok(JobOutput {
         image,
         level,
+        levels,
         stats: JobStats {
             workers,
             tile: shape,
@@ -466,6 +494,19 @@ impl Runner<'_> {
         self.check_cancel()?;
         Ok(out)
     }
+}
+
+/// Multi-Otsu's output for each gray level: its class (`np.digitize` with the thresholds)
+/// spread over `0..=max_value`.
+pub(crate) fn multi_otsu_lut(thresholds: &[i64], classes: u32, max_value: f64) -> [u8; 256] {
+    let mut lut = [0u8; 256];
+    let labels =
+        auto::multi_otsu::digitize_u8(&std::array::from_fn::<u8, 256, _>(|i| i as u8), thresholds);
+    let step = max_value / (classes.max(2) - 1) as f64;
+    for (o, &c) in lut.iter_mut().zip(&labels) {
+        *o = crate::ops::saturate_round_u8(c as f64 * step);
+    }
+    lut
 }
 
 /// The 256-bin histogram of the gray image of `source`: the gray conversion runs as the ops

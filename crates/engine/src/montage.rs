@@ -83,7 +83,7 @@ pub fn short_name(a: Anchor) -> &'static str {
 
 /// The methods of a montage, in menu order ([`OpKind::ALL`]): every op but gray and the
 /// fixed threshold with its default implementation, each followed by the other
-/// implementations of Otsu, triangle, Niblack and Sauvola (40 cells).
+/// implementations of Otsu, triangle, Niblack and Sauvola (41 cells).
 pub fn plan() -> Vec<Method> {
     let mut v = Vec::new();
     for kind in OpKind::ALL {
@@ -278,7 +278,7 @@ mod tests {
     #[test]
     fn the_plan_has_every_method_once_with_unique_labels() {
         let p = plan();
-        assert_eq!(p.len(), 40);
+        assert_eq!(p.len(), 41);
         let labels: HashSet<String> = p.iter().map(Method::label).collect();
         assert_eq!(labels.len(), p.len(), "{labels:?}");
         for kind in OpKind::ALL {

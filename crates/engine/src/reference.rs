@@ -150,6 +150,18 @@ pub fn run(src: &SourceImage, op: &Op) -> (Vec<u8>, Option<u8>) {
                 .collect();
             (out, Some(level))
         }
+        Op::MultiOtsu { classes, max_value } => {
+            let Ok(t) = super::ops::auto::multi_otsu::multi_otsu_u8(&g, classes as usize) else {
+                return (Vec::new(), None);
+            };
+            let labels = super::ops::auto::multi_otsu::digitize_u8(&g, &t);
+            let step = max_value / (classes - 1) as f64;
+            let out = labels
+                .iter()
+                .map(|&c| saturate_round_u8(c as f64 * step))
+                .collect();
+            (out, None)
+        }
         Op::Local {
             method,
             kind,

@@ -85,6 +85,7 @@ fn settings() -> impl Strategy<Value = OpSettings> {
                         radius,
                         c: Some(c.trunc()),
                         contrast: None,
+                        classes: 2 + radius % 4,
                     },
                 }
             },

@@ -116,6 +116,8 @@ struct ResultView {
     image_id: u64,
     image: Arc<GrayImage>,
     level: Option<u8>,
+    /// The levels multi-Otsu found.
+    levels: Vec<u8>,
     stats: JobStats,
     settings: OpSettings,
     op: Op,

@@ -212,6 +212,7 @@ impl Workbench {
             image_id: img.id,
             image: p.image,
             level: p.level,
+            levels: p.levels,
             stats: p.stats,
             settings: p.settings,
             op: p.op,

@@ -163,6 +163,7 @@ impl Workbench {
                                 (OpGroup::OpenCv, "OpenCV"),
                                 (OpGroup::Global, "Global automatic level"),
                                 (OpGroup::Local, "Local (per pixel)"),
+                                (OpGroup::MultiLevel, "Multi-level"),
                             ] {
                                 ui.vertical(|ui| {
                                     ui.set_min_width(150.0);
@@ -364,6 +365,12 @@ impl Workbench {
                             1.0,
                             "Below this local contrast, a neighbourhood is one class",
                         ),
+                        Param::Classes => (
+                            2.0..=5.0,
+                            1.0,
+                            "How many classes multi-Otsu splits the histogram into (the \
+                             result shows class i as i/(classes − 1) of max value)",
+                        ),
                         _ => continue,
                     };
                     let l = ui.label(p.label());
@@ -389,7 +396,21 @@ impl Workbench {
                 }
             });
         // Always one line, so the controls below never move when it appears.
-        if self.prefs.settings.op.finds_level() {
+        if self.prefs.settings.op == OpKind::MultiOtsu {
+            let text = match (&self.result, self.jobs.running.is_some()) {
+                (Some(r), false) if r.settings.op == OpKind::MultiOtsu => {
+                    let l: Vec<String> = r.levels.iter().map(|v| v.to_string()).collect();
+                    format!("Levels found: {}", l.join(", "))
+                }
+                _ => "Levels found: computing…".to_owned(),
+            };
+            ui.label(
+                RichText::new(text)
+                    .strong()
+                    .color(Color32::from_rgb(255, 120, 100)),
+            )
+            .on_hover_text("The levels between the classes multi-Otsu chose for this image");
+        } else if self.prefs.settings.op.finds_level() {
             let text = match (&self.result, self.jobs.running.is_some()) {
                 (Some(r), false) if r.settings.op == self.prefs.settings.op => {
                     format!(

@@ -83,6 +83,8 @@ pub enum Param {
     FijiC,
     /// Bernsen's contrast threshold (`--contrast`).
     Contrast,
+    /// Multi-Otsu's classes (`--classes`).
+    Classes,
 }
 
 impl Param {
@@ -97,6 +99,7 @@ impl Param {
             Param::R => "--r",
             Param::T => "--t",
             Param::Contrast => "--contrast",
+            Param::Classes => "--classes",
         }
     }
 
@@ -111,6 +114,7 @@ impl Param {
             Param::R => "r",
             Param::T => "t (%)",
             Param::Contrast => "Min contrast",
+            Param::Classes => "Classes",
         }
     }
 }
@@ -132,6 +136,8 @@ pub struct LocalSettings {
     pub c: Option<f64>,
     /// Bernsen's contrast threshold (Fiji's default 15).
     pub contrast: Option<f64>,
+    /// Multi-Otsu's number of classes (default 3).
+    pub classes: u32,
 }
 
 impl Default for LocalSettings {
@@ -143,6 +149,7 @@ impl Default for LocalSettings {
             radius: 15,
             c: None,
             contrast: None,
+            classes: 3,
         }
     }
 }
@@ -247,6 +254,7 @@ impl OpSettings {
                 };
                 Op::local(method, kind, max_value)
             }
+            OpKind::MultiOtsu => Op::multi_otsu(l.classes, max_value),
             OpKind::Bradley => Op::local(
                 Local::Bradley {
                     block_size: self.block_size,
@@ -333,6 +341,7 @@ impl OpSettings {
                 vec![(Radius, 15.0), (FijiC, 0.0)]
             }
             OpKind::Phansalkar => vec![(Radius, 15.0), (K, 0.25), (R, 0.5)],
+            OpKind::MultiOtsu => vec![(Classes, 3.0)],
             _ => Vec::new(),
         }
     }
@@ -354,6 +363,7 @@ impl OpSettings {
             Param::T => self.local.t.unwrap_or(default),
             Param::FijiC => self.local.c.unwrap_or(default),
             Param::Contrast => self.local.contrast.unwrap_or(default),
+            Param::Classes => self.local.classes as f64,
         }
     }
 
@@ -369,6 +379,7 @@ impl OpSettings {
             Param::T => self.local.t = Some(v),
             Param::FijiC => self.local.c = Some(v),
             Param::Contrast => self.local.contrast = Some(v),
+            Param::Classes => self.local.classes = v.clamp(2.0, 5.0) as u32,
         }
     }
 
@@ -519,6 +530,16 @@ pub enum Op {
         /// The threshold type.
         kind: ThresholdType,
         /// `maxval` (finite).
+        max_value: f64,
+    },
+    /// scikit-image's `threshold_multiotsu(gray, classes)`, then each pixel's class
+    /// (`np.digitize`) spread over `0..=max_value`: class `i` becomes
+    /// `round(i · max_value / (classes − 1))`, saturated to 8 bits.
+    #[non_exhaustive]
+    MultiOtsu {
+        /// 2..=5.
+        classes: u32,
+        /// The value of the top class (finite).
         max_value: f64,
     },
     /// A local method ([`local`]).
@@ -727,10 +748,28 @@ impl Op {
         }
     }
 
+    /// Multi-Otsu with `classes` classes (2..=5), a label image spread over `0..=max_value`.
+    ///
+    /// ```
+    /// use tessera_engine::ops::Op;
+    /// assert_eq!(Op::multi_otsu(3, 255.0)?.describe(), "multi-otsu classes 3 max 255");
+    /// assert!(Op::multi_otsu(6, 255.0).is_err());
+    /// # Ok::<(), tessera_engine::EngineError>(())
+    /// ```
+    pub fn multi_otsu(classes: u32, max_value: f64) -> Result<Op, EngineError> {
+        let max_value = finite("max-value", max_value)?;
+        if !(2..=5).contains(&classes) {
+            return Err(EngineError::InvalidParam(format!(
+                "classes must be between 2 and 5, got {classes}"
+            )));
+        }
+        Ok(Op::MultiOtsu { classes, max_value })
+    }
+
     /// The threshold type; `None` for [`Op::Gray`].
     pub fn threshold_type(&self) -> Option<ThresholdType> {
         match *self {
-            Op::Gray => None,
+            Op::Gray | Op::MultiOtsu { .. } => None,
             Op::Threshold { kind, .. }
             | Op::Otsu { kind, .. }
             | Op::Triangle { kind, .. }
@@ -749,6 +788,7 @@ impl Op {
             | Op::Triangle { max_value, .. }
             | Op::Adaptive { max_value, .. }
             | Op::Auto { max_value, .. }
+            | Op::MultiOtsu { max_value, .. }
             | Op::Local { max_value, .. } => Some(max_value),
         }
     }
@@ -802,6 +842,7 @@ impl Op {
             } => OpKind::AdaptiveGaussian,
             Op::Auto { method, .. } => auto_kind(*method),
             Op::Local { method, .. } => Op::local_kind(method),
+            Op::MultiOtsu { .. } => OpKind::MultiOtsu,
         }
     }
 
@@ -846,6 +887,9 @@ impl Op {
                     auto::Like::Fiji => "fiji",
                 };
                 format!("{} like {like} {kind} max {max_value}", self.kind())
+            }
+            Op::MultiOtsu { classes, max_value } => {
+                format!("multi-otsu classes {classes} max {max_value}")
             }
             Op::Local {
                 method,

@@ -204,6 +204,8 @@ pub enum OpGroup {
     Global,
     /// Local methods (OpenCV contrib, Fiji Auto Local Threshold, scikit-image, Bradley).
     Local,
+    /// Several levels, a label image (multi-Otsu).
+    MultiLevel,
 }
 
 macro_rules! op_kinds {
@@ -311,6 +313,8 @@ op_kinds! {
     LocalOtsu = "local-otsu", "Local Otsu", Local;
     /// Phansalkar (Fiji).
     Phansalkar = "phansalkar", "Phansalkar", Local;
+    /// scikit-image's multi-Otsu: 2 to 5 classes, a label image.
+    MultiOtsu = "multi-otsu", "Multi-Otsu", MultiLevel;
 }
 
 impl OpKind {
@@ -333,6 +337,7 @@ impl OpKind {
             }
             Niblack | Sauvola => &[Anchor::OpenCv, Anchor::Fiji, Anchor::Skimage],
             Bradley => &[],
+            MultiOtsu => &[Anchor::Skimage],
             Bernsen | Contrast | LocalMean | Median | MidGrey | LocalOtsu | Phansalkar => {
                 &[Anchor::Fiji]
             }
@@ -368,7 +373,7 @@ impl OpKind {
     /// Whether the op takes a threshold type at all, and which ones.
     pub fn allowed_types(self) -> &'static [ThresholdType] {
         match self {
-            OpKind::Gray => &[],
+            OpKind::Gray | OpKind::MultiOtsu => &[],
             OpKind::AdaptiveMean | OpKind::AdaptiveGaussian => {
                 &[ThresholdType::Binary, ThresholdType::BinaryInv]
             }
@@ -456,6 +461,10 @@ impl OpKind {
                 "Sauvola with an exponential term for low-contrast images, on the \
                            stretched image (Phansalkar et al. 2011)"
             }
+            MultiOtsu => {
+                "the classes − 1 levels maximising the between-class variance (Liao et al. \
+                 2001, scikit-image threshold_multiotsu); a label image"
+            }
         }
     }
 
@@ -489,6 +498,10 @@ impl OpKind {
             Contrast | LocalOtsu => "--radius (15), --type binary|binary-inv",
             LocalMean | Median | MidGrey => "--radius (15), --c (0), --type binary|binary-inv",
             Phansalkar => "--radius (15), --k (0.25), --r (0.5), --type binary|binary-inv",
+            MultiOtsu => {
+                "--classes (3; 2..=5), --max-value (class i becomes round(i·max/(classes − 1)): \
+                 --max-value 2 with 3 classes gives the labels 0, 1, 2)"
+            }
         }
     }
 

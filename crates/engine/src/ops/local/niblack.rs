@@ -121,11 +121,35 @@ impl OpenCvNiblack {
         wolf: WolfStats,
         out: &mut [&mut [MaybeUninit<u8>]],
     ) {
-        let scale = self.scale();
         let k = self.k as f32 as f64;
         let r = self.r;
+        let (mm, smax) = (wolf.src_min, wolf.s_max);
+        // One loop per method, so that the formula is inlined and the loop has no branch on
+        // the method.
+        match self.method {
+            NiblackMethod::Niblack => self.tile_with(src, rect, out, |m, _, sd| m + k * sd),
+            NiblackMethod::Sauvola => {
+                self.tile_with(src, rect, out, |m, _, sd| m * (1.0 + k * (sd / r - 1.0)))
+            }
+            NiblackMethod::Wolf => self.tile_with(src, rect, out, |m, _, sd| {
+                m - k * (m - mm - sd * (m - mm) / smax)
+            }),
+            NiblackMethod::Nick => self.tile_with(src, rect, out, |m, sq, sd| {
+                let _ = sd;
+                m + k * ((sq - m * m) + sq).sqrt()
+            }),
+        }
+    }
+
+    fn tile_with(
+        &self,
+        src: &GrayView<'_>,
+        rect: Rect,
+        out: &mut [&mut [MaybeUninit<u8>]],
+        t_of: impl Fn(f64, f64, f64) -> f64 + Copy,
+    ) {
+        let scale = self.scale();
         let imax = saturate_round_u8(self.max_value);
-        let method = self.method;
         let kind = self.kind;
         for_each_row(
             src,
@@ -135,64 +159,93 @@ impl OpenCvNiblack {
             true,
             |i, s, q| {
                 let row = &src.row(rect.y + i)[rect.x..rect.x + rect.w];
-                for (((o, &v), &s), &q) in out[i].iter_mut().zip(row).zip(s).zip(q) {
-                    let (m, sq, sd) = f32_stats(s, q, scale);
-                    let (m, sq, sd) = (m as f64, sq as f64, sd as f64);
-                    let t = match method {
-                        NiblackMethod::Niblack => m + k * sd,
-                        NiblackMethod::Sauvola => m * (1.0 + k * (sd / r - 1.0)),
-                        NiblackMethod::Wolf => {
-                            let mm = wolf.src_min;
-                            m - k * (m - mm - sd * (m - mm) / wolf.s_max)
-                        }
-                        NiblackMethod::Nick => m + k * ((sq - m * m) + sq).sqrt(),
-                    };
-                    let t8 = if t.is_nan() {
-                        255
-                    } else {
-                        saturate_round_u8(t)
-                    };
-                    let above = v > t8;
-                    o.write(match kind {
-                        ThresholdType::Binary => {
-                            if above {
-                                imax
-                            } else {
-                                0
-                            }
-                        }
-                        ThresholdType::BinaryInv => {
-                            if above {
-                                0
-                            } else {
-                                imax
-                            }
-                        }
-                        ThresholdType::Trunc => {
-                            if above {
-                                t8
-                            } else {
-                                v
-                            }
-                        }
-                        ThresholdType::ToZero => {
-                            if above {
-                                v
-                            } else {
-                                0
-                            }
-                        }
-                        ThresholdType::ToZeroInv => {
-                            if above {
-                                0
-                            } else {
-                                v
-                            }
-                        }
-                    });
+                let o = &mut *out[i];
+                match kind {
+                    ThresholdType::Binary => decide(
+                        row,
+                        s,
+                        q,
+                        scale,
+                        t_of,
+                        |_, _, above| if above { imax } else { 0 },
+                        o,
+                    ),
+                    ThresholdType::BinaryInv => decide(
+                        row,
+                        s,
+                        q,
+                        scale,
+                        t_of,
+                        |_, _, above| if above { 0 } else { imax },
+                        o,
+                    ),
+                    ThresholdType::Trunc => decide(
+                        row,
+                        s,
+                        q,
+                        scale,
+                        t_of,
+                        |v, t, above| if above { t } else { v },
+                        o,
+                    ),
+                    ThresholdType::ToZero => decide(
+                        row,
+                        s,
+                        q,
+                        scale,
+                        t_of,
+                        |v, _, above| if above { v } else { 0 },
+                        o,
+                    ),
+                    ThresholdType::ToZeroInv => decide(
+                        row,
+                        s,
+                        q,
+                        scale,
+                        t_of,
+                        |v, _, above| if above { 0 } else { v },
+                        o,
+                    ),
                 }
             },
         );
+    }
+}
+
+/// `1.5 · 2⁵²`: adding and subtracting it rounds an f64 of magnitude below 2⁵¹ to an integer,
+/// half to even (the default rounding mode), without a call to `rint`.
+const ROUND_MAGIC: f64 = 6_755_399_441_055_744.0;
+
+/// `thresh.convertTo(CV_8U)` of one threshold: round half to even, saturate to 0..=255, and
+/// NaN → 255 (OpenCV 5.1).
+#[inline(always)]
+fn to_u8_threshold(t: f64) -> u8 {
+    if t.is_nan() {
+        return 255;
+    }
+    let c = t.clamp(-1.0, 256.0);
+    ((c + ROUND_MAGIC) - ROUND_MAGIC).clamp(0.0, 255.0) as u8
+}
+
+/// One row: OpenCV's float32 statistics from the exact sums, the method's threshold, its
+/// 8-bit conversion, then `pick(v, t8, v > t8)`.
+#[inline(always)]
+fn decide(
+    row: &[u8],
+    s: &[u64],
+    q: &[u64],
+    scale: f32,
+    t_of: impl Fn(f64, f64, f64) -> f64,
+    pick: impl Fn(u8, u8, bool) -> u8,
+    out: &mut [MaybeUninit<u8>],
+) {
+    for (((o, &v), &s), &q) in out.iter_mut().zip(row).zip(s).zip(q) {
+        // The sums are below 2⁶³: the signed conversion is one instruction.
+        let m = s as i64 as f32 * scale;
+        let sq = q as i64 as f32 * scale;
+        let sd = (sq - m * m).sqrt();
+        let t8 = to_u8_threshold(t_of(m as f64, sq as f64, sd as f64));
+        o.write(pick(v, t8, v > t8));
     }
 }
 
