@@ -20,6 +20,7 @@
 
 use std::mem::MaybeUninit;
 
+use multiversion::multiversion;
 use serde::{Deserialize, Serialize};
 
 use super::window::{Border, clipped_len, for_each_row};
@@ -68,15 +69,6 @@ impl WolfStats {
     };
 }
 
-/// OpenCV's float32 window mean, mean of squares and deviation from exact sums.
-#[inline(always)]
-fn f32_stats(s: u64, q: u64, scale: f32) -> (f32, f32, f32) {
-    let m = s as f32 * scale;
-    let sq = q as f32 * scale;
-    let var = sq - m * m;
-    (m, sq, var.sqrt())
-}
-
 /// A ready-to-run `niBlackThreshold`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct OpenCvNiblack {
@@ -101,15 +93,11 @@ impl OpenCvNiblack {
         let r = self.block_size as usize / 2;
         for_each_row(src, rect, r, Border::Replicate, true, |i, s, q| {
             let row = &src.row(rect.y + i)[rect.x..rect.x + rect.w];
-            for ((&v, &s), &q) in row.iter().zip(s).zip(q) {
-                st.src_min = st.src_min.min(v as f64);
-                let (_, _, sd) = f32_stats(s, q, scale);
-                let sd = sd as f64;
-                // nanmax: a NaN deviation is skipped; the first number replaces NaN.
-                if !sd.is_nan() && (st.s_max.is_nan() || sd > st.s_max) {
-                    st.s_max = sd;
-                }
-            }
+            let (lo, hi) = row_stats(row, s, q, scale);
+            st = st.merge(WolfStats {
+                src_min: lo,
+                s_max: hi,
+            });
         });
         st
     }
@@ -160,52 +148,19 @@ impl OpenCvNiblack {
             |i, s, q| {
                 let row = &src.row(rect.y + i)[rect.x..rect.x + rect.w];
                 let o = &mut *out[i];
+                // Branch-free: `m` is 0xFF where the pixel is above its threshold (a branch
+                // there is taken about half the time on a document, and mispredicted).
+                macro_rules! d {
+                    ($pick:expr) => {
+                        decide(row, s, q, scale, t_of, $pick, o)
+                    };
+                }
                 match kind {
-                    ThresholdType::Binary => decide(
-                        row,
-                        s,
-                        q,
-                        scale,
-                        t_of,
-                        |_, _, above| if above { imax } else { 0 },
-                        o,
-                    ),
-                    ThresholdType::BinaryInv => decide(
-                        row,
-                        s,
-                        q,
-                        scale,
-                        t_of,
-                        |_, _, above| if above { 0 } else { imax },
-                        o,
-                    ),
-                    ThresholdType::Trunc => decide(
-                        row,
-                        s,
-                        q,
-                        scale,
-                        t_of,
-                        |v, t, above| if above { t } else { v },
-                        o,
-                    ),
-                    ThresholdType::ToZero => decide(
-                        row,
-                        s,
-                        q,
-                        scale,
-                        t_of,
-                        |v, _, above| if above { v } else { 0 },
-                        o,
-                    ),
-                    ThresholdType::ToZeroInv => decide(
-                        row,
-                        s,
-                        q,
-                        scale,
-                        t_of,
-                        |v, _, above| if above { 0 } else { v },
-                        o,
-                    ),
+                    ThresholdType::Binary => d!(|_, _, m| m & imax),
+                    ThresholdType::BinaryInv => d!(|_, _, m| !m & imax),
+                    ThresholdType::Trunc => d!(|v, t, m| (m & t) | (!m & v)),
+                    ThresholdType::ToZero => d!(|v, _, m| m & v),
+                    ThresholdType::ToZeroInv => d!(|v, _, m| !m & v),
                 }
             },
         );
@@ -216,36 +171,65 @@ impl OpenCvNiblack {
 /// half to even (the default rounding mode), without a call to `rint`.
 const ROUND_MAGIC: f64 = 6_755_399_441_055_744.0;
 
-/// `thresh.convertTo(CV_8U)` of one threshold: round half to even, saturate to 0..=255, and
-/// NaN → 255 (OpenCV 5.1).
+/// `thresh.convertTo(CV_8U)` of one threshold, as an f64 holding the integer: round half to
+/// even, saturate to 0..=255, and NaN → 255 (OpenCV 5.1). Branch-free, so the row loop
+/// vectorises.
 #[inline(always)]
-fn to_u8_threshold(t: f64) -> u8 {
-    if t.is_nan() {
-        return 255;
-    }
+fn to_u8_threshold(t: f64) -> f64 {
     let c = t.clamp(-1.0, 256.0);
-    ((c + ROUND_MAGIC) - ROUND_MAGIC).clamp(0.0, 255.0) as u8
+    let r = ((c + ROUND_MAGIC) - ROUND_MAGIC).clamp(0.0, 255.0);
+    if t.is_nan() { 255.0 } else { r }
+}
+
+/// `2⁵²` as f64 bits: or-ing an integer below 2⁵² into its mantissa and subtracting `2⁵²`
+/// converts it exactly, in a form that vectorises (x86 has no vector u64 → float).
+const TWO_52_BITS: u64 = 0x4330_0000_0000_0000;
+const TWO_52: f64 = 4_503_599_627_370_496.0;
+
+#[inline(always)]
+fn u64_to_f64(x: u64) -> f64 {
+    f64::from_bits(x | TWO_52_BITS) - TWO_52
+}
+
+/// The row's minimum and the `nanmax` of its float32 deviations (NaN when all are NaN).
+#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+fn row_stats(row: &[u8], s: &[u64], q: &[u64], scale: f32) -> (f64, f64) {
+    let lo = row.iter().copied().min().map_or(f64::INFINITY, f64::from);
+    // -1 stands for "no number yet": deviations are never negative (a negative variance
+    // gives NaN, which `max` skips).
+    let mut hi = -1.0f32;
+    for (&s, &q) in s.iter().zip(q) {
+        let m = u64_to_f64(s) as f32 * scale;
+        let sq = u64_to_f64(q) as f32 * scale;
+        let sd = (sq - m * m).sqrt();
+        hi = hi.max(sd);
+    }
+    (lo, if hi < 0.0 { f64::NAN } else { hi as f64 })
 }
 
 /// One row: OpenCV's float32 statistics from the exact sums, the method's threshold, its
-/// 8-bit conversion, then `pick(v, t8, v > t8)`.
-#[inline(always)]
-fn decide(
+/// 8-bit conversion, then `pick(v, t8, mask)` with `mask` 0xFF when `v > t8`, else 0.
+#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+fn decide<T, P>(
     row: &[u8],
     s: &[u64],
     q: &[u64],
     scale: f32,
-    t_of: impl Fn(f64, f64, f64) -> f64,
-    pick: impl Fn(u8, u8, bool) -> u8,
+    t_of: T,
+    pick: P,
     out: &mut [MaybeUninit<u8>],
-) {
+) where
+    T: Fn(f64, f64, f64) -> f64,
+    P: Fn(u8, u8, u8) -> u8,
+{
     for (((o, &v), &s), &q) in out.iter_mut().zip(row).zip(s).zip(q) {
-        // The sums are below 2⁶³: the signed conversion is one instruction.
-        let m = s as i64 as f32 * scale;
-        let sq = q as i64 as f32 * scale;
+        // Window sums are below 2⁴¹: exact in f64, and f64 → f32 rounds as u64 → f32 would.
+        let m = u64_to_f64(s) as f32 * scale;
+        let sq = u64_to_f64(q) as f32 * scale;
         let sd = (sq - m * m).sqrt();
         let t8 = to_u8_threshold(t_of(m as f64, sq as f64, sd as f64));
-        o.write(pick(v, t8, v > t8));
+        let mask = ((v as f64 > t8) as u8).wrapping_neg();
+        o.write(pick(v, t8 as u8, mask));
     }
 }
 
