@@ -5,7 +5,7 @@
 //! [`OpKind::Threshold`], each with its default implementation ([`OpKind::anchors`]), and the
 //! other implementations of Otsu, triangle, Niblack and Sauvola as cells of their own
 //! ("Sauvola (Fiji)"). [`run`] converts the image to gray once, then runs each method as a
-//! [`job`](crate::job) on the same pool, one after the other, and returns every cell: its
+//! [`job`] on the same pool, one after the other, and returns every cell: its
 //! image, or why the method gave none (a global method that finds no level, a threshold type
 //! the method does not take), without failing the others.
 //!

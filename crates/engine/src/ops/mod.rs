@@ -520,7 +520,7 @@ pub enum Op {
     },
     /// A threshold at an ImageJ/Fiji global method's level:
     /// `threshold(gray, level, maxval, type)` with the level of
-    /// [`auto::level`](auto::level) on the gray image's histogram.
+    /// [`auto::level`] on the gray image's histogram.
     #[non_exhaustive]
     Auto {
         /// The method.

@@ -2,7 +2,7 @@
 //! NICK), scikit-image's `threshold_niblack` and `threshold_sauvola`, and Bradley–Roth's
 //! integral-image mean.
 //!
-//! All three read exact integer window sums ([`super::window`]); they differ in border,
+//! All three read exact integer window sums (the crate-private `window` module); they differ in border,
 //! arithmetic and comparison, each as its oracle computes it:
 //!
 //! * **OpenCV** (`niblack_thresholding.cpp`, 5.1): replicated border; `boxFilter` and
