@@ -178,13 +178,10 @@ impl Workbench {
                             for (i, c) in t.cells.iter().enumerate() {
                                 ui.vertical(|ui| {
                                     ui.set_width(w);
+                                    let anchor =
+                                        s.anchor().unwrap_or(tessera_engine::ops::Anchor::OpenCv);
                                     let selected = c.method.kind == s.op
-                                        && c.method.anchor
-                                            == Some(
-                                                s.anchor()
-                                                    .unwrap_or(tessera_engine::ops::Anchor::OpenCv),
-                                            )
-                                        || c.method.kind == s.op && c.method.anchor.is_none();
+                                        && c.method.anchor.is_none_or(|a| a == anchor);
                                     match &c.image {
                                         Ok(tex) => {
                                             let r = ui.add(
