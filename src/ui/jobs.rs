@@ -62,10 +62,6 @@ impl AllLevels {
         let of = |like: Like| {
             OpKind::ALL
                 .into_iter()
-                .filter(|k| {
-                    k.group() == tessera_engine::ops::OpGroup::Global
-                        || matches!(k, OpKind::Otsu | OpKind::Triangle)
-                })
                 .filter(|k| like == Like::Fiji || *k != OpKind::Huang2)
                 .filter_map(|k| Some((k, k.auto_method()?)))
                 .map(|(k, m)| (k, level(m, &h.0, like).ok()))
@@ -267,22 +263,10 @@ pub fn gray_preview(
     if k == 1 {
         return Ok(SourceImage::gray(gray));
     }
-    let (pw, ph) = (w.div_ceil(k), h.div_ceil(k));
-    let raw = gray.as_raw();
-    let mut out = Vec::with_capacity(pw * ph);
-    for py in 0..ph {
-        for px in 0..pw {
-            let (mut sum, mut n) = (0u64, 0u64);
-            for y in py * k..((py + 1) * k).min(h) {
-                for x in px * k..((px + 1) * k).min(w) {
-                    sum += raw[y * w + x] as u64;
-                    n += 1;
-                }
-            }
-            out.push(((sum + n / 2) / n) as u8);
-        }
-    }
-    GrayImage::from_raw(pw as u32, ph as u32, out)
+    // The display preview's area average, read back as gray.
+    let small = downscale(gray.as_raw(), w, h, 1, k);
+    let out = small.pixels.iter().map(|p| p.r()).collect();
+    GrayImage::from_raw(small.size[0] as u32, small.size[1] as u32, out)
         .map(SourceImage::gray)
         .ok_or_else(|| EngineError::Internal("preview size".into()))
 }
@@ -756,6 +740,30 @@ mod tests {
         }
         assert_eq!(seen, 5, "every activity hears of its failure");
         assert_eq!(jobs.active_tasks(), 0);
+    }
+
+    #[test]
+    fn the_try_all_preview_is_the_gray_image_averaged_by_blocks() {
+        let img = GrayImage::from_fn(10, 7, |x, y| image::Luma([(x * 25 + y * 3) as u8]));
+        let src = SourceImage::gray(img.clone());
+        let cfg = JobConfig::default();
+        let small = gray_preview(&src, 4, &cfg, &Control::new()).unwrap();
+        let k = preview_factor(10, 7, 4) as u32;
+        assert!(k > 1);
+        let Pixels::Gray(small) = small.pixels else {
+            panic!("a gray preview")
+        };
+        assert_eq!(small.dimensions(), (10u32.div_ceil(k), 7u32.div_ceil(k)));
+        for (px, py, p) in small.enumerate_pixels() {
+            let (mut sum, mut n) = (0u32, 0u32);
+            for y in py * k..((py + 1) * k).min(7) {
+                for x in px * k..((px + 1) * k).min(10) {
+                    sum += img.get_pixel(x, y).0[0] as u32;
+                    n += 1;
+                }
+            }
+            assert_eq!(p.0[0], ((sum + n / 2) / n) as u8, "({px}, {py})");
+        }
     }
 
     #[test]

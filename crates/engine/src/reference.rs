@@ -64,6 +64,14 @@ fn threshold_value(v: u8, kind: ThresholdType, t: f64, maxval: u8) -> u8 {
     }
 }
 
+/// `cv::threshold` of every pixel at a found level.
+fn threshold_all(g: &[u8], kind: ThresholdType, level: u8, max_value: f64) -> Vec<u8> {
+    let m = saturate_round_u8(max_value);
+    g.iter()
+        .map(|&v| threshold_value(v, kind, level as f64, m))
+        .collect()
+}
+
 /// Runs `op` naively; returns the output pixels and the level for Otsu/triangle.
 pub fn run(src: &SourceImage, op: &Op) -> (Vec<u8>, Option<u8>) {
     let (w, h) = (src.width(), src.height());
@@ -89,12 +97,7 @@ pub fn run(src: &SourceImage, op: &Op) -> (Vec<u8>, Option<u8>) {
             } else {
                 hist.triangle_level()
             };
-            let m = saturate_round_u8(max_value);
-            let out = g
-                .iter()
-                .map(|&v| threshold_value(v, kind, level as f64, m))
-                .collect();
-            (out, Some(level))
+            (threshold_all(&g, kind, level, max_value), Some(level))
         }
         Op::Adaptive {
             method,
@@ -143,12 +146,7 @@ pub fn run(src: &SourceImage, op: &Op) -> (Vec<u8>, Option<u8>) {
                 return (Vec::new(), None);
             };
             let level = level.min(255) as u8;
-            let m = saturate_round_u8(max_value);
-            let out = g
-                .iter()
-                .map(|&v| threshold_value(v, kind, level as f64, m))
-                .collect();
-            (out, Some(level))
+            (threshold_all(&g, kind, level, max_value), Some(level))
         }
         Op::MultiOtsu { classes, max_value } => {
             let Ok(t) = super::ops::auto::multi_otsu::multi_otsu_u8(&g, classes as usize) else {

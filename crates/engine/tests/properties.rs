@@ -6,7 +6,7 @@ use image::{GrayImage, RgbImage};
 use proptest::prelude::*;
 use tessera_engine::Control;
 use tessera_engine::job::{self, JobConfig};
-use tessera_engine::ops::{Anchor, LocalSettings, OpKind, OpSettings, ThresholdType};
+use tessera_engine::ops::{LocalSettings, OpKind, OpSettings, ThresholdType};
 use tessera_engine::reference;
 use tessera_engine::source::SourceImage;
 use tessera_engine::tile::TileSize;
@@ -60,17 +60,7 @@ fn settings() -> impl Strategy<Value = OpSettings> {
             |(op, kind, thresh, max_value, block_size, c, (anchor, radius, k, t))| {
                 let anchors = op.anchors();
                 let like = (!anchors.is_empty()).then(|| *anchor.get(anchors));
-                // Only OpenCV's local methods take every type.
-                let binary_only =
-                    op.uses_block() || (op.is_local() && like != Some(Anchor::OpenCv));
-                let kind = if binary_only
-                    && !matches!(kind, ThresholdType::Binary | ThresholdType::BinaryInv)
-                {
-                    ThresholdType::BinaryInv
-                } else {
-                    kind
-                };
-                OpSettings {
+                let mut s = OpSettings {
                     op,
                     kind,
                     thresh,
@@ -87,7 +77,14 @@ fn settings() -> impl Strategy<Value = OpSettings> {
                         contrast: None,
                         classes: 2 + radius % 4,
                     },
+                };
+                // A type the op and implementation take (only OpenCV's local methods and
+                // the global ones take all five).
+                let allowed = s.allowed_types();
+                if !allowed.is_empty() && !allowed.contains(&s.kind) {
+                    s.kind = ThresholdType::BinaryInv;
                 }
+                s
             },
         )
 }

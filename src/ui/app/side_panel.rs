@@ -217,12 +217,7 @@ impl Workbench {
                 });
                 ui.end_row();
 
-                let binary_only = s.op.is_local() && current != Anchor::OpenCv;
-                let allowed = if binary_only {
-                    &[ThresholdType::Binary, ThresholdType::BinaryInv][..]
-                } else {
-                    s.op.allowed_types()
-                };
+                let allowed = s.allowed_types();
                 if !allowed.is_empty() && !allowed.contains(&s.kind) {
                     s.kind = ThresholdType::Binary;
                 }

@@ -231,7 +231,7 @@ impl Workbench {
             let s = &mut self.prefs.settings;
             s.op = m.kind;
             s.like = m.anchor.filter(|a| m.kind.anchors().first() != Some(a));
-            if !s.op.allowed_types().contains(&s.kind) {
+            if !s.allowed_types().contains(&s.kind) {
                 s.kind = tessera_engine::ops::ThresholdType::Binary;
             }
         }

@@ -300,6 +300,17 @@ impl OpSettings {
         }
     }
 
+    /// The threshold types the op takes with the chosen implementation: those of
+    /// [`OpKind::allowed_types`], but only binary and binary-inv for a local method other
+    /// than OpenCV's (as [`Op::local`] checks).
+    pub fn allowed_types(&self) -> &'static [ThresholdType] {
+        if self.op.is_local() && self.anchor().ok() != Some(Anchor::OpenCv) {
+            &[ThresholdType::Binary, ThresholdType::BinaryInv]
+        } else {
+            self.op.allowed_types()
+        }
+    }
+
     /// The parameters the chosen op and implementation use beyond the type and max value,
     /// each with the value it takes when left unset (the window shows these rows).
     ///
