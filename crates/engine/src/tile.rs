@@ -27,16 +27,25 @@ impl Rect {
     }
 }
 
-/// A borrowed 8-bit gray image, rows packed (`data.len() == width * height`).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct GrayView<'a> {
-    pub data: &'a [u8],
+/// A borrowed gray image (8-bit by default, `GrayView<'_, u16>` for 16-bit), rows packed
+/// (`data.len() == width * height`).
+#[derive(Debug)]
+pub(crate) struct GrayView<'a, T = u8> {
+    pub data: &'a [T],
     pub width: usize,
     pub height: usize,
 }
 
-impl<'a> GrayView<'a> {
-    pub fn new(data: &'a [u8], width: usize, height: usize) -> Self {
+impl<T> Clone for GrayView<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for GrayView<'_, T> {}
+
+impl<'a, T> GrayView<'a, T> {
+    pub fn new(data: &'a [T], width: usize, height: usize) -> Self {
         assert_eq!(data.len(), width * height, "gray view size");
         GrayView {
             data,
@@ -46,7 +55,7 @@ impl<'a> GrayView<'a> {
     }
 
     #[inline]
-    pub fn row(&self, y: usize) -> &'a [u8] {
+    pub fn row(&self, y: usize) -> &'a [T] {
         &self.data[y * self.width..(y + 1) * self.width]
     }
 }
