@@ -8,6 +8,7 @@
 
 use image::GrayImage;
 use tessera_engine::EngineError;
+use tessera_engine::source::Plane;
 
 /// Background of the sheet: light gray, so that the white of a result shows its edge.
 pub const BACKGROUND: u8 = 232;
@@ -88,6 +89,18 @@ impl Layout {
             + self.image.1
             + 4;
         (x, y, self.cell)
+    }
+}
+
+/// A result as the sheet shows it: 8-bit as it is; 16-bit mapped from its own
+/// `min..=max` to `0..=255` (the window's automatic display range).
+pub fn shown(img: &Plane) -> std::borrow::Cow<'_, GrayImage> {
+    match img.as_gray8() {
+        Some(g) => std::borrow::Cow::Borrowed(g),
+        None => {
+            let (lo, hi) = img.min_max();
+            std::borrow::Cow::Owned(img.to_display8(lo, hi))
+        }
     }
 }
 

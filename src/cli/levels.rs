@@ -1,8 +1,11 @@
 //! `tessera levels IMAGE`: the level every global method (ImageJ's AutoThresholder, or Fiji's
 //! Auto Threshold) finds for an image, without writing anything.
 //!
-//! The levels are of the 8-bit gray image tessera thresholds: OpenCV's gray conversion of the
-//! decoded pixels (a 16-bit file after OpenCV's 8-bit conversion, as `imread` reads it).
+//! The levels are of the gray image tessera thresholds: OpenCV's gray conversion of the
+//! decoded pixels. A 16-bit file keeps its 16-bit samples (`--depth native`, the default) and
+//! its levels are in 16-bit units, where `tessera run` cuts it (`v > level`; ImageJ's methods
+//! on its 256-bin reduction, Fiji's on the full histogram); `--depth 8` reads it as OpenCV's
+//! `imread` does, 8-bit.
 //! ImageJ's semantics by default (`--like imagej`: the 17 methods of ImageJ 1.53t's
 //! `AutoThresholder.getThreshold`, as `setAutoThreshold("<Method> dark")` uses them), or
 //! Fiji's Auto_Threshold plugin 1.18.0 (`--like fiji`, which adds Huang2).
@@ -29,6 +32,10 @@ pub struct LevelsArgs {
     /// names; a method that gives no level is `null`.
     #[arg(long)]
     pub json: bool,
+    /// Sample depth: `native` keeps a 16-bit image's samples (levels in 16-bit units); `8`
+    /// reads it as OpenCV's imread(IMREAD_COLOR) does.
+    #[arg(long, default_value = "native", value_name = "native|8")]
+    pub depth: tessera_engine::Depth,
 }
 
 fn parse_like(s: &str) -> Result<Like, String> {
@@ -50,33 +57,46 @@ pub fn methods(like: Like) -> Vec<AutoMethod> {
 /// A method and its level, or why it has none.
 pub type MethodLevel = (AutoMethod, Result<u32, String>);
 
-/// Every method's level (or why it has none) for the gray image of `image`.
+/// Every method's level (or why it has none) for the 8-bit gray image of `image` (read as
+/// OpenCV's `imread` reads it).
 pub fn levels(image: &std::path::Path, like: Like) -> Result<Vec<MethodLevel>, EngineError> {
-    levels_and_histogram(image, like).map(|(l, _)| l)
+    levels_and_histogram(image, like, tessera_engine::Depth::Eight).map(|(l, _, _)| l)
 }
 
-/// [`levels`] and the histogram they came from.
+/// [`levels`] at `depth`, the histogram they came from (256 bins, or 65536 for a 16-bit
+/// image) and the image's bits.
 fn levels_and_histogram(
     image: &std::path::Path,
     like: Like,
-) -> Result<(Vec<MethodLevel>, tessera_engine::ops::level::Histogram), EngineError> {
-    let read = read_image_with(image, &ReadOptions::default())?;
+    depth: tessera_engine::Depth,
+) -> Result<(Vec<MethodLevel>, Vec<u64>, u32), EngineError> {
+    let read = read_image_with(image, &ReadOptions::default().at(depth))?;
+    if read.image.is_16bit() {
+        let hist = job::gray_histogram16(&read.image)?;
+        let found = methods(like)
+            .into_iter()
+            .map(|m| {
+                let l = tessera_engine::ops::auto::cut_16bit(m, &hist, like)
+                    .map(|t| t.clamp(0, 65535) as u32);
+                (m, l.map_err(|e| e.to_string()))
+            })
+            .collect();
+        return Ok((found, hist, 16));
+    }
     let hist = job::gray_histogram(&read.image)?;
     let found = methods(like)
         .into_iter()
         .map(|m| (m, level(m, &hist.0, like).map_err(|e| e.to_string())))
         .collect();
-    Ok((found, hist))
+    Ok((found, hist.0.to_vec(), 8))
 }
 
 /// scikit-image's `threshold_multiotsu` levels for 3 and 4 classes (or why there are none).
-fn multi_otsu_levels(
-    hist: &tessera_engine::ops::level::Histogram,
-) -> Vec<(&'static str, Result<Vec<i64>, String>)> {
+fn multi_otsu_levels(hist: &[u64]) -> Vec<(&'static str, Result<Vec<i64>, String>)> {
     [("multi_otsu_3", 3), ("multi_otsu_4", 4)]
         .into_iter()
         .map(|(name, classes)| {
-            let r = tessera_engine::ops::auto::multi_otsu::multi_otsu(&hist.0, 0, classes)
+            let r = tessera_engine::ops::auto::multi_otsu::multi_otsu(hist, 0, classes)
                 .map_err(|e| e.to_string());
             (name, r)
         })
@@ -84,7 +104,7 @@ fn multi_otsu_levels(
 }
 
 pub fn execute(args: &LevelsArgs) -> ExitCode {
-    let (found, hist) = match levels_and_histogram(&args.image, args.like) {
+    let (found, hist, bits) = match levels_and_histogram(&args.image, args.like, args.depth) {
         Ok(f) => f,
         Err(e) => return report_error(&e),
     };
@@ -117,12 +137,12 @@ pub fn execute(args: &LevelsArgs) -> ExitCode {
             Like::Fiji => "Fiji Auto Threshold 1.18.0",
         };
         crate::outln!(
-            "{}: levels of the 8-bit gray image ({who})",
+            "{}: levels of the {bits}-bit gray image ({who})",
             args.image.display()
         );
         for (m, l) in &found {
             match l {
-                Ok(v) => crate::outln!("{:>14} {v:>3}", m.to_string()),
+                Ok(v) => crate::outln!("{:>14} {v:>5}", m.to_string()),
                 Err(e) => crate::outln!("{:>14}   - ({e})", m.to_string()),
             }
         }

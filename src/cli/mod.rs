@@ -21,7 +21,7 @@ use tessera_engine::io::DecodeLimits;
 use tessera_engine::ops::{Anchor, LocalSettings, OpKind, OpSettings, ThresholdType};
 use tessera_engine::pool::{MAX_WORKERS, available_cores};
 use tessera_engine::tile::TileSize;
-use tessera_engine::{EngineError, JobConfig};
+use tessera_engine::{Depth, EngineError, JobConfig};
 
 pub use crate::exit::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 
@@ -111,6 +111,10 @@ pub struct OpArgs {
     /// Multi-Otsu's number of classes, 2..=5.
     #[arg(long, default_value_t = 3)]
     pub classes: u32,
+    /// Sample depth: `native` keeps 16-bit images 16-bit (gray, trunc and tozero results are
+    /// 16-bit; masks 8-bit); `8` reads every image as OpenCV's imread(IMREAD_COLOR) does.
+    #[arg(long, default_value = "native", value_name = "native|8")]
+    pub depth: Depth,
 }
 
 impl OpArgs {
@@ -138,6 +142,7 @@ impl OpArgs {
                 contrast: self.contrast,
                 classes: self.classes,
             },
+            depth: self.depth,
         }
     }
 }

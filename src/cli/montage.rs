@@ -47,6 +47,10 @@ pub struct MontageArgs {
     /// Radius of Fiji's local methods (circular window), 1..=1024.
     #[arg(long, default_value_t = 15)]
     pub radius: u32,
+    /// Sample depth: `native` runs the methods on a 16-bit image's own samples (those with
+    /// no 16-bit form show why in their cell); `8` reads it as OpenCV's imread does.
+    #[arg(long, default_value = "native", value_name = "native|8")]
+    pub depth: tessera_engine::Depth,
     /// Cells per row, 1..=64.
     #[arg(long, default_value_t = 7)]
     pub columns: u32,
@@ -82,6 +86,7 @@ impl MontageArgs {
         let mut s = OpSettings {
             kind: self.kind,
             block_size: self.block_size,
+            depth: self.depth,
             ..OpSettings::default()
         };
         s.local.radius = self.radius;
@@ -153,6 +158,7 @@ pub fn montage_file(args: &MontageArgs, ctl: &Control) -> Result<MontageReport, 
         limits,
         control: Some(ctl),
         budget: None,
+        depth: base.depth,
     };
     let Decoded {
         image: src,
@@ -177,7 +183,7 @@ pub fn montage_file(args: &MontageArgs, ctl: &Control) -> Result<MontageReport, 
     let gray = montage::run_each(&src, &base, &cfg, ctl, |c| {
         cells.push(SheetCell {
             caption: caption(&c),
-            image: c.result.map(|img| sheet::fit(&img, iw, ih)),
+            image: c.result.map(|img| sheet::fit(&sheet::shown(&img), iw, ih)),
         })
     })?;
     drop(src);
@@ -185,8 +191,14 @@ pub fn montage_file(args: &MontageArgs, ctl: &Control) -> Result<MontageReport, 
     cells.insert(
         0,
         SheetCell {
-            image: Ok(sheet::fit(&gray, iw, ih)),
-            caption: "Input (8-bit gray)".into(),
+            image: Ok(sheet::fit(&sheet::shown(&gray), iw, ih)),
+            caption: match gray.bit_depth() {
+                16 => {
+                    let (lo, hi) = gray.min_max();
+                    format!("Input (16-bit gray, shown {lo}..{hi})")
+                }
+                _ => "Input (8-bit gray)".into(),
+            },
         },
     );
     let name = args.image.file_name().map_or_else(

@@ -14,8 +14,8 @@ use serde::Serialize;
 use super::{EXIT_FAILURE, ExecArgs, LimitArgs, OpArgs, check_target, report_error};
 use tessera_engine::batch::{FailOn, OutputFormat};
 use tessera_engine::io::{
-    Decoded, ReadOptions, decode_bytes_with, encode_gray, output_format, read_image_with,
-    remove_stale_partials, write_gray_atomic,
+    Decoded, ReadOptions, check_plane_format, decode_bytes_with, encode_plane, holds_16bit,
+    output_format, read_image_with, remove_stale_partials, write_plane_atomic,
 };
 use tessera_engine::{Control, EngineError, job};
 
@@ -59,9 +59,14 @@ pub struct RunReport {
     /// Tile size as `WxH`.
     pub tile: String,
     pub tiles: usize,
-    pub level: Option<u8>,
+    /// The level a global method found, in the image's units (0..=65535 on a 16-bit image).
+    pub level: Option<u16>,
     /// The levels multi-Otsu found (empty for the other ops).
-    pub levels: Vec<u8>,
+    pub levels: Vec<u16>,
+    /// Bits per sample of the image as read (8 or 16; see --depth).
+    pub bit_depth: u32,
+    /// Bits per sample of the result written (8 or 16).
+    pub output_depth: u32,
     /// What the decoder warned about (a truncated JPEG); the result was made from the pixels
     /// it gave, as OpenCV would.
     pub warnings: Vec<String>,
@@ -142,6 +147,7 @@ pub fn run(args: &RunArgs, ctl: &Control) -> Result<RunReport, EngineError> {
         limits,
         control: Some(ctl),
         budget: None,
+        depth: args.op.depth,
     };
 
     let t0 = Instant::now();
@@ -183,6 +189,18 @@ pub fn run(args: &RunArgs, ctl: &Control) -> Result<RunReport, EngineError> {
         src.color.clone(),
         src.megapixels(),
     );
+    let bit_depth = src.bit_depth();
+    if bit_depth == 16 && op.keeps_values() && !holds_16bit(format) {
+        // Refused before any work: the result would be 16-bit.
+        check_plane_format(
+            &tessera_engine::source::Plane::Gray16(Default::default()),
+            if to_stdout {
+                Path::new("standard output")
+            } else {
+                &args.output
+            },
+        )?;
+    }
     let out = job::run_owned(src, &op, &cfg, ctl)?;
     if ctl.is_cancelled() {
         return Err(EngineError::Cancelled);
@@ -191,7 +209,7 @@ pub fn run(args: &RunArgs, ctl: &Control) -> Result<RunReport, EngineError> {
     let t1 = Instant::now();
     if to_stdout {
         let mut bytes = std::io::Cursor::new(Vec::new());
-        encode_gray(&out.image, format, &mut bytes).map_err(|e| EngineError::Output {
+        encode_plane(&out.image, format, &mut bytes).map_err(|e| EngineError::Output {
             path: args.output.clone(),
             reason: e.to_string(),
         })?;
@@ -212,7 +230,7 @@ pub fn run(args: &RunArgs, ctl: &Control) -> Result<RunReport, EngineError> {
             };
             remove_stale_partials(dir);
         }
-        write_gray_atomic(&out.image, &args.output)?;
+        write_plane_atomic(&out.image, &args.output, true)?;
     }
     let encode = t1.elapsed();
 
@@ -230,6 +248,8 @@ pub fn run(args: &RunArgs, ctl: &Control) -> Result<RunReport, EngineError> {
         tiles: out.stats.tiles,
         level: out.level,
         levels: out.levels.clone(),
+        bit_depth,
+        output_depth: out.image.bit_depth(),
         warnings,
         decode_ms: decode.as_secs_f64() * 1e3,
         compute_ms: compute_s * 1e3,
@@ -262,13 +282,14 @@ fn with_pipe_hint(e: EngineError, path: &Path) -> EngineError {
 
 fn print_report(r: &RunReport, to_stderr: bool) {
     let mut lines = vec![format!(
-        "{} -> {}: {} ({}x{}, {})",
+        "{} -> {}: {} ({}x{}, {}) -> {}-bit result",
         r.input.display(),
         r.output.display(),
         r.params,
         r.width,
         r.height,
-        r.color
+        r.color,
+        r.output_depth
     )];
     if let Some(level) = r.level {
         lines.push(format!("{} level: {level}", r.op));
@@ -278,7 +299,10 @@ fn print_report(r: &RunReport, to_stderr: bool) {
         lines.push(format!("{} levels: {}", r.op, l.join(", ")));
     }
     if r.tiles == 0 {
-        lines.push("input already 8-bit gray: passed through unchanged".into());
+        lines.push(format!(
+            "input already {}-bit gray: passed through unchanged",
+            r.bit_depth
+        ));
     } else {
         lines.push(format!(
             "{} workers, tiles {} ({} per stage)",

@@ -7,6 +7,7 @@ use std::time::Duration;
 use egui::{Color32, Ui};
 use egui_plot::{Bar, BarChart, Line, MarkerShape, Plot, Points, VLine};
 
+use crate::ui::jobs::HistScale;
 use tessera_engine::ops::level::Histogram;
 use tessera_engine::ops::{OpKind, OpSettings};
 use tessera_engine::sweep::stats::median;
@@ -17,8 +18,8 @@ use tessera_engine::tile::TileShape;
 pub enum Marker {
     /// A fixed threshold: pixels above `floor(thresh)` pass.
     Fixed(f64),
-    /// The level Otsu or triangle found.
-    Found(OpKind, u8),
+    /// The level Otsu or triangle found (in the image's units).
+    Found(OpKind, u16),
     /// Otsu or triangle, level not known yet (job running).
     Pending(OpKind),
     /// No single level (grayscale, adaptive ops).
@@ -26,7 +27,7 @@ pub enum Marker {
 }
 
 impl Marker {
-    pub fn for_settings(settings: &OpSettings, found: Option<u8>) -> Marker {
+    pub fn for_settings(settings: &OpSettings, found: Option<u16>) -> Marker {
         match settings.op {
             OpKind::Threshold => Marker::Fixed(settings.thresh),
             k if k.finds_level() => match found {
@@ -37,11 +38,11 @@ impl Marker {
         }
     }
 
-    fn caption(&self) -> String {
+    fn caption(&self, max: f64) -> String {
         match *self {
             Marker::Fixed(t) => format!(
                 "threshold {t} (pixels above {} pass)",
-                t.floor().clamp(-1.0, 255.0)
+                t.floor().clamp(-1.0, max)
             ),
             Marker::Found(k, l) => format!("{} level {l}", k.label()),
             Marker::Pending(k) => format!("{}: computing the level…", k.label()),
@@ -80,16 +81,22 @@ pub const MARKER_COLOR: Color32 = Color32::from_rgba_premultiplied(200, 60, 45, 
 /// What the histogram says under the pointer at `x`: the level and the pixels it holds,
 /// read from the data (never from the pointer's height, which on a log scale is not a
 /// count).
-pub fn histogram_tooltip(counts: &[u64; 256], x: f64) -> String {
-    let level = x.round().clamp(0.0, 255.0) as usize;
+pub fn histogram_tooltip(counts: &[u64; 256], x: f64, scale: HistScale) -> String {
+    let bin = scale.bin_of(x.round()).floor().clamp(0.0, 255.0) as usize;
     let total: u64 = counts.iter().sum();
-    let c = counts[level];
+    let c = counts[bin];
     let pct = if total == 0 {
         0.0
     } else {
         100.0 * c as f64 / total as f64
     };
-    format!("level {level}: {c} pixels ({pct:.2} %)")
+    let a = scale.value_at(bin as f64).ceil();
+    let b = scale.value_at(bin as f64 + 1.0).ceil() - 1.0;
+    if b > a {
+        format!("levels {a}..{b}: {c} pixels ({pct:.2} %)")
+    } else {
+        format!("level {a}: {c} pixels ({pct:.2} %)")
+    }
 }
 
 /// What the user did on the histogram this frame.
@@ -111,13 +118,19 @@ pub type Levels<'a> = (&'a [(OpKind, Option<u32>)], &'a mut bool, bool);
 pub fn histogram(
     ui: &mut Ui,
     hist: &Histogram,
+    scale: HistScale,
     marker: Marker,
     log: &mut bool,
     levels: Option<Levels<'_>>,
 ) -> HistogramInput {
     let mut show_levels = None;
+    let max_value = if scale.bits == 16 { 65535.0 } else { 255.0 };
     ui.horizontal(|ui| {
-        ui.strong("Histogram of the gray image");
+        ui.strong(if scale.bits == 16 {
+            "Histogram of the gray image (16-bit values)"
+        } else {
+            "Histogram of the gray image"
+        });
         ui.checkbox(log, "log scale")
             .on_hover_text("Show counts on a logarithmic scale, so sparse levels stay visible");
         if let Some((list, show, fiji)) = levels {
@@ -136,7 +149,7 @@ pub fn histogram(
     ui.label(
         egui::RichText::new(format!(
             "{} · press or drag on it to set a fixed threshold",
-            marker.caption()
+            marker.caption(max_value)
         ))
         .small(),
     );
@@ -150,8 +163,8 @@ pub fn histogram(
             } else {
                 c as f64
             };
-            Bar::new(i as f64, v)
-                .width(1.0)
+            Bar::new(scale.value_at(i as f64 + 0.5) - 0.5, v)
+                .width(scale.step)
                 .fill(BAR_FILL)
                 .stroke(egui::Stroke::NONE)
         })
@@ -166,7 +179,7 @@ pub fn histogram(
     tick_list.sort_by_key(|&(k, l)| (l, k.name()));
     // Labels in rows, each in the lowest row where it does not overlap the one before it
     // (widths estimated from the text, in levels at this plot's width).
-    let per_level = (ui.available_width() - 60.0).max(100.0) / 262.0;
+    let per_level = (ui.available_width() - 60.0).max(100.0) / (262.0 * scale.step) as f32;
     let mut row_end: Vec<f64> = Vec::new();
     let rows: Vec<usize> = tick_list
         .iter()
@@ -201,26 +214,30 @@ pub fn histogram(
         .allow_scroll(false)
         .allow_boxed_zoom(false)
         .show_grid([false, true])
-        .include_x(-1.0)
-        .include_x(256.0)
+        .include_x(scale.value_at(0.0) - scale.step)
+        .include_x(scale.value_at(256.0))
         .include_y(0.0)
         .include_y(if tick_list.is_empty() {
             0.0
         } else {
             top * (1.1 + 0.09 * n_rows)
         })
-        .x_axis_label("gray level")
+        .x_axis_label(if scale.bits == 16 {
+            "gray level (16-bit)"
+        } else {
+            "gray level"
+        })
         .y_axis_label(if log_y { "log10(pixels)" } else { "pixels" })
         .label_formatter(move |hover| {
             let point = match hover {
                 egui_plot::HoverPosition::NearDataPoint { position, .. }
                 | egui_plot::HoverPosition::Elsewhere { position } => *position,
             };
-            let mut tip = histogram_tooltip(&counts, point.x);
-            let at = point.x.round();
+            let mut tip = histogram_tooltip(&counts, point.x, scale);
+            let at = scale.bin_of(point.x.round()).floor();
             let here: Vec<&str> = tip_levels
                 .iter()
-                .filter(|(_, l)| *l as f64 == at)
+                .filter(|(_, l)| scale.bin_of(*l as f64).floor() == at)
                 .map(|(k, _)| k.label())
                 .collect();
             if !here.is_empty() {
@@ -236,7 +253,7 @@ pub fn histogram(
             );
             let level = match marker {
                 Marker::Fixed(t) => Some(t.floor()),
-                Marker::Found(_, l) => Some(l as f64),
+                Marker::Found(_, l) => Some(f64::from(l)),
                 _ => None,
             };
             // Every global method's level: a tick up to its name, the names in rows so that
@@ -266,7 +283,7 @@ pub fn histogram(
             }
             if let Some(l) = level {
                 plot.vline(
-                    VLine::new(marker.caption(), l + 0.5)
+                    VLine::new(marker.caption(max_value), l + 0.5)
                         .color(MARKER_COLOR)
                         .width(1.0),
                 );
@@ -284,7 +301,7 @@ pub fn histogram(
     if (r.clicked() || r.dragged() || r.drag_started())
         && let Some(pos) = r.interact_pointer_pos()
     {
-        input.level = Some(t.value_from_position(pos).x.round().clamp(0.0, 255.0));
+        input.level = Some(t.value_from_position(pos).x.round().clamp(0.0, max_value));
     }
     input
 }

@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 use egui::ColorImage;
 use image::GrayImage;
 
-use tessera_engine::io::{ReadOptions, decode_bytes_with, read_image_with, write_gray_atomic};
+use tessera_engine::io::{ReadOptions, decode_bytes_with, read_image_with, write_plane_atomic};
 use tessera_engine::ops::ThresholdType;
 use tessera_engine::ops::level::Histogram;
 use tessera_engine::ops::{Op, OpSettings};
-use tessera_engine::source::{Pixels, SourceImage};
-use tessera_engine::{Control, EngineError, JobConfig, JobStats, TileSize, job};
+use tessera_engine::source::{Gray16Image, Pixels, Plane, SourceImage};
+use tessera_engine::{Control, Depth, EngineError, JobConfig, JobStats, TileSize, job};
 
 use super::task::{Reporter, Task};
 
@@ -56,6 +56,36 @@ pub struct AllLevels {
 }
 
 impl AllLevels {
+    /// The levels of a 16-bit image (65536-bin `h`), in 16-bit units: where each method cuts
+    /// it (`v > level`, as the job does). Fiji's methods run on the full histogram, which
+    /// costs up to O(levels²) for some of them: they are listed only when the image spans
+    /// at most 4096 values.
+    pub fn of16(h: &[u64]) -> AllLevels {
+        use tessera_engine::ops::OpKind;
+        use tessera_engine::ops::auto::{Like, cut_16bit};
+        let lo = h.iter().position(|&c| c > 0).unwrap_or(0);
+        let hi = h.iter().rposition(|&c| c > 0).unwrap_or(0);
+        let of = |like: Like| {
+            OpKind::ALL
+                .into_iter()
+                .filter(|k| like == Like::Fiji || *k != OpKind::Huang2)
+                .filter_map(|k| Some((k, k.auto_method()?)))
+                .map(|(k, m)| {
+                    let t = cut_16bit(m, h, like).ok();
+                    (k, t.map(|t| t.clamp(0, 65535) as u32))
+                })
+                .collect()
+        };
+        AllLevels {
+            imagej: of(Like::ImageJ),
+            fiji: if hi - lo < 4096 {
+                of(Like::Fiji)
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
     pub fn of(h: &Histogram) -> AllLevels {
         use tessera_engine::ops::OpKind;
         use tessera_engine::ops::auto::{Like, level};
@@ -74,17 +104,80 @@ impl AllLevels {
     }
 }
 
+/// How the histogram's 256 bins map to sample values: bin `i` holds the values
+/// `lo + i·step ..< lo + (i+1)·step`. 8-bit images: one bin per value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HistScale {
+    pub lo: f64,
+    pub step: f64,
+    /// Bits per sample of the image (8 or 16).
+    pub bits: u32,
+}
+
+impl Default for HistScale {
+    fn default() -> Self {
+        HistScale::EIGHT
+    }
+}
+
+impl HistScale {
+    pub const EIGHT: HistScale = HistScale {
+        lo: 0.0,
+        step: 1.0,
+        bits: 8,
+    };
+
+    /// 256 bins over `lo..=hi` (at least one value per bin).
+    pub fn over(lo: u16, hi: u16) -> HistScale {
+        let span = f64::from(hi.max(lo) - lo) + 1.0;
+        HistScale {
+            lo: f64::from(lo),
+            step: (span / 256.0).max(1.0),
+            bits: 16,
+        }
+    }
+
+    /// The bin (fractional) of value `v`.
+    pub fn bin_of(&self, v: f64) -> f64 {
+        (v - self.lo) / self.step
+    }
+
+    /// The value at bin position `x` (fractional).
+    pub fn value_at(&self, x: f64) -> f64 {
+        self.lo + x * self.step
+    }
+
+    /// The 256-bin histogram of a 65536-bin one on this scale.
+    pub fn bin(&self, h16: &[u64]) -> Histogram {
+        let mut h = Histogram::default();
+        for (v, &c) in h16.iter().enumerate() {
+            if c > 0 {
+                let b = self.bin_of(v as f64).floor().clamp(0.0, 255.0) as usize;
+                h.0[b] += c;
+            }
+        }
+        h
+    }
+}
+
 /// A decoded image with what the window needs to show it.
 pub struct Loaded {
     pub origin: ImageOrigin,
     pub source: Arc<SourceImage>,
-    /// Histogram of the gray image (what every threshold op reads).
+    /// For a 16-bit image: its 8-bit display copy (the display range mapped to 0..=255) and
+    /// that range; `None` for an 8-bit image.
+    pub shown: Option<(Arc<SourceImage>, (u16, u16))>,
+    /// Histogram of the gray image (what every threshold op reads), in 256 bins of `scale`.
     pub histogram: Histogram,
+    /// How the bins map to values (one per value for 8-bit images).
+    pub scale: HistScale,
     /// Every ImageJ/Fiji global method's level on that histogram.
     pub levels: AllLevels,
     /// The image for display, at most `preview_side` pixels per side, and its factor.
     pub preview: (ColorImage, usize),
     pub decode_time: Duration,
+    /// The depth it was read at.
+    pub depth: Depth,
     /// What the decoder warned about (a truncated JPEG, shown with its missing part grey).
     pub warnings: Vec<String>,
 }
@@ -134,6 +227,10 @@ pub fn crop_source(source: &SourceImage, roi: Roi) -> SourceImage {
         Pixels::Gray(i) => Pixels::Gray(i.view(x, y, w, h).to_image()),
         Pixels::Rgb(i) => Pixels::Rgb(i.view(x, y, w, h).to_image()),
         Pixels::Rgba(i) => Pixels::Rgba(i.view(x, y, w, h).to_image()),
+        Pixels::Gray16(i) => Pixels::Gray16(i.view(x, y, w, h).to_image()),
+        Pixels::Rgb16(i) => Pixels::Rgb16(i.view(x, y, w, h).to_image()),
+        Pixels::Rgba16(i) => Pixels::Rgba16(i.view(x, y, w, h).to_image()),
+        _ => source.pixels.clone(),
     };
     SourceImage {
         pixels,
@@ -151,6 +248,7 @@ pub fn run_with_roi(
     cfg: &JobConfig,
     control: &Control,
     roi: Option<(Roi, RoiScope)>,
+    scale: HistScale,
 ) -> Result<(job::JobOutput, Option<Histogram>), EngineError> {
     let roi = roi.and_then(|(r, scope)| Some((r.clip(source.width(), source.height())?, scope)));
     let (Some((roi, scope)), Op::Otsu { .. } | Op::Triangle { .. } | Op::Auto { .. }) = (roi, op)
@@ -158,7 +256,11 @@ pub fn run_with_roi(
         return job::run(source, op, cfg, control).map(|o| (o, None));
     };
     let part = crop_source(source, roi);
-    let hist = job::gray_histogram(&part)?;
+    let hist = if part.is_16bit() {
+        scale.bin(&job::gray_histogram16(&part)?)
+    } else {
+        job::gray_histogram(&part)?
+    };
     let found = job::run(&part, op, cfg, control)?;
     let level = found.level.unwrap_or(0);
     let fixed = Op::threshold(
@@ -170,11 +272,21 @@ pub fn run_with_roi(
     out.level = Some(level);
     if scope == RoiScope::Inside {
         let w = out.image.width() as usize;
-        for (i, v) in out.image.iter_mut().enumerate() {
+        let outside = |i: usize| -> bool {
             let (px, py) = (i % w, i / w);
-            if px < roi.x || px >= roi.x + roi.w || py < roi.y || py >= roi.y + roi.h {
-                *v = 0;
-            }
+            px < roi.x || px >= roi.x + roi.w || py < roi.y || py >= roi.y + roi.h
+        };
+        match &mut out.image {
+            Plane::Gray8(g) => g.iter_mut().enumerate().for_each(|(i, v)| {
+                if outside(i) {
+                    *v = 0
+                }
+            }),
+            Plane::Gray16(g) => g.iter_mut().enumerate().for_each(|(i, v)| {
+                if outside(i) {
+                    *v = 0
+                }
+            }),
         }
     }
     Ok((out, Some(hist)))
@@ -184,10 +296,14 @@ pub fn run_with_roi(
 pub struct Processed {
     /// The request number the job was started for.
     pub generation: u64,
-    pub image: Arc<GrayImage>,
-    pub level: Option<u8>,
+    /// The result as saved: 8-bit, or 16-bit where the op keeps a 16-bit image's values.
+    pub image: Arc<Plane>,
+    /// A 16-bit result's 8-bit display copy and the display range it was mapped with.
+    pub shown: Option<(Arc<SourceImage>, (u16, u16))>,
+    /// The level found, in the image's units.
+    pub level: Option<u16>,
     /// The levels multi-Otsu found.
-    pub levels: Vec<u8>,
+    pub levels: Vec<u16>,
     pub stats: JobStats,
     /// The result for display, at most `preview_side` pixels per side, and its factor.
     pub preview: (ColorImage, usize),
@@ -226,6 +342,10 @@ pub enum Msg {
     },
     /// One method of "Try all", on the preview.
     TryAllCell { request: u64, cell: Box<TryAllCell> },
+    /// New display copies of a 16-bit image (and of its 16-bit result) for a display range.
+    Redisplayed(Box<Redisplayed>),
+    /// A redisplay could not run (no thread): the old copies stay.
+    RedisplayFailed,
     /// "Try all" ended: the size of the preview the methods ran on, or why it stopped.
     TryAllDone {
         request: u64,
@@ -239,12 +359,23 @@ pub enum Msg {
     },
 }
 
+/// The display copies [`Jobs::redisplay`] made.
+pub struct Redisplayed {
+    pub request: u64,
+    pub image_id: u64,
+    pub range: (u16, u16),
+    /// The input's 8-bit copy and its preview.
+    pub source: (Arc<SourceImage>, (ColorImage, usize)),
+    /// The result's (its generation, copy and preview), when it is 16-bit.
+    pub result: Option<(u64, Arc<SourceImage>, (ColorImage, usize))>,
+}
+
 /// One method's result in "Try all", ready to show.
 pub struct TryAllCell {
     pub method: tessera_engine::montage::Method,
     pub label: String,
     pub params: String,
-    pub level: Option<u8>,
+    pub level: Option<u16>,
     /// The result at thumbnail size, or why there is none.
     pub image: Result<ColorImage, String>,
 }
@@ -260,6 +391,19 @@ pub fn gray_preview(
     let gray = job::run(source, &Op::gray(), cfg, control)?.image;
     let (w, h) = (gray.width() as usize, gray.height() as usize);
     let k = preview_factor(w, h, side);
+    let gray = match gray {
+        Plane::Gray8(g) => g,
+        // 16-bit: the same area average, rounded, kept 16-bit.
+        Plane::Gray16(g) => {
+            if k == 1 {
+                return Ok(SourceImage::gray16(g));
+            }
+            let (small, (sw, sh)) = downscale16(g.as_raw(), w, h, k);
+            return Gray16Image::from_raw(sw as u32, sh as u32, small)
+                .map(SourceImage::gray16)
+                .ok_or_else(|| EngineError::Internal("preview size".into()));
+        }
+    };
     if k == 1 {
         return Ok(SourceImage::gray(gray));
     }
@@ -290,6 +434,7 @@ pub struct Jobs {
     pub loading: Option<(u64, String)>,
     load_request: u64,
     try_all_request: u64,
+    redisplay_request: u64,
     /// The file being written.
     pub saving: Option<PathBuf>,
     /// A file dialog is open.
@@ -313,6 +458,7 @@ impl Jobs {
             loading: None,
             load_request: 0,
             try_all_request: 0,
+            redisplay_request: 0,
             saving: None,
             dialog_open: false,
         }
@@ -366,13 +512,19 @@ impl Jobs {
     }
 
     /// Decodes a file (or embedded bytes) in the background. A newer load supersedes this one.
-    pub fn load(&mut self, origin: ImageOrigin, bytes: Option<&'static [u8]>, preview_side: usize) {
+    pub fn load(
+        &mut self,
+        origin: ImageOrigin,
+        bytes: Option<&'static [u8]>,
+        preview_side: usize,
+        depth: Depth,
+    ) {
         self.load_request += 1;
         let request = self.load_request;
         self.loading = Some((request, origin.name()));
         let work = move |tx: &Reporter<Msg>| {
             let t0 = Instant::now();
-            let opts = ReadOptions::default();
+            let opts = ReadOptions::default().at(depth);
             let decoded = match (&origin, bytes) {
                 (_, Some(b)) => decode_bytes_with(&origin.name(), b, &opts),
                 (ImageOrigin::File(p), None) => read_image_with(p, &opts),
@@ -384,12 +536,32 @@ impl Jobs {
             let result = decoded.map_err(|e| e.to_string()).and_then(|read| {
                 let (source, warnings) = (read.image, read.warnings);
                 let decode_time = t0.elapsed();
-                let histogram = job::gray_histogram(&source).map_err(|e| e.to_string())?;
-                let levels = AllLevels::of(&histogram);
-                let preview = preview_of_source(&source, preview_side);
+                let (histogram, scale, levels, shown) = if source.is_16bit() {
+                    let h16 = job::gray_histogram16(&source).map_err(|e| e.to_string())?;
+                    let lo = h16.iter().position(|&c| c > 0).unwrap_or(0) as u16;
+                    let hi = h16.iter().rposition(|&c| c > 0).unwrap_or(0) as u16;
+                    let scale = HistScale::over(lo, hi);
+                    let range = sample_range(&source);
+                    let shown = display_copy(&source, range);
+                    (
+                        scale.bin(&h16),
+                        scale,
+                        AllLevels::of16(&h16),
+                        Some((Arc::new(shown), range)),
+                    )
+                } else {
+                    let h = job::gray_histogram(&source).map_err(|e| e.to_string())?;
+                    let levels = AllLevels::of(&h);
+                    (h, HistScale::EIGHT, levels, None)
+                };
+                let preview =
+                    preview_of_source(shown.as_ref().map_or(&source, |s| &s.0), preview_side);
                 Ok(Box::new(Loaded {
                     origin,
                     source: Arc::new(source),
+                    shown,
+                    scale,
+                    depth,
                     histogram,
                     levels,
                     preview,
@@ -419,6 +591,7 @@ impl Jobs {
         cfg: JobConfig,
         preview_side: usize,
         roi: Option<(Roi, RoiScope)>,
+        (range, scale): ((u16, u16), HistScale),
     ) -> u64 {
         self.cancel();
         self.generation += 1;
@@ -431,9 +604,17 @@ impl Jobs {
             started: Instant::now(),
         });
         let work = move |tx: &Reporter<Msg>| {
-            let result =
-                run_with_roi(&source, &op, &cfg, &control, roi).and_then(|(out, roi_histogram)| {
-                    let preview = preview_of_gray(&out.image, preview_side);
+            let result = run_with_roi(&source, &op, &cfg, &control, roi, scale).and_then(
+                |(out, roi_histogram)| {
+                    let shown = display_plane(&out.image, range)
+                        .map(|g| (Arc::new(SourceImage::gray(g)), range));
+                    let preview = match (&shown, &out.image) {
+                        (Some((s, _)), _) => preview_of_source(s, preview_side),
+                        (None, Plane::Gray8(g)) => preview_of_gray(g, preview_side),
+                        (None, Plane::Gray16(_)) => {
+                            return Err(EngineError::Internal("no display copy".into()));
+                        }
+                    };
                     let mask_previews = (
                         crate::ui::view::mask_preview(&preview.0, false),
                         crate::ui::view::mask_preview(&preview.0, true),
@@ -445,6 +626,7 @@ impl Jobs {
                         generation,
                         megapixels: source.megapixels(),
                         image: Arc::new(out.image),
+                        shown,
                         level: out.level,
                         levels: out.levels,
                         stats: out.stats,
@@ -456,7 +638,8 @@ impl Jobs {
                         roi: roi_histogram.is_some().then_some(roi).flatten(),
                         roi_histogram,
                     }))
-                });
+                },
+            );
             tx.send(Msg::Processed { generation, result });
         };
         self.spawn("job", work, move |e| Msg::Processed {
@@ -483,7 +666,9 @@ impl Jobs {
             let result = gray_preview(&source, side, &cfg, &control).and_then(|small| {
                 let size = (small.width(), small.height());
                 tessera_engine::montage::run_each(&small, &base, &cfg, &control, |c| {
-                    let image = c.result.map(|img| preview_of_gray(&img, THUMB_SIDE).0);
+                    let image = c
+                        .result
+                        .map(|img| preview_of_gray(&crate::sheet::shown(&img), THUMB_SIDE).0);
                     let cell = TryAllCell {
                         method: c.method,
                         label: c.label,
@@ -505,6 +690,44 @@ impl Jobs {
             result: Err(EngineError::Internal(e)),
         });
         request
+    }
+
+    /// Maps a 16-bit image (and its 16-bit result, if any) to 8-bit display copies for the
+    /// display range `range`, in the background. A newer request supersedes this one.
+    pub fn redisplay(
+        &mut self,
+        image_id: u64,
+        source: Arc<SourceImage>,
+        result: Option<(u64, Arc<Plane>)>,
+        range: (u16, u16),
+        preview_side: usize,
+    ) {
+        self.redisplay_request += 1;
+        let request = self.redisplay_request;
+        let work = move |tx: &Reporter<Msg>| {
+            let shown = Arc::new(display_copy(&source, range));
+            let preview = preview_of_source(&shown, preview_side);
+            let result = result.and_then(|(generation, p)| {
+                let g = display_plane(&p, range)?;
+                let s = Arc::new(SourceImage::gray(g));
+                let preview = preview_of_source(&s, preview_side);
+                Some((generation, s, preview))
+            });
+            tx.send(Msg::Redisplayed(Box::new(Redisplayed {
+                request,
+                image_id,
+                range,
+                source: (shown, preview),
+                result,
+            })));
+        };
+        // A failed redisplay leaves the old copies on screen.
+        self.spawn("redisplay", work, |_| Msg::RedisplayFailed);
+    }
+
+    /// Whether `request` is the newest redisplay.
+    pub fn is_current_redisplay(&self, request: u64) -> bool {
+        request == self.redisplay_request
     }
 
     /// Whether `request` is the newest "Try all".
@@ -529,12 +752,12 @@ impl Jobs {
     }
 
     /// Writes `image` to `path` atomically in the background.
-    pub fn save(&mut self, image: Arc<GrayImage>, path: PathBuf) {
+    pub fn save(&mut self, image: Arc<Plane>, path: PathBuf) {
         self.saving = Some(path.clone());
         let failed = path.clone();
         let work = move |tx: &Reporter<Msg>| {
             let t0 = Instant::now();
-            let result = write_gray_atomic(&image, &path)
+            let result = write_plane_atomic(&image, &path, true)
                 .map(|()| t0.elapsed())
                 .map_err(|e| e.to_string());
             tx.send(Msg::Saved { path, result });
@@ -598,6 +821,51 @@ impl Jobs {
 /// The name of the tasks that write files.
 const SAVE_TASK: &str = "save";
 
+/// The smallest and largest sample of a 16-bit image (all channels): its automatic display
+/// range.
+pub fn sample_range(src: &SourceImage) -> (u16, u16) {
+    let raw = src.raw16();
+    let lo = raw.iter().copied().min().unwrap_or(0);
+    let hi = raw.iter().copied().max().unwrap_or(0);
+    (lo, hi)
+}
+
+/// The 8-bit display copy of a 16-bit image: every sample mapped from `range` to 0..=255
+/// ([`tessera_engine::source::display_lut`]); an 8-bit image is copied.
+pub fn display_copy(src: &SourceImage, (lo, hi): (u16, u16)) -> SourceImage {
+    let lut: Vec<u8> = {
+        let f = tessera_engine::source::display_lut(lo, hi);
+        (0..=u16::MAX).map(f).collect()
+    };
+    let map = |v: &[u16]| -> Vec<u8> { v.iter().map(|&s| lut[s as usize]).collect() };
+    let (w, h) = src.dimensions();
+    let pixels = match &src.pixels {
+        Pixels::Gray16(i) => {
+            Pixels::Gray(GrayImage::from_raw(w, h, map(i.as_raw())).expect("size"))
+        }
+        Pixels::Rgb16(i) => {
+            Pixels::Rgb(image::RgbImage::from_raw(w, h, map(i.as_raw())).expect("size"))
+        }
+        Pixels::Rgba16(i) => {
+            Pixels::Rgba(image::RgbaImage::from_raw(w, h, map(i.as_raw())).expect("size"))
+        }
+        other => other.clone(),
+    };
+    SourceImage {
+        pixels,
+        color: src.color.clone(),
+    }
+}
+
+/// The 8-bit display copy of a result: 16-bit results mapped from `range` (the input's
+/// display range, so both show on one scale); `None` for an 8-bit result (shown as it is).
+pub fn display_plane(p: &Plane, range: (u16, u16)) -> Option<GrayImage> {
+    match p {
+        Plane::Gray8(_) => None,
+        Plane::Gray16(_) => Some(p.to_display8(range.0, range.1)),
+    }
+}
+
 /// The integer factor that brings `w × h` within `max_side` pixels per side.
 pub fn preview_factor(w: usize, h: usize, max_side: usize) -> usize {
     w.max(h).div_ceil(max_side.max(1)).max(1)
@@ -635,6 +903,31 @@ pub fn downscale(raw: &[u8], w: usize, h: usize, channels: usize, k: usize) -> C
         }
     }
     ColorImage::new([ow, oh], pixels)
+}
+
+/// Box-averages 16-bit gray samples by an integer factor `k` (rounded half up), as
+/// [`downscale`] does 8-bit ones. Returns the samples and their size.
+pub fn downscale16(raw: &[u16], w: usize, h: usize, k: usize) -> (Vec<u16>, (usize, usize)) {
+    let k = k.max(1);
+    let (ow, oh) = (w.div_ceil(k), h.div_ceil(k));
+    let mut out = Vec::with_capacity(ow * oh);
+    let mut sums = vec![0u64; ow];
+    let mut counts = vec![0u64; ow];
+    for oy in 0..oh {
+        sums.iter_mut().for_each(|s| *s = 0);
+        counts.iter_mut().for_each(|c| *c = 0);
+        for y in oy * k..((oy + 1) * k).min(h) {
+            for (x, &v) in raw[y * w..(y + 1) * w].iter().enumerate() {
+                sums[x / k] += u64::from(v);
+                counts[x / k] += 1;
+            }
+        }
+        for ox in 0..ow {
+            let n = counts[ox].max(1);
+            out.push(((sums[ox] + n / 2) / n) as u16);
+        }
+    }
+    (out, (ow, oh))
 }
 
 /// The display image of a source, downscaled to at most `max_side` per side, and the factor.

@@ -16,11 +16,10 @@ use egui::{
     Align2, Color32, ColorImage, CursorIcon, FontId, Painter, Pos2, Rect, Sense, Stroke,
     TextureFilter, TextureHandle, TextureOptions, Ui, Vec2, pos2, vec2,
 };
-use image::GrayImage;
 use serde::{Deserialize, Serialize};
 
 use tessera_engine::ops::gray::gray_of;
-use tessera_engine::source::SourceImage;
+use tessera_engine::source::{Plane, SourceImage};
 
 /// The largest preview side, also capped by the GPU's maximum texture side.
 pub const PREVIEW_SIDE: usize = 2048;
@@ -36,36 +35,58 @@ pub fn preview_side(max_texture_side: usize) -> usize {
     PREVIEW_SIDE.min(max_texture_side.max(64))
 }
 
+/// The 16-bit pixels behind a layer (read out as they are).
+#[derive(Clone)]
+pub enum Real {
+    /// A 16-bit input.
+    Source(Arc<SourceImage>),
+    /// A 16-bit result.
+    Plane(Arc<Plane>),
+}
+
 /// The full-resolution pixels behind a layer.
 #[derive(Clone)]
 pub enum FullRes {
+    /// An 8-bit input, shown as it is.
     Source(Arc<SourceImage>),
-    Gray(Arc<GrayImage>),
+    /// A result, shown as it is when 8-bit (a 16-bit one is shown through [`FullRes::Wide`]).
+    Plane(Arc<Plane>),
+    /// 16-bit pixels, shown through `shown`: an 8-bit copy mapped from the display range
+    /// `range` to 0..=255 (made in the background); the readout gives the real values.
+    Wide {
+        real: Real,
+        shown: Arc<SourceImage>,
+        range: (u16, u16),
+    },
 }
 
 impl FullRes {
     fn dims(&self) -> (usize, usize) {
         match self {
             FullRes::Source(s) => (s.width(), s.height()),
-            FullRes::Gray(g) => (g.width() as usize, g.height() as usize),
+            FullRes::Plane(g) => (g.width() as usize, g.height() as usize),
+            FullRes::Wide { shown, .. } => (shown.width(), shown.height()),
         }
     }
 
     fn raw(&self) -> &[u8] {
         match self {
             FullRes::Source(s) => s.raw(),
-            FullRes::Gray(g) => g.as_raw(),
+            FullRes::Plane(g) => g.as_gray8().map_or(&[], |g| g.as_raw()),
+            FullRes::Wide { shown, .. } => shown.raw(),
         }
     }
 
     fn channels(&self) -> usize {
         match self {
             FullRes::Source(s) => s.channels(),
-            FullRes::Gray(_) => 1,
+            FullRes::Plane(_) => 1,
+            FullRes::Wide { shown, .. } => shown.channels(),
         }
     }
 
-    /// The samples of the pixel at `(x, y)` (1, 3 or 4 values).
+    /// The display samples of the pixel at `(x, y)` (1, 3 or 4 values, 8-bit: for 16-bit
+    /// pixels, as the display range shows them).
     pub fn pixel(&self, x: usize, y: usize) -> Option<&[u8]> {
         let (w, h) = self.dims();
         if x >= w || y >= h {
@@ -74,6 +95,34 @@ impl FullRes {
         let c = self.channels();
         let i = (y * w + x) * c;
         self.raw().get(i..i + c)
+    }
+
+    /// The real samples of the pixel at `(x, y)` and their bits (8 or 16).
+    pub fn value(&self, x: usize, y: usize) -> Option<(Vec<u16>, u32)> {
+        let FullRes::Wide { real, .. } = self else {
+            let p = self.pixel(x, y)?;
+            return Some((p.iter().map(|&v| u16::from(v)).collect(), 8));
+        };
+        let (w, h) = self.dims();
+        if x >= w || y >= h {
+            return None;
+        }
+        match real {
+            Real::Source(s) => {
+                let c = s.channels();
+                let i = (y * w + x) * c;
+                Some((s.raw16().get(i..i + c)?.to_vec(), 16))
+            }
+            Real::Plane(p) => Some((vec![p.get(x as u32, y as u32)?], p.bit_depth())),
+        }
+    }
+
+    /// The display range of 16-bit pixels (`None` for 8-bit ones).
+    pub fn range(&self) -> Option<(u16, u16)> {
+        match self {
+            FullRes::Wide { range, .. } => Some(*range),
+            _ => None,
+        }
     }
 }
 
@@ -103,11 +152,20 @@ pub fn mask_preview(preview: &ColorImage, invert: bool) -> ColorImage {
 /// How far from the split divider (in points) a press grabs it.
 pub const DIVIDER_GRAB: f32 = 10.0;
 
-/// Describes a pixel's samples: `128` for gray, `R 10 G 20 B 30 -> gray 18` for colour.
-pub fn describe_pixel(px: &[u8]) -> String {
-    match px {
+/// Describes a pixel's real samples (as [`FullRes::value`] gives them): `128` for gray,
+/// `R 10 G 20 B 30 (gray 18)` for colour, with the gray conversion of their depth.
+pub fn describe_pixel((px, bits): (Vec<u16>, u32)) -> String {
+    match px.as_slice() {
         [v] => format!("{v}"),
-        [r, g, b, ..] => format!("R {r} G {g} B {b} (gray {})", gray_of(*r, *g, *b)),
+        [r, g, b, ..] if bits == 16 => {
+            let mut gray = [0u16];
+            tessera_engine::ops::wide::rgb16_row_to_gray(&[*r, *g, *b], 3, &mut gray);
+            format!("R {r} G {g} B {b} (gray {})", gray[0])
+        }
+        [r, g, b, ..] => format!(
+            "R {r} G {g} B {b} (gray {})",
+            gray_of(*r as u8, *g as u8, *b as u8)
+        ),
         _ => String::new(),
     }
 }
@@ -170,12 +228,12 @@ impl Layer {
     pub fn new_mask(
         ctx: &egui::Context,
         name: &str,
-        full: Arc<GrayImage>,
+        full: FullRes,
         preview: (ColorImage, usize),
         max_texture_side: usize,
         invert: bool,
     ) -> Layer {
-        let mut l = Layer::new(ctx, name, FullRes::Gray(full), preview, max_texture_side);
+        let mut l = Layer::new(ctx, name, full, preview, max_texture_side);
         l.mask = Some(invert);
         l
     }

@@ -97,6 +97,8 @@ fn bench_ops(c: &mut Criterion) {
         )
         .unwrap()
         .image
+        .into_gray8()
+        .unwrap()
     };
     let gray = SourceImage::gray(gray_img.clone());
     let mut g = c.benchmark_group("ops");

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tessera_engine::Control;
 use tessera_engine::batch::{self, BatchConfig, OutputFormat, plan};
-use tessera_engine::io::{DecodeLimits, encode_gray, read_image};
+use tessera_engine::io::{DecodeLimits, encode_plane, read_image};
 use tessera_engine::job;
 use tessera_engine::ops::OpSettings;
 use tessera_engine::pool::WorkerPool;
@@ -61,7 +61,7 @@ fn tight_loop(files: &[PathBuf], out: &Path, workers: usize, format: OutputForma
                     // Straight into the final file (no temporary file, no rename).
                     let file = std::fs::File::create(&path).unwrap();
                     let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-                    encode_gray(&res.image, format.image_format(), &mut w).unwrap();
+                    encode_plane(&res.image, format.image_format(), &mut w).unwrap();
                     w.flush().unwrap();
                 }
             });

@@ -36,7 +36,7 @@ fn main() {
         ..Default::default()
     };
     let gray = job::run(&rgb, &gray_op.to_op().unwrap(), &cfg, &Control::new()).unwrap();
-    let gray = SourceImage::gray(gray.image);
+    let gray = SourceImage::gray(gray.image.into_gray8().unwrap());
     for name in list.split(',') {
         let (op, block) = match name.split_once('-') {
             Some((o, b)) => (o, b.parse().expect("block size")),

@@ -52,7 +52,9 @@ fn main() {
         &Control::new(),
     )
     .unwrap()
-    .image;
+    .image
+    .into_gray8()
+    .unwrap();
     let gray = tessera_engine::SourceImage::gray(gray);
     let cases = cases.unwrap_or_else(|| {
         "niblack:opencv:25,sauvola:opencv:25,wolf:opencv:25,nick:opencv:25".to_string()

@@ -52,7 +52,9 @@ fn main() {
     let gray = SourceImage::gray(
         job::run(&rgb, &gray_op, &cfg1, &Control::new())
             .unwrap()
-            .image,
+            .image
+            .into_gray8()
+            .unwrap(),
     );
     let mp = rgb.megapixels();
     println!(

@@ -71,6 +71,17 @@ pub enum EngineError {
         /// Why, as the method says.
         reason: String,
     },
+    /// The op has no 16-bit form (its anchor takes 8-bit images only) and the image is
+    /// 16-bit: a failure of this image; reading it at 8-bit depth runs the op.
+    #[error(
+        "{method} works on 8-bit images only ({reason}); this image is 16-bit: read it at depth 8 (--depth 8)"
+    )]
+    EightBitOnly {
+        /// The op, as named on the command line.
+        method: String,
+        /// Why, naming the anchor.
+        reason: String,
+    },
     /// A bug: a tile's computation panicked, or an invariant of the engine did not hold. It
     /// is reported as an error, never propagated as a panic.
     #[error("internal error while processing: {0}")]

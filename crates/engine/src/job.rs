@@ -31,7 +31,7 @@ use super::ops::local::niblack::WolfStats;
 use super::ops::threshold::Thresholder;
 use super::ops::{Op, ThresholdType};
 use super::pool::WorkerPool;
-use super::source::{Pixels, SourceImage};
+use super::source::{Pixels, Plane, SourceImage};
 use super::tile::{
     GrayView, MAX_TILES, Rect, TileMut, TileShape, TileSize, min_edge, split_output, tiles,
 };
@@ -110,12 +110,14 @@ impl JobStats {
 /// The result of a job.
 #[derive(Debug, Clone)]
 pub struct JobOutput {
-    /// The result.
-    pub image: GrayImage,
-    /// The level a global method found (`None` for the other ops).
-    pub level: Option<u8>,
-    /// The levels multi-Otsu found, ascending (empty for the other ops).
-    pub levels: Vec<u8>,
+    /// The result: 8-bit, or 16-bit where an op keeps a 16-bit image's values ([`Plane`]).
+    pub image: Plane,
+    /// The level a global method found, in the image's units (`None` for the other ops):
+    /// the result is `v > level` for a binary threshold.
+    pub level: Option<u16>,
+    /// The levels multi-Otsu found, ascending, in the image's units (empty for the other
+    /// ops).
+    pub levels: Vec<u16>,
     /// How the job ran.
     pub stats: JobStats,
 }
@@ -139,11 +141,13 @@ pub fn run_owned(
     cfg: &JobConfig,
     ctl: &Control,
 ) -> Result<JobOutput, EngineError> {
-    if let (Op::Gray, Pixels::Gray(_)) = (op, &src.pixels) {
+    if let (Op::Gray, true) = (op, src.is_gray()) {
         let (width, height) = (src.width(), src.height());
         let shape = cfg.tile.resolve(width, height, cfg.workers, 0);
-        let Pixels::Gray(image) = src.pixels else {
-            unreachable!()
+        let image = match src.pixels {
+            Pixels::Gray(i) => Plane::Gray8(i),
+            Pixels::Gray16(i) => Plane::Gray16(i),
+            _ => unreachable!(),
         };
         return Ok(JobOutput {
             image,
@@ -201,7 +205,7 @@ fn run_impl(
             min_edge(width, height)
         )));
     }
-    let needs_gray_stage = !matches!(src.pixels, Pixels::Gray(_)) || matches!(op, Op::Gray);
+    let needs_gray_stage = !src.is_gray() || matches!(op, Op::Gray);
     let local_stats = matches!(op, Op::Local { method, .. } if method.needs_stats());
     let stages = needs_gray_stage as usize
         + matches!(
@@ -210,6 +214,9 @@ fn run_impl(
         ) as usize
         + local_stats as usize
         + !matches!(op, Op::Gray) as usize;
+    if src.is_16bit() {
+        check_16bit(op)?;
+    }
     ctl.add_tiles(stages * n_tiles);
     let mut run = Runner {
         pool,
@@ -221,6 +228,9 @@ fn run_impl(
         records: Mutex::new(Vec::with_capacity(stages * n_tiles)),
     };
 
+    if src.is_16bit() {
+        return run.wide(src, op, needs_gray_stage, n_tiles);
+    }
     let gray_buf: Option<Vec<u8>> = if needs_gray_stage {
         Some(run.gray_stage(src)?)
     } else {
@@ -285,7 +295,7 @@ fn run_impl(
                 }
             })?;
             let lut = multi_otsu_lut(&t, classes, max_value);
-            levels = t.iter().map(|&v| v.clamp(0, 255) as u8).collect();
+            levels = t.iter().map(|&v| v.clamp(0, 255) as u16).collect();
             let out = run.plane(Stage::Op, |rect, rows| {
                 for (i, row) in rows.iter_mut().enumerate() {
                     let s = &gray.row(rect.y + i)[rect.x..rect.x + rect.w];
@@ -315,24 +325,44 @@ fn run_impl(
             (out, None)
         }
     };
-    let compute = run.t0.elapsed();
-    let mut records = std::mem::take(run.records.get_mut().unwrap_or_else(|p| p.into_inner()));
-    records.sort_by_key(|r| (r.start, r.worker));
     let image = GrayImage::from_raw(width as u32, height as u32, out)
         .ok_or_else(|| EngineError::Internal("output buffer has the wrong size".into()))?;
     Ok(JobOutput {
-        image,
-        level,
+        image: Plane::Gray8(image),
+        level: level.map(u16::from),
         levels,
-        stats: JobStats {
-            workers,
-            tile: shape,
-            tiles: n_tiles,
-            compute,
-            records,
-        },
+        stats: run.stats(n_tiles),
     })
 }
+
+/// Why a local method has no 16-bit form.
+fn why_8bit_only(method: &crate::ops::local::Local) -> &'static str {
+    match method {
+        crate::ops::local::Local::Fiji { .. } => {
+            "Fiji's Auto Local Threshold takes 8-bit images only"
+        }
+        _ => "OpenCV contrib's niBlackThreshold takes 8-bit images only",
+    }
+}
+
+/// Refuses, before any work, an op that has no 16-bit form: its anchor is 8-bit only.
+fn check_16bit(op: &Op) -> Result<(), EngineError> {
+    let why = match op {
+        Op::Adaptive { .. } => Some("OpenCV's adaptiveThreshold takes 8-bit images only"),
+        Op::Triangle { .. } => Some("OpenCV's THRESH_TRIANGLE takes 8-bit images only"),
+        Op::Local { method, .. } if !method.supports_16bit() => Some(why_8bit_only(method)),
+        _ => None,
+    };
+    match why {
+        Some(why) => Err(EngineError::EightBitOnly {
+            method: op.kind().to_string(),
+            reason: why.into(),
+        }),
+        None => Ok(()),
+    }
+}
+
+mod wide;
 
 struct Runner<'a> {
     /// `None`: every tile on the calling thread.
@@ -346,19 +376,33 @@ struct Runner<'a> {
 }
 
 impl Runner<'_> {
+    /// The job's timing, its tile records sorted by start.
+    fn stats(&mut self, n_tiles: usize) -> JobStats {
+        let compute = self.t0.elapsed();
+        let mut records = std::mem::take(self.records.get_mut().unwrap_or_else(|p| p.into_inner()));
+        records.sort_by_key(|r| (r.start, r.worker));
+        JobStats {
+            workers: self.pool.map_or(1, WorkerPool::workers),
+            tile: self.shape,
+            tiles: n_tiles,
+            compute,
+            records,
+        }
+    }
+
     /// Computes a new output plane: runs `f` on every tile in parallel, recording each tile.
     /// `f` must write every pixel of its tile (each kernel does: that is its contract).
     ///
     /// The plane is allocated without zeroing — for a cheap op such as a threshold, zeroing
     /// 8 MB costs about as much as the op itself. It becomes a `Vec<u8>` only once every tile
     /// has run; a cancel or a panic drops it unread.
-    fn plane<F>(&self, stage: Stage, f: F) -> Result<Vec<u8>, EngineError>
+    fn plane<T: Send, F>(&self, stage: Stage, f: F) -> Result<Vec<T>, EngineError>
     where
-        F: Fn(Rect, &mut [&mut [MaybeUninit<u8>]]) + Sync,
+        F: Fn(Rect, &mut [&mut [MaybeUninit<T>]]) + Sync,
     {
-        let mut out = Box::<[u8]>::new_uninit_slice(self.width * self.height);
+        let mut out = Box::<[T]>::new_uninit_slice(self.width * self.height);
         let parts = split_output(&mut out, self.width, self.height, self.shape);
-        let one = |mut part: TileMut<'_, MaybeUninit<u8>>| {
+        let one = |mut part: TileMut<'_, MaybeUninit<T>>| {
             self.guarded(stage, part.index, part.rect, || {
                 f(part.rect, &mut part.rows);
             })
@@ -499,18 +543,29 @@ impl Runner<'_> {
 /// Multi-Otsu's output for each gray level: its class (`np.digitize` with the thresholds)
 /// spread over `0..=max_value`.
 pub(crate) fn multi_otsu_lut(thresholds: &[i64], classes: u32, max_value: f64) -> [u8; 256] {
-    let mut lut = [0u8; 256];
-    let labels =
-        auto::multi_otsu::digitize_u8(&std::array::from_fn::<u8, 256, _>(|i| i as u8), thresholds);
+    let v = multi_otsu_classes(thresholds, classes, max_value, 256);
+    std::array::from_fn(|i| v[i])
+}
+
+/// [`multi_otsu_lut`] for samples `0..levels`.
+pub(crate) fn multi_otsu_classes(
+    thresholds: &[i64],
+    classes: u32,
+    max_value: f64,
+    levels: usize,
+) -> Vec<u8> {
     let step = max_value / (classes.max(2) - 1) as f64;
-    for (o, &c) in lut.iter_mut().zip(&labels) {
-        *o = crate::ops::saturate_round_u8(c as f64 * step);
-    }
-    lut
+    let spread: Vec<u8> = (0..=thresholds.len())
+        .map(|c| crate::ops::saturate_round_u8(c as f64 * step))
+        .collect();
+    (0..levels as i64)
+        .map(|v| spread[thresholds.iter().filter(|&&t| t <= v).count()])
+        .collect()
 }
 
 /// The 256-bin histogram of the gray image of `source`: the gray conversion runs as the ops
-/// see it (an 8-bit gray source is counted as it is), on the shared pool of every core.
+/// see it (an 8-bit gray source is counted as it is), on the shared pool of every core. A
+/// 16-bit source is counted by its high byte (see [`gray_histogram16`] for all 65536 bins).
 ///
 /// ```
 /// use tessera_engine::{SourceImage, job::gray_histogram};
@@ -523,7 +578,48 @@ pub fn gray_histogram(source: &SourceImage) -> Result<Histogram, EngineError> {
         return Ok(Histogram::from_pixels(g.as_raw()));
     }
     let out = run(source, &Op::gray(), &JobConfig::default(), &Control::new())?;
-    Ok(Histogram::from_pixels(out.image.as_raw()))
+    Ok(match &out.image {
+        Plane::Gray8(g) => Histogram::from_pixels(g.as_raw()),
+        Plane::Gray16(g) => {
+            let mut h = Histogram::default();
+            for &v in g.as_raw() {
+                h.0[usize::from(v >> 8)] += 1;
+            }
+            h
+        }
+    })
+}
+
+/// The 65536-bin histogram of the gray image of `source` (an 8-bit source fills bins
+/// 0..=255), its gray conversion as the ops see it.
+pub fn gray_histogram16(source: &SourceImage) -> Result<Vec<u64>, EngineError> {
+    let mut h = vec![0u64; 1 << 16];
+    let out;
+    let plane = match &source.pixels {
+        Pixels::Gray16(g) => g.as_raw().as_slice(),
+        Pixels::Gray(g) => {
+            for &v in g.as_raw() {
+                h[usize::from(v)] += 1;
+            }
+            return Ok(h);
+        }
+        _ => {
+            out = run(source, &Op::gray(), &JobConfig::default(), &Control::new())?;
+            match &out.image {
+                Plane::Gray16(g) => g.as_raw().as_slice(),
+                Plane::Gray8(g) => {
+                    for &v in g.as_raw() {
+                        h[usize::from(v)] += 1;
+                    }
+                    return Ok(h);
+                }
+            }
+        }
+    };
+    for &v in plane {
+        h[usize::from(v)] += 1;
+    }
+    Ok(h)
 }
 
 #[cfg(test)]

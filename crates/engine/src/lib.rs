@@ -80,7 +80,7 @@ pub use io::{DecodeLimits, decode_bytes, read_image, write_gray_atomic};
 pub use job::{JobConfig, JobOutput, JobStats};
 pub use ops::{AdaptiveMethod, Op, OpKind, OpSettings, ThresholdType};
 pub use simple::{adaptive_threshold, gray, otsu, threshold, triangle};
-pub use source::SourceImage;
+pub use source::{Depth, SourceImage};
 pub use tile::TileSize;
 
 /// The `image` crate this engine builds on (its `GrayImage`, `DynamicImage`, ...), re-exported so

@@ -29,7 +29,10 @@
 
 use std::time::{Duration, Instant};
 
+#[cfg(test)]
 use image::GrayImage;
+
+use crate::source::Plane;
 
 use crate::control::Control;
 use crate::error::EngineError;
@@ -126,10 +129,12 @@ pub struct Cell {
     pub params: String,
     /// [`Op::describe`] of the op that ran; empty when the settings were refused.
     pub describe: String,
-    /// The result, or why there is none (one line).
-    pub result: Result<GrayImage, String>,
-    /// The level of a global method (Otsu, triangle, the ImageJ/Fiji methods).
-    pub level: Option<u8>,
+    /// The result, or why there is none (one line): a mask or label image (8-bit), or a
+    /// 16-bit image where a method keeps a 16-bit image's values.
+    pub result: Result<Plane, String>,
+    /// The level of a global method (Otsu, triangle, the ImageJ/Fiji methods), in the
+    /// image's units.
+    pub level: Option<u16>,
     /// Wall time of the job.
     pub compute: Duration,
 }
@@ -137,8 +142,9 @@ pub struct Cell {
 /// The gray image and every cell of [`plan`], in its order.
 #[derive(Debug, Clone)]
 pub struct Montage {
-    /// The 8-bit gray image the methods ran on (`cvtColor(RGB2GRAY)` of a colour input).
-    pub gray: GrayImage,
+    /// The gray image the methods ran on (`cvtColor(RGB2GRAY)` of a colour input), 8- or
+    /// 16-bit as the source.
+    pub gray: Plane,
     /// One cell per method of [`plan`].
     pub cells: Vec<Cell>,
 }
@@ -169,10 +175,13 @@ pub fn run_each(
     cfg: &JobConfig,
     ctl: &Control,
     mut each: impl FnMut(Cell),
-) -> Result<GrayImage, EngineError> {
+) -> Result<Plane, EngineError> {
     let pool = WorkerPool::shared(cfg.workers)?;
     let gray = job::run_on(&pool, src, &Op::gray(), cfg.tile, ctl)?.image;
-    let gray_src = SourceImage::gray(gray);
+    let gray_src = match gray {
+        Plane::Gray8(g) => SourceImage::gray(g),
+        Plane::Gray16(g) => SourceImage::gray16(g),
+    };
     for method in plan() {
         if ctl.is_cancelled() {
             return Err(EngineError::Cancelled);
@@ -204,7 +213,8 @@ pub fn run_each(
         return Err(EngineError::Cancelled);
     }
     match gray_src.pixels {
-        crate::source::Pixels::Gray(gray) => Ok(gray),
+        crate::source::Pixels::Gray(gray) => Ok(Plane::Gray8(gray)),
+        crate::source::Pixels::Gray16(gray) => Ok(Plane::Gray16(gray)),
         _ => Err(EngineError::Internal("the gray image is not gray".into())),
     }
 }
@@ -231,7 +241,10 @@ pub fn short_params(op: &Op) -> String {
                 k,
                 r,
             } => match m {
-                crate::ops::local::SkimageLocal::Sauvola => format!("b{window} k{k} r{r}"),
+                crate::ops::local::SkimageLocal::Sauvola => match r {
+                    Some(r) => format!("b{window} k{k} r{r}"),
+                    None => format!("b{window} k{k}"),
+                },
                 crate::ops::local::SkimageLocal::Niblack => format!("b{window} k{k}"),
             },
             Local::Bradley { block_size, t } => format!("b{block_size} t{t}"),
@@ -304,7 +317,7 @@ mod tests {
         };
         let ctl = Control::new();
         let m = run(&src, &base, &cfg(), &ctl).unwrap();
-        assert_eq!(m.gray, image());
+        assert_eq!(m.gray, Plane::Gray8(image()));
         assert_eq!(m.cells.len(), plan().len());
         let (done, total) = ctl.tiles();
         assert_eq!(done, total);

@@ -26,10 +26,18 @@ fn run_all_cores(src: &SourceImage, op: &Op) -> Result<JobOutput, EngineError> {
     }
 }
 
-/// The level an Otsu or triangle job chose (always set for those ops).
+/// The level an Otsu or triangle job chose (always set for those ops; 8-bit here).
 fn level_of(out: &JobOutput) -> Result<u8, EngineError> {
     out.level
-        .ok_or_else(|| EngineError::Internal("the job reported no threshold level".into()))
+        .and_then(|l| u8::try_from(l).ok())
+        .ok_or_else(|| EngineError::Internal("the job reported no 8-bit threshold level".into()))
+}
+
+/// The 8-bit result of a job on an 8-bit image.
+fn gray8(out: JobOutput) -> Result<GrayImage, EngineError> {
+    out.image
+        .into_gray8()
+        .ok_or_else(|| EngineError::Internal("an 8-bit job gave a 16-bit result".into()))
 }
 
 /// Converts any image to 8-bit gray, as OpenCV's `cvtColor(src, dst, COLOR_RGB2GRAY)` (on an
@@ -50,7 +58,7 @@ fn level_of(out: &JobOutput) -> Result<u8, EngineError> {
 pub fn gray(img: &DynamicImage) -> GrayImage {
     let src = SourceImage::from_dynamic(img.clone());
     match run_all_cores(&src, &Op::gray()) {
-        Ok(out) => out.image,
+        Ok(out) => gray8(out).unwrap_or_else(|e| panic!("{e}")),
         Err(e) => panic!("{e}"),
     }
 }
@@ -79,7 +87,7 @@ pub fn threshold(
     kind: ThresholdType,
 ) -> Result<GrayImage, EngineError> {
     let op = Op::threshold(kind, thresh, max_value)?;
-    Ok(run_all_cores(&SourceImage::gray(img.clone()), &op)?.image)
+    gray8(run_all_cores(&SourceImage::gray(img.clone()), &op)?)
 }
 
 /// A threshold at the level Otsu's method picks from the histogram, as OpenCV's
@@ -106,7 +114,7 @@ pub fn otsu(
 ) -> Result<(u8, GrayImage), EngineError> {
     let op = Op::otsu(kind, max_value)?;
     let out = run_all_cores(&SourceImage::gray(img.clone()), &op)?;
-    Ok((level_of(&out)?, out.image))
+    Ok((level_of(&out)?, gray8(out)?))
 }
 
 /// A threshold at the level the triangle method picks from the histogram, as OpenCV's
@@ -135,7 +143,7 @@ pub fn triangle(
 ) -> Result<(u8, GrayImage), EngineError> {
     let op = Op::triangle(kind, max_value)?;
     let out = run_all_cores(&SourceImage::gray(img.clone()), &op)?;
-    Ok((level_of(&out)?, out.image))
+    Ok((level_of(&out)?, gray8(out)?))
 }
 
 /// An adaptive threshold, as OpenCV's `adaptiveThreshold(src, dst, max_value, method, kind,
@@ -172,7 +180,7 @@ pub fn adaptive_threshold(
     c: f64,
 ) -> Result<GrayImage, EngineError> {
     let op = Op::adaptive(method, kind, max_value, block_size, c)?;
-    Ok(run_all_cores(&SourceImage::gray(img.clone()), &op)?.image)
+    gray8(run_all_cores(&SourceImage::gray(img.clone()), &op)?)
 }
 
 #[cfg(test)]
@@ -192,14 +200,23 @@ mod tests {
         let t = threshold(&img, 99.5, 200.0, ThresholdType::ToZero).unwrap();
         assert_eq!(
             t,
-            job(Op::threshold(ThresholdType::ToZero, 99.5, 200.0).unwrap()).image
+            gray8(job(
+                Op::threshold(ThresholdType::ToZero, 99.5, 200.0).unwrap()
+            ))
+            .unwrap()
         );
         let (level, o) = otsu(&img, 255.0, ThresholdType::BinaryInv).unwrap();
         let want = job(Op::otsu(ThresholdType::BinaryInv, 255.0).unwrap());
-        assert_eq!((Some(level), &o), (want.level, &want.image));
+        assert_eq!(
+            (Some(level), &o),
+            (want.level.map(|l| l as u8), want.image.as_gray8().unwrap())
+        );
         let (level, o) = triangle(&img, 255.0, ThresholdType::Binary).unwrap();
         let want = job(Op::triangle(ThresholdType::Binary, 255.0).unwrap());
-        assert_eq!((Some(level), &o), (want.level, &want.image));
+        assert_eq!(
+            (Some(level), &o),
+            (want.level.map(|l| l as u8), want.image.as_gray8().unwrap())
+        );
         let a = adaptive_threshold(
             &img,
             255.0,
@@ -210,7 +227,7 @@ mod tests {
         )
         .unwrap();
         let op = Op::adaptive(AdaptiveMethod::Mean, ThresholdType::Binary, 255.0, 7, -3.0);
-        assert_eq!(a, job(op.unwrap()).image);
+        assert_eq!(a, gray8(job(op.unwrap())).unwrap());
         let g = gray(&DynamicImage::ImageLuma8(img.clone()));
         assert_eq!(g, img);
         assert!(threshold(&img, f64::NAN, 255.0, ThresholdType::Binary).is_err());

@@ -81,7 +81,7 @@ fn check_dir(dir: &Path, configs: &[JobConfig]) -> (usize, usize, usize) {
                     case.expected, out.level
                 ));
             }
-            let got = out.image.as_raw();
+            let got = out.image.as_gray8().unwrap().as_raw();
             assert_eq!(got.len(), expected.len(), "{}", case.expected);
             let mut bad = 0;
             for i in 0..got.len() {
@@ -105,7 +105,8 @@ fn check_dir(dir: &Path, configs: &[JobConfig]) -> (usize, usize, usize) {
             for i in 0..m.len() {
                 if m[i] == 255 {
                     masked += 1;
-                    masked_diff += (out.image.as_raw()[i] != expected[i]) as usize;
+                    masked_diff +=
+                        (out.image.as_gray8().unwrap().as_raw()[i] != expected[i]) as usize;
                 }
             }
         }

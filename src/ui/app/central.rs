@@ -25,6 +25,7 @@ impl Workbench {
             .map(|o| o.describe())
             .unwrap_or_default();
         let id = img.id;
+        let scale = img.scale;
         if ui.available_width() < 200.0 {
             return; // too narrow for two charts (a window being resized down)
         }
@@ -50,6 +51,7 @@ impl Workbench {
             let input = charts::histogram(
                 &mut cols[0],
                 hist,
+                scale,
                 marker,
                 &mut self.prefs.histogram_log,
                 levels.map(|l| (l.as_slice(), &mut self.prefs.histogram_levels, fiji)),
@@ -311,14 +313,14 @@ impl Workbench {
                 let orig = img
                     .layer
                     .full
-                    .pixel(h.x, h.y)
+                    .value(h.x, h.y)
                     .map(describe_pixel)
                     .unwrap_or_default();
                 let res = self
                     .result
                     .as_ref()
                     .filter(|r| r.image_id == img.id)
-                    .and_then(|r| r.layer.full.pixel(h.x, h.y))
+                    .and_then(|r| r.layer.full.value(h.x, h.y))
                     .map(describe_pixel)
                     .unwrap_or_else(|| "–".into());
                 format!("x {} y {}   original {orig}   result {res}", h.x, h.y)

@@ -17,7 +17,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui::{RichText, Ui};
-use image::GrayImage;
 
 use super::batch_panel::BatchPanel;
 use super::charts::RunRecord;
@@ -27,7 +26,7 @@ use super::lab::LabPanel;
 use super::view::{self, Hover, Layer, ViewMode, Viewer};
 use tessera_engine::ops::level::Histogram;
 use tessera_engine::ops::{Op, OpSettings};
-use tessera_engine::source::SourceImage;
+use tessera_engine::source::{Plane, SourceImage};
 use tessera_engine::{JobStats, TileSize};
 
 use crate::ui::jobs::{Roi, RoiScope};
@@ -63,8 +62,14 @@ struct OpenImage {
     id: u64,
     origin: ImageOrigin,
     source: Arc<SourceImage>,
+    /// Histogram of the gray image, in 256 bins of `scale`.
     histogram: Histogram,
+    scale: crate::ui::jobs::HistScale,
     levels: crate::ui::jobs::AllLevels,
+    /// The depth it was read at ([`OpSettings::depth`] when it was opened).
+    read_at: tessera_engine::Depth,
+    /// A 16-bit image's display range (`None` for 8-bit).
+    range: Option<(u16, u16)>,
     layer: Layer,
     decode_time: Duration,
     /// The decoder's warnings (a truncated file), shown under the image's name.
@@ -98,7 +103,7 @@ impl ResultView {
                 Layer::new_mask(
                     ctx,
                     &format!("{name}-{generation}"),
-                    self.image.clone(),
+                    self.layer.full.clone(),
                     (preview, factor),
                     max_texture_side,
                     invert,
@@ -113,11 +118,13 @@ impl ResultView {
 }
 
 struct ResultView {
+    /// The job that made it.
+    generation: u64,
     image_id: u64,
-    image: Arc<GrayImage>,
-    level: Option<u8>,
+    image: Arc<Plane>,
+    level: Option<u16>,
     /// The levels multi-Otsu found.
-    levels: Vec<u8>,
+    levels: Vec<u16>,
     stats: JobStats,
     settings: OpSettings,
     op: Op,
@@ -151,6 +158,10 @@ pub struct Workbench {
     jobs: Jobs,
     image: Option<OpenImage>,
     result: Option<ResultView>,
+    /// The display range the controls ask for (16-bit images).
+    display_range: Option<(u16, u16)>,
+    /// The display range being made in the background.
+    display_pending: Option<(u16, u16)>,
     viewer: Viewer,
     runs: Vec<RunRecord>,
     error: Option<String>,
@@ -231,6 +242,8 @@ impl Workbench {
             history: Default::default(),
             roi: None,
             roi_scope: RoiScope::Whole,
+            display_range: None,
+            display_pending: None,
             show_shortcuts: false,
             image_counter: 0,
             hover: None,
@@ -276,14 +289,14 @@ impl Workbench {
     }
 
     /// The newest finished result and the settings it was computed with.
-    pub fn result(&self) -> Option<(&GrayImage, &OpSettings, usize)> {
+    pub fn result(&self) -> Option<(&Plane, &OpSettings, usize)> {
         self.result
             .as_ref()
             .map(|r| (r.image.as_ref(), &r.settings, r.stats.workers))
     }
 
     /// The level Otsu or triangle found for the shown result.
-    pub fn found_level(&self) -> Option<u8> {
+    pub fn found_level(&self) -> Option<u16> {
         self.result.as_ref().and_then(|r| r.level)
     }
 
@@ -546,6 +559,8 @@ impl Workbench {
             self.try_all_window(ui.ctx());
         }
         self.commit_history(ui.ctx());
+        self.reload_at_depth();
+        self.maybe_redisplay();
         self.maybe_start_job();
         if self.jobs.running.is_some() || self.jobs.loading.is_some() {
             // Progress is also pushed by each tile; this keeps the bar moving between tiles.

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use image::GrayImage;
+use tessera_engine::source::Plane;
 
 use super::Workbench;
 use crate::ui::jobs::ImageOrigin;
@@ -68,6 +68,10 @@ impl Workbench {
             ));
             return;
         }
+        if let Err(e) = tessera_engine::io::check_plane_format(&res.image, &path) {
+            self.error = Some(e.to_string());
+            return;
+        }
         if path.exists() {
             self.confirm_overwrite = Some(path);
             return;
@@ -76,7 +80,7 @@ impl Workbench {
         self.start_save(image, path);
     }
 
-    fn start_save(&mut self, image: Arc<GrayImage>, path: PathBuf) {
+    fn start_save(&mut self, image: Arc<Plane>, path: PathBuf) {
         self.save_field = path.display().to_string();
         self.notice = Some(format!("Saving {}…", path.display()));
         self.jobs.save(image, path);

@@ -8,22 +8,41 @@ use super::{Masks, OpenImage, Outcome, QUICK_JOB, RUNS_KEPT, Request, ResultView
 use crate::assets::SAMPLES;
 use crate::ui::charts::RunRecord;
 use crate::ui::jobs::{ImageOrigin, Msg, Pick, Processed};
-use crate::ui::view::{FullRes, Layer};
+use crate::ui::view::{FullRes, Layer, Real};
 use tessera_engine::{EngineError, JobConfig, TileSize};
 
 impl Workbench {
     /// Opens an image file (decoded in the background; the current image stays until then).
     pub fn open_file(&mut self, path: PathBuf) {
         let side = self.preview_side();
-        self.jobs.load(ImageOrigin::File(path), None, side);
+        let depth = self.prefs.settings.depth;
+        self.jobs.load(ImageOrigin::File(path), None, side, depth);
+    }
+
+    /// Opens the open image again at the depth the controls ask for (16-bit kept or read as
+    /// 8-bit), when it was read at the other one.
+    pub(super) fn reload_at_depth(&mut self) {
+        let depth = self.prefs.settings.depth;
+        let Some(img) = &self.image else { return };
+        if img.read_at == depth || self.jobs.loading.is_some() {
+            return;
+        }
+        let origin = img.origin.clone();
+        let bytes = match &origin {
+            ImageOrigin::Sample(n) => SAMPLES.iter().find(|s| s.name == *n).map(|s| s.bytes),
+            ImageOrigin::File(_) => None,
+        };
+        let side = self.preview_side();
+        self.jobs.load(origin, bytes, side, depth);
     }
 
     /// Opens the embedded sample number `i`.
     pub fn open_sample(&mut self, i: usize) {
         let Some(s) = SAMPLES.get(i) else { return };
         let side = self.preview_side();
+        let depth = self.prefs.settings.depth;
         self.jobs
-            .load(ImageOrigin::Sample(s.name), Some(s.bytes), side);
+            .load(ImageOrigin::Sample(s.name), Some(s.bytes), side, depth);
     }
 
     /// Cancels the running job.
@@ -57,13 +76,22 @@ impl Workbench {
                     match result {
                         Ok(loaded) => {
                             self.image_counter += 1;
+                            let full = match &loaded.shown {
+                                Some((shown, range)) => FullRes::Wide {
+                                    real: Real::Source(loaded.source.clone()),
+                                    shown: shown.clone(),
+                                    range: *range,
+                                },
+                                None => FullRes::Source(loaded.source.clone()),
+                            };
                             let layer = Layer::new(
                                 &self.ctx,
                                 &format!("original-{}", self.image_counter),
-                                FullRes::Source(loaded.source.clone()),
+                                full,
                                 loaded.preview,
                                 self.max_texture_side,
                             );
+
                             if let ImageOrigin::File(p) = &loaded.origin {
                                 self.prefs.remember_file(p);
                                 self.open_field = p.display().to_string();
@@ -74,12 +102,17 @@ impl Workbench {
                             // The history and the region are of this image.
                             self.history.clear();
                             self.roi = None;
+                            self.display_range = loaded.shown.as_ref().map(|s| s.1);
+                            self.display_pending = None;
                             self.image = Some(OpenImage {
                                 id: self.image_counter,
                                 origin: loaded.origin,
                                 source: loaded.source,
                                 histogram: loaded.histogram,
+                                scale: loaded.scale,
                                 levels: loaded.levels,
+                                read_at: loaded.depth,
+                                range: loaded.shown.as_ref().map(|s| s.1),
                                 layer,
                                 decode_time: loaded.decode_time,
                                 warnings: loaded.warnings,
@@ -122,6 +155,8 @@ impl Workbench {
                 }
                 Msg::TryAllCell { request, cell } => self.try_all_cell(request, *cell),
                 Msg::TryAllDone { request, result } => self.try_all_done(request, result),
+                Msg::Redisplayed(r) => self.accept_redisplay(*r),
+                Msg::RedisplayFailed => {}
                 Msg::Saved { path, result } => {
                     self.jobs.saving = None;
                     match result {
@@ -173,12 +208,80 @@ impl Workbench {
         }
     }
 
+    /// Asks for display copies at the display range the controls show, when it changed.
+    pub(super) fn maybe_redisplay(&mut self) {
+        let Some(img) = &self.image else { return };
+        let (Some(want), Some(shown)) = (self.display_range, img.range) else {
+            return;
+        };
+        if want == shown || self.display_pending == Some(want) {
+            return;
+        }
+        self.display_pending = Some(want);
+        let result = self
+            .result
+            .as_ref()
+            .filter(|r| r.image_id == img.id && r.image.bit_depth() == 16)
+            .map(|r| (r.generation, r.image.clone()));
+        let side = self.preview_side();
+        self.jobs
+            .redisplay(img.id, img.source.clone(), result, want, side);
+    }
+
+    fn accept_redisplay(&mut self, r: crate::ui::jobs::Redisplayed) {
+        if !self.jobs.is_current_redisplay(r.request) {
+            return;
+        }
+        self.display_pending = None;
+        let Some(img) = &mut self.image else { return };
+        if img.id != r.image_id {
+            return;
+        }
+        let (shown, preview) = r.source;
+        img.layer = Layer::new(
+            &self.ctx,
+            &format!("original-{}-{}-{}", img.id, r.range.0, r.range.1),
+            FullRes::Wide {
+                real: Real::Source(img.source.clone()),
+                shown,
+                range: r.range,
+            },
+            preview,
+            self.max_texture_side,
+        );
+        img.range = Some(r.range);
+        if let (Some((generation, shown, preview)), Some(res)) = (r.result, &mut self.result)
+            && res.generation == generation
+        {
+            res.layer = Layer::new(
+                &self.ctx,
+                &format!("result-{generation}-{}-{}", r.range.0, r.range.1),
+                FullRes::Wide {
+                    real: Real::Plane(res.image.clone()),
+                    shown,
+                    range: r.range,
+                },
+                preview,
+                self.max_texture_side,
+            );
+        }
+    }
+
     fn accept_result(&mut self, p: Processed) {
         let Some(img) = &self.image else { return };
         let layer = Layer::new(
             &self.ctx,
             &format!("result-{}", p.generation),
-            FullRes::Gray(p.image.clone()),
+            match (&*p.image, &p.shown) {
+                (tessera_engine::source::Plane::Gray8(_), _) | (_, None) => {
+                    FullRes::Plane(p.image.clone())
+                }
+                (_, Some((shown, range))) => FullRes::Wide {
+                    real: Real::Plane(p.image.clone()),
+                    shown: shown.clone(),
+                    range: *range,
+                },
+            },
             p.preview,
             self.max_texture_side,
         );
@@ -209,6 +312,7 @@ impl Workbench {
         }
         self.outcome = Outcome::Done;
         self.result = Some(ResultView {
+            generation: p.generation,
             image_id: img.id,
             image: p.image,
             level: p.level,
@@ -269,8 +373,10 @@ impl Workbench {
                     tile: self.prefs.tile,
                 };
                 let side = self.preview_side();
+                let shown = self.display_range.or(img.range).unwrap_or((0, 255));
+                let range = (shown, img.scale);
                 self.jobs
-                    .process(source, self.prefs.settings, op, cfg, side, want.roi);
+                    .process(source, self.prefs.settings, op, cfg, side, want.roi, range);
                 self.outcome = Outcome::Running;
             }
             Err(e) => {

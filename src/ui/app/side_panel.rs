@@ -12,6 +12,59 @@ use tessera_engine::ops::{Anchor, OpGroup, OpKind, Param, ThresholdType};
 use tessera_engine::pool::available_cores;
 
 impl Workbench {
+    /// The depth images are read at, and a 16-bit image's display range.
+    fn depth_controls(&mut self, ui: &mut Ui) {
+        ui.horizontal(|ui| {
+            ui.label("Depth");
+            let d = &mut self.prefs.settings.depth;
+            for (depth, label, tip) in [
+                (
+                    tessera_engine::Depth::Native,
+                    "native",
+                    "16-bit images stay 16-bit: gray, trunc and tozero results are 16-bit, \
+                     levels are in 16-bit units (--depth native)",
+                ),
+                (
+                    tessera_engine::Depth::Eight,
+                    "8-bit",
+                    "Every image read as OpenCV's imread(IMREAD_COLOR) reads it: 16-bit \
+                     samples become 8-bit (--depth 8)",
+                ),
+            ] {
+                ui.selectable_value(d, depth, label).on_hover_text(tip);
+            }
+        });
+        let Some(img) = &self.image else { return };
+        let Some(shown) = img.range else { return };
+        let auto = crate::ui::jobs::sample_range(&img.source);
+        let (mut lo, mut hi) = self.display_range.unwrap_or(shown);
+        ui.horizontal(|ui| {
+            ui.label("Display").on_hover_text(
+                "The 16-bit values shown black and white (the readout and every result \
+                     keep the real values; 16-bit results are shown on the same range)",
+            );
+            let a = ui.add(egui::DragValue::new(&mut lo).range(0..=65535).speed(16.0));
+            ui.label("–");
+            let b = ui.add(egui::DragValue::new(&mut hi).range(0..=65535).speed(16.0));
+            if a.changed() || b.changed() {
+                self.display_range = Some((lo.min(hi), hi.max(lo)));
+            }
+            if ui
+                .add_enabled((lo, hi) != auto, egui::Button::new("Auto"))
+                .on_hover_text(format!(
+                    "The image's own range: {}..{} (its darkest and brightest samples)",
+                    auto.0, auto.1
+                ))
+                .clicked()
+            {
+                self.display_range = Some(auto);
+            }
+            if self.display_pending.is_some() {
+                ui.spinner();
+            }
+        });
+    }
+
     pub(super) fn controls(&mut self, ui: &mut Ui) {
         ui.add_space(4.0);
         ui.strong("Image");
@@ -132,6 +185,7 @@ impl Workbench {
             )
             .on_hover_text(details);
         }
+        self.depth_controls(ui);
         ui.separator();
         self.op_controls(ui);
         ui.separator();

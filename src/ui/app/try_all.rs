@@ -32,7 +32,7 @@ struct Shown {
     method: Method,
     label: String,
     params: String,
-    level: Option<u8>,
+    level: Option<u16>,
     image: Result<egui::TextureHandle, String>,
 }
 

@@ -15,7 +15,7 @@ use super::plan::Item;
 use super::report::{ImageRecord, Outcome};
 use crate::control::Control;
 use crate::error::EngineError;
-use crate::io::write_gray_atomic_with;
+use crate::io::write_plane_atomic;
 use crate::io::{Decoded as Read, MemoryBudget, ReadOptions, read_image_with, same_file};
 use crate::job;
 use crate::ops::Op;
@@ -54,6 +54,7 @@ impl<'a> Ctx<'a> {
             limits: self.cfg.limits,
             control: Some(self.ctl),
             budget: Some(self.budget),
+            depth: self.cfg.op.depth,
         }
     }
 
@@ -250,7 +251,7 @@ impl<'a> Ctx<'a> {
             return Outcome::Failed(reason);
         }
         let sync = self.cfg.durability == Durability::EachFile;
-        let outcome = match write_gray_atomic_with(&out.image, &item.output, sync) {
+        let outcome = match write_plane_atomic(&out.image, &item.output, sync) {
             Ok(()) => Outcome::Written,
             Err(e) => Outcome::Failed(e.to_string()),
         };

@@ -6,11 +6,13 @@
 use std::io::{BufRead, Cursor, Read, Seek, SeekFrom};
 
 use image::metadata::Orientation;
-use image::{DynamicImage, GrayImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
+use image::{
+    DynamicImage, GrayImage, ImageBuffer, ImageDecoder, ImageFormat, ImageReader, RgbImage,
+};
 
 use super::read::{Admit, Shape};
 use super::{DecodeLimits, decode_reason, io_reason};
-use crate::source::SourceImage;
+use crate::source::{Depth, SourceImage};
 
 /// Decodes a file the `image` crate recognised as `format` (not JPEG).
 pub(super) fn decode_other<R: BufRead + Seek>(
@@ -100,7 +102,7 @@ fn decode_with_image<R: BufRead + Seek>(
     if img.width() == 0 || img.height() == 0 {
         return Err("image has no pixels".into());
     }
-    Ok(SourceImage::from_dynamic(img))
+    Ok(SourceImage::from_dynamic_at(img, admit.depth()))
 }
 
 /// A decoder's message as one readable line: no line breaks, no Rust debug dumps (the `png`
@@ -224,6 +226,16 @@ fn pnm(
     admit_plain(admit, w, h, w * h * channels as u64, channels as u64)?;
     let n = (w * h) as usize * channels;
     let wide = maxval > 255;
+    if wide && admit.depth() == Depth::Native {
+        return pnm16(
+            bytes,
+            at,
+            (w as u32, h as u32),
+            n,
+            (channels, binary),
+            maxval,
+        );
+    }
     let samples: Vec<u8> = if binary {
         let data = bytes.get(at.min(bytes.len())..).unwrap_or(&[]);
         let need = if wide { 2 * n } else { n };
@@ -258,6 +270,47 @@ fn pnm(
     let mut s = SourceImage::from_dynamic(img);
     s.color = format!(
         "PNM {} maxval {maxval} (OpenCV's rules)",
+        if channels == 1 { "gray" } else { "RGB" }
+    );
+    Ok(s)
+}
+
+/// A PNM with a maxval over 255 at [`Depth::Native`]: its 16-bit samples as stored (ASCII
+/// ones clipped to maxval), as OpenCV's `imread(IMREAD_ANYDEPTH)` reads them.
+fn pnm16(
+    bytes: &[u8],
+    mut at: usize,
+    (w, h): (u32, u32),
+    n: usize,
+    (channels, binary): (usize, bool),
+    maxval: u64,
+) -> Result<SourceImage, String> {
+    let samples: Vec<u16> = if binary {
+        let data = bytes.get(at.min(bytes.len())..).unwrap_or(&[]);
+        if data.len() < 2 * n {
+            return Err("corrupt PNM: truncated (file ends early)".into());
+        }
+        data[..2 * n]
+            .chunks_exact(2)
+            .map(|p| u16::from_be_bytes([p[0], p[1]]))
+            .collect()
+    } else {
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            let v = pnm_number(bytes, &mut at)
+                .ok_or_else(|| corrupt("PNM", "fewer samples than the image size"))?;
+            out.push(v.min(maxval) as u16);
+        }
+        out
+    };
+    let img = if channels == 1 {
+        DynamicImage::ImageLuma16(ImageBuffer::from_raw(w, h, samples).expect("gray buffer size"))
+    } else {
+        DynamicImage::ImageRgb16(ImageBuffer::from_raw(w, h, samples).expect("RGB buffer size"))
+    };
+    let mut s = SourceImage::from_dynamic_at(img, Depth::Native);
+    s.color = format!(
+        "PNM {} 16-bit maxval {maxval}",
         if channels == 1 { "gray" } else { "RGB" }
     );
     Ok(s)

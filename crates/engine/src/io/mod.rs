@@ -45,8 +45,8 @@ pub use self::read::{
 };
 
 pub use self::write::{
-    JPEG_QUALITY, OUTPUT_EXTENSIONS, encode_gray, output_format, write_atomic, write_gray_atomic,
-    write_gray_atomic_with,
+    JPEG_QUALITY, OUTPUT_EXTENSIONS, check_plane_format, encode_gray, encode_plane, holds_16bit,
+    output_format, write_atomic, write_gray_atomic, write_gray_atomic_with, write_plane_atomic,
 };
 
 /// Limits on one image: a decompression bomb, a forged header or an image too large for

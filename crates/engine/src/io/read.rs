@@ -12,7 +12,7 @@ use super::jpeg::{decode_jpeg, jpeg_buffers_whole_image};
 use super::{DecodeLimits, decode, io_reason};
 use crate::control::Control;
 use crate::error::EngineError;
-use crate::source::SourceImage;
+use crate::source::{Depth, SourceImage};
 
 /// How an image is read: its limits, the control that can cancel it, and the memory budget
 /// it shares with the other images in flight.
@@ -25,15 +25,24 @@ pub struct ReadOptions<'a> {
     /// Shared by the images in flight; the image waits for room before its pixels are
     /// decoded.
     pub budget: Option<&'a MemoryBudget>,
+    /// 16-bit kept ([`Depth::Native`]) or everything 8-bit as OpenCV's `imread(IMREAD_COLOR)`
+    /// ([`Depth::Eight`], the default of the library's one-call readers).
+    pub depth: Depth,
 }
 
 impl<'a> ReadOptions<'a> {
-    /// Options with these limits, no cancel and no shared budget.
+    /// Options with these limits, 8-bit depth, no cancel and no shared budget.
     pub fn new(limits: DecodeLimits) -> Self {
         ReadOptions {
             limits,
+            depth: Depth::Eight,
             ..Self::default()
         }
+    }
+
+    /// These options at `depth`.
+    pub fn at(self, depth: Depth) -> Self {
+        ReadOptions { depth, ..self }
     }
 }
 
@@ -289,6 +298,10 @@ impl<'o, 'a> Admit<'o, 'a> {
 
     pub(crate) fn limits(&self) -> DecodeLimits {
         self.opts.limits
+    }
+
+    pub(crate) fn depth(&self) -> Depth {
+        self.opts.depth
     }
 
     pub(crate) fn control(&self) -> Option<&'a Control> {

@@ -5,14 +5,14 @@
 
 use std::io::Cursor;
 
-use image::{DynamicImage, GrayImage, RgbImage};
+use image::{DynamicImage, GrayImage, ImageBuffer, RgbImage};
 use tiff::ColorType;
 use tiff::decoder::{Decoder, DecodingResult, Limits};
 use tiff::tags::Tag;
 
 use super::DecodeLimits;
 use super::read::{Admit, Shape};
-use crate::source::{SourceImage, float_to_u8, tiff16_to_u8};
+use crate::source::{Depth, SourceImage, float_to_u8, float_to_u16, tiff16_to_u8};
 
 /// What an error in a TIFF file is called.
 fn corrupt(detail: impl std::fmt::Display) -> String {
@@ -135,6 +135,16 @@ fn decode_tiff_inner(
         } else {
             color
         };
+        if admit.depth() == Depth::Native {
+            if let Some(mut img) = native16(&data, w, h, color, photometric) {
+                if let Some(o) = orientation {
+                    img.apply_orientation(o);
+                }
+                let mut s = SourceImage::from_dynamic_at(img, Depth::Native);
+                s.color = format!("TIFF {} (native depth)", color_name(color));
+                return Ok(s);
+            }
+        }
         to_rgb_or_gray(&mut d, data, w, h, color, photometric).map_err(|e| match e {
             Conv::Tiff(t) => reason(t),
             Conv::Msg(m) => m,
@@ -193,6 +203,55 @@ enum Conv {
 impl From<tiff::TiffError> for Conv {
     fn from(e: tiff::TiffError) -> Self {
         Conv::Tiff(e)
+    }
+}
+
+/// 16-bit and floating-point samples kept at [`Depth::Native`]: 16-bit gray, gray + alpha
+/// (alpha dropped), RGB and RGBA as stored (WhiteIsZero inverted), float samples through
+/// [`float_to_u16`]. `None` for the other layouts, which are 8-bit at either depth.
+fn native16(
+    data: &DecodingResult,
+    w: u32,
+    h: u32,
+    color: ColorType,
+    photometric: u16,
+) -> Option<DynamicImage> {
+    let n = w as usize * h as usize;
+    let gray = |v: Vec<u16>| ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageLuma16);
+    let rgb = |v: Vec<u16>| ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageRgb16);
+    let inv = if photometric == 0 { u16::MAX } else { 0 };
+    match (color, data) {
+        (ColorType::Gray(16), DecodingResult::U16(v)) if v.len() >= n => gray(v[..n].to_vec()),
+        (ColorType::GrayA(16), DecodingResult::U16(v)) if v.len() >= 2 * n => {
+            gray(v.chunks_exact(2).take(n).map(|p| p[0]).collect())
+        }
+        (
+            ColorType::Multiband {
+                bit_depth: 16,
+                num_samples: 2,
+            },
+            DecodingResult::U16(v),
+        ) if photometric <= 1 && v.len() >= 2 * n => {
+            gray(v.chunks_exact(2).take(n).map(|p| p[0] ^ inv).collect())
+        }
+        (ColorType::Gray(_), DecodingResult::F32(v)) if v.len() >= n => {
+            gray(v[..n].iter().map(|&s| float_to_u16(s)).collect())
+        }
+        (ColorType::Gray(_), DecodingResult::F64(v)) if v.len() >= n => {
+            gray(v[..n].iter().map(|&s| float_to_u16(s as f32)).collect())
+        }
+        (ColorType::RGB(16), DecodingResult::U16(v)) if v.len() >= 3 * n => {
+            rgb(v[..3 * n].to_vec())
+        }
+        (ColorType::RGBA(16), DecodingResult::U16(v)) if v.len() >= 4 * n => rgb(v
+            .chunks_exact(4)
+            .take(n)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect()),
+        (ColorType::RGB(_), DecodingResult::F32(v)) if v.len() >= 3 * n => {
+            rgb(v[..3 * n].iter().map(|&s| float_to_u16(s)).collect())
+        }
+        _ => None,
     }
 }
 

@@ -10,6 +10,7 @@ use image::{GrayImage, ImageError, ImageFormat};
 use super::io_reason;
 use super::jpeg::write_jpeg;
 use crate::error::EngineError;
+use crate::source::{Gray16Image, Plane};
 
 /// The formats results can be written in, by file extension.
 pub const OUTPUT_EXTENSIONS: &[&str] = &[
@@ -99,6 +100,97 @@ pub fn write_gray_atomic_with(img: &GrayImage, path: &Path, sync: bool) -> Resul
     // write.
     let capacity = (img.as_raw().len() + 4096).min(1 << 20);
     write_with(path, sync, capacity, |w| encode_gray(img, format, w))
+}
+
+/// Whether `format` can hold 16-bit samples (PNG, TIFF, PGM).
+pub fn holds_16bit(format: ImageFormat) -> bool {
+    matches!(
+        format,
+        ImageFormat::Png | ImageFormat::Tiff | ImageFormat::Pnm
+    )
+}
+
+/// Encodes a result, 8- or 16-bit, in `format` into `w`. A 16-bit result goes to PNG, TIFF
+/// or PGM as 16-bit samples (PNG row-streamed, big-endian as PNG stores them); other formats
+/// cannot hold it and are refused (see [`check_plane_format`]).
+pub fn encode_plane<W: Write + std::io::Seek>(
+    img: &Plane,
+    format: ImageFormat,
+    w: &mut W,
+) -> Result<(), ImageError> {
+    match img {
+        Plane::Gray8(g) => encode_gray(g, format, w),
+        Plane::Gray16(g) => match format {
+            ImageFormat::Png => write_png16_stream(g, w).map_err(|e| match e {
+                png::EncodingError::IoError(io) => ImageError::IoError(io),
+                other => ImageError::IoError(std::io::Error::other(other.to_string())),
+            }),
+            ImageFormat::Pnm => {
+                use image::ImageEncoder;
+                use image::codecs::pnm::{PnmEncoder, PnmSubtype, SampleEncoding};
+                let bytes: Vec<u8> = g.as_raw().iter().flat_map(|v| v.to_ne_bytes()).collect();
+                PnmEncoder::new(w)
+                    .with_subtype(PnmSubtype::Graymap(SampleEncoding::Binary))
+                    .write_image(&bytes, g.width(), g.height(), image::ExtendedColorType::L16)
+            }
+            other => g.write_to(w, other),
+        },
+    }
+}
+
+/// Refuses, as a usage error, a 16-bit result bound for a format that holds 8 bits only.
+pub fn check_plane_format(img: &Plane, path: &Path) -> Result<ImageFormat, EngineError> {
+    let format = output_format(path)?;
+    if img.bit_depth() == 16 && !holds_16bit(format) {
+        return Err(EngineError::InvalidParam(format!(
+            "{}: a 16-bit result cannot be saved as {}; use .png, .tif or .pgm (or --depth 8)",
+            path.display(),
+            format
+                .extensions_str()
+                .first()
+                .unwrap_or(&"this format")
+                .to_uppercase()
+        )));
+    }
+    Ok(format)
+}
+
+fn write_png16_stream<W: Write>(img: &Gray16Image, w: W) -> Result<(), png::EncodingError> {
+    let mut enc = png::Encoder::new(w, img.width(), img.height());
+    enc.set_color(png::ColorType::Grayscale);
+    enc.set_depth(png::BitDepth::Sixteen);
+    enc.set_compression(png::Compression::Fast);
+    enc.set_filter(png::Filter::Adaptive);
+    let mut writer = enc.write_header()?;
+    let mut stream = writer.stream_writer_with_size(1 << 16)?;
+    let mut row = Vec::with_capacity(img.width() as usize * 2);
+    for r in img.as_raw().chunks_exact(img.width() as usize) {
+        row.clear();
+        row.extend(r.iter().flat_map(|v| v.to_be_bytes()));
+        stream.write_all(&row)?;
+    }
+    stream.finish()?;
+    writer.finish()
+}
+
+/// Writes a result, 8- or 16-bit, to `path` atomically (see [`write_gray_atomic_with`]). A
+/// 16-bit result needs a format that holds 16 bits ([`check_plane_format`]).
+///
+/// ```
+/// use tessera_engine::source::{Gray16Image, Plane};
+/// # let dir = tempfile::tempdir().unwrap();
+/// let p = Plane::Gray16(Gray16Image::from_raw(2, 1, vec![0, 4095]).unwrap());
+/// let path = dir.path().join("out.png");
+/// tessera_engine::io::write_plane_atomic(&p, &path, true).unwrap();
+/// let back = image::open(&path).unwrap().into_luma16();
+/// assert_eq!(back.as_raw(), &[0, 4095]);
+/// assert!(tessera_engine::io::write_plane_atomic(&p, &dir.path().join("x.jpg"), true).is_err());
+/// ```
+pub fn write_plane_atomic(img: &Plane, path: &Path, sync: bool) -> Result<(), EngineError> {
+    let format = check_plane_format(img, path)?;
+    let bytes = img.width() as usize * img.height() as usize * (img.bit_depth() as usize / 8);
+    let capacity = (bytes + 4096).min(1 << 20);
+    write_with(path, sync, capacity, |w| encode_plane(img, format, w))
 }
 
 /// Writes `bytes` to `path` atomically, as [`write_gray_atomic`] does for an image: into a

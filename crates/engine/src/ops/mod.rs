@@ -28,6 +28,7 @@ pub mod level;
 pub mod local;
 mod names;
 pub mod threshold;
+pub mod wide;
 
 pub use names::{AdaptiveMethod, Anchor, OpGroup, OpKind, ParseNameError, ThresholdType};
 
@@ -37,6 +38,7 @@ use serde::{Deserialize, Serialize};
 use std::mem::MaybeUninit;
 
 use super::error::EngineError;
+use super::source::Depth;
 
 /// The flat, editable settings of an operation: what the CLI parses and the window edits.
 /// Fields that the chosen op does not use are kept (so switching ops back and forth keeps
@@ -60,6 +62,9 @@ pub struct OpSettings {
     pub like: Option<Anchor>,
     /// The local methods' parameters; `None` fields take the method's default.
     pub local: LocalSettings,
+    /// The depth inputs are read at: 16-bit kept ([`Depth::Native`], the default) or
+    /// everything 8-bit as OpenCV's `imread(IMREAD_COLOR)` ([`Depth::Eight`]).
+    pub depth: Depth,
 }
 
 /// A parameter of an op, as [`OpSettings::params`] lists them.
@@ -165,6 +170,7 @@ impl Default for OpSettings {
             c: 2.0,
             like: None,
             local: LocalSettings::default(),
+            depth: Depth::Native,
         }
     }
 }
@@ -250,7 +256,7 @@ impl OpSettings {
                     method,
                     window: self.block_size,
                     k: l.k.unwrap_or(0.2),
-                    r: l.r.unwrap_or(127.5),
+                    r: l.r,
                 };
                 Op::local(method, kind, max_value)
             }
@@ -566,6 +572,28 @@ pub enum Op {
 }
 
 impl Op {
+    /// Whether the result keeps the input's values (gray; a fixed or found level with trunc,
+    /// tozero or tozero-inv) rather than being a mask or labels: on a 16-bit image such a
+    /// result is 16-bit.
+    ///
+    /// ```
+    /// use tessera_engine::ops::{Op, ThresholdType};
+    /// assert!(Op::gray().keeps_values());
+    /// assert!(Op::otsu(ThresholdType::Trunc, 255.0)?.keeps_values());
+    /// assert!(!Op::otsu(ThresholdType::Binary, 255.0)?.keeps_values());
+    /// # Ok::<(), tessera_engine::EngineError>(())
+    /// ```
+    pub fn keeps_values(&self) -> bool {
+        match self {
+            Op::Gray => true,
+            Op::Threshold { kind, .. }
+            | Op::Otsu { kind, .. }
+            | Op::Triangle { kind, .. }
+            | Op::Auto { kind, .. } => kind.keeps_values(),
+            _ => false,
+        }
+    }
+
     /// RGB to gray, as `cvtColor(src, COLOR_RGB2GRAY)`.
     pub const fn gray() -> Op {
         Op::Gray
@@ -701,9 +729,11 @@ impl Op {
             } => {
                 validate_block_size(window)?;
                 finite("k", k)?;
-                finite("r", r)?;
-                if m == SkimageLocal::Sauvola && r == 0.0 {
-                    return Err(EngineError::InvalidParam("r must not be 0".into()));
+                if let Some(r) = r {
+                    finite("r", r)?;
+                    if m == SkimageLocal::Sauvola && r == 0.0 {
+                        return Err(EngineError::InvalidParam("r must not be 0".into()));
+                    }
                 }
             }
             Local::Fiji { radius, p1, p2, .. } => {

@@ -32,6 +32,15 @@ impl ThresholdType {
         ThresholdType::ToZeroInv,
     ];
 
+    /// Whether the result keeps input values (trunc, tozero, tozero-inv) rather than being a
+    /// mask of `maxval` and 0: on a 16-bit image such a result is 16-bit.
+    pub fn keeps_values(self) -> bool {
+        matches!(
+            self,
+            ThresholdType::Trunc | ThresholdType::ToZero | ThresholdType::ToZeroInv
+        )
+    }
+
     /// The name used on the command line and in reports (`binary`, `binary-inv`, ...).
     pub fn name(self) -> &'static str {
         match self {
@@ -489,7 +498,8 @@ impl OpKind {
             }
             Sauvola => {
                 "opencv: --block-size, --k (0.2), --r (128), --type; skimage: --block-size, \
-                 --k (0.2), --r (127.5); fiji: --radius (15), --k (0.5), --r (128)"
+                 --k (0.2), --r (half the dtype range: 127.5, or 32767.5 on 16-bit); fiji: \
+                 --radius (15), --k (0.5), --r (128)"
             }
             Wolf => "--block-size, --k (0.5), --type (any of the five)",
             Nick => "--block-size, --k (-0.2), --type (any of the five)",

@@ -435,6 +435,29 @@ fn imagej_range_16(lo8: f64, hi8: f64, min: u16, max: u16) -> (u16, u16) {
     (r(lo), r(hi))
 }
 
+/// Where `method` cuts a 16-bit image with this 65536-bin `histogram`: objects are `v > t`
+/// (a binary threshold at `t`). [`Like::ImageJ`]: the dark-background range
+/// `setAutoThreshold(method, dark)` sets is `[lo, 65535]`, so `t = lo − 1` (on an 8-bit-wide
+/// range this is the 8-bit level itself); [`Like::Fiji`]: the plugin's level, an error when
+/// the plugin leaves the image as it is (level ≤ −1).
+///
+/// ```
+/// use tessera_engine::ops::auto::{AutoMethod, Like, cut_16bit};
+/// let mut h = vec![0u64; 65536];
+/// h[1000] = 50;
+/// h[3000] = 50;
+/// let t = cut_16bit(AutoMethod::Otsu, &h, Like::ImageJ).unwrap();
+/// assert!((1000..3000).contains(&t), "{t}");
+/// ```
+pub fn cut_16bit(method: AutoMethod, histogram: &[u64], like: Like) -> Result<i64, AutoError> {
+    let l = level_16bit(method, histogram, like)?;
+    match (like, l.dark) {
+        (Like::ImageJ, Some((lo, _))) => Ok(i64::from(lo) - 1),
+        _ if l.level < 0 => Err(AutoError::NoThreshold { raw: l.raw }),
+        _ => Ok(l.level),
+    }
+}
+
 /// The level of `method` on a 16-bit image given by its 65536-bin `histogram` (see
 /// [`histogram_16bit`]; shorter histograms are read as the low values).
 ///

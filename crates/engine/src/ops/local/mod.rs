@@ -11,6 +11,12 @@
 //! Every method computes a tile from the whole gray image (the halo is read in place), from
 //! exact integer window sums, so the result does not depend on the tiling or the worker count.
 //! The details of each oracle's arithmetic are in [`niblack`].
+//!
+//! 16-bit gray: scikit-image's methods and Bradley–Roth also run on 16-bit samples
+//! ([`Local::supports_16bit`]), writing the same 8-bit mask. OpenCV contrib's
+//! `niBlackThreshold` is not supported there (it asserts 8 bits for Sauvola and gives a
+//! 16-bit image for the others), nor is Fiji's Auto Local Threshold, which takes 8-bit
+//! images only.
 
 pub mod fiji;
 pub mod niblack;
@@ -21,9 +27,11 @@ use std::mem::MaybeUninit;
 pub use fiji::FijiLocal;
 pub use niblack::{NiblackMethod, SkimageLocal};
 
+use crate::error::EngineError;
 use crate::tile::{GrayView, Rect};
 use fiji::{FijiParams, FijiPrep};
 use niblack::{Bradley, OpenCvNiblack, Skimage, WolfStats};
+use window::Sample;
 
 use super::{ThresholdType, saturate_round_u8};
 
@@ -51,8 +59,9 @@ pub enum Local {
         window: u32,
         /// `k`.
         k: f64,
-        /// Sauvola's `r` (scikit-image's default for 8 bits: 127.5).
-        r: f64,
+        /// Sauvola's `r`; `None`: scikit-image's default, half the dtype's range (127.5 on an
+        /// 8-bit image, 32767.5 on a 16-bit one).
+        r: Option<f64>,
     },
     /// Bradley–Roth: foreground when the pixel is more than `t` percent above the mean of
     /// its window (clipped at the border).
@@ -97,6 +106,12 @@ impl Local {
         }
     }
 
+    /// Whether the method runs on 16-bit gray samples (scikit-image's and Bradley–Roth);
+    /// OpenCV contrib's and Fiji's take 8-bit images only.
+    pub fn supports_16bit(&self) -> bool {
+        matches!(self, Local::Skimage { .. } | Local::Bradley { .. })
+    }
+
     /// Whether the method needs whole-image statistics before its tiles run (Wolf).
     pub(crate) fn needs_stats(&self) -> bool {
         matches!(
@@ -126,7 +141,10 @@ impl Local {
                 k,
                 r,
             } => match method {
-                SkimageLocal::Sauvola => format!("like skimage block {window} k {k} r {r}"),
+                SkimageLocal::Sauvola => match r {
+                    Some(r) => format!("like skimage block {window} k {k} r {r}"),
+                    None => format!("like skimage block {window} k {k} r half-range"),
+                },
                 SkimageLocal::Niblack => format!("like skimage block {window} k {k}"),
             },
             Local::Bradley { block_size, t } => format!("block {block_size} t {t}"),
@@ -191,6 +209,36 @@ impl LocalRunner {
             stats: WolfStats::EMPTY,
             fiji,
         }
+    }
+
+    /// A runner for a 16-bit source (no 8-bit view needed): only for the methods of
+    /// [`Local::supports_16bit`]; the others are refused with a one-line usage error.
+    // Called by the tests until the job takes 16-bit sources.
+    #[cfg_attr(not(any(test, feature = "reference")), allow(dead_code))]
+    pub(crate) fn new16(
+        method: Local,
+        kind: ThresholdType,
+        max_value: f64,
+    ) -> Result<Self, EngineError> {
+        if !method.supports_16bit() {
+            let like = if matches!(method, Local::Fiji { .. }) {
+                "fiji"
+            } else {
+                "opencv"
+            };
+            return Err(EngineError::InvalidParam(format!(
+                "{} like {like} takes 8-bit images only (on 16-bit: niblack or sauvola like \
+                 skimage, or bradley)",
+                super::Op::local_kind(&method)
+            )));
+        }
+        Ok(LocalRunner {
+            method,
+            kind,
+            max_value,
+            stats: WolfStats::EMPTY,
+            fiji: None,
+        })
     }
 
     fn opencv(&self) -> Option<OpenCvNiblack> {
@@ -261,19 +309,48 @@ impl LocalRunner {
         rect: Rect,
         out: &mut [&mut [MaybeUninit<u8>]],
     ) {
-        assert_eq!(out.len(), rect.h, "local tile: row count");
-        assert!(
-            out.iter().all(|r| r.len() == rect.w),
-            "local tile: row width"
-        );
-        assert!(rect.x + rect.w <= src.width && rect.y + rect.h <= src.height);
-        let inverse = self.kind == ThresholdType::BinaryInv;
+        check_tile(src, rect, out);
         match self.method {
             Local::OpenCv { .. } => {
                 if let Some(o) = self.opencv() {
                     o.run_tile(src, rect, self.stats, out)
                 }
             }
+            Local::Fiji { .. } => self.fiji_tile(src, rect, out),
+            Local::Skimage { .. } | Local::Bradley { .. } => self.generic_tile(src, rect, out),
+        }
+    }
+
+    /// [`run_tile`](Self::run_tile) on 16-bit samples, for the methods of
+    /// [`Local::supports_16bit`] (the same 8-bit output: `max_value` or 0).
+    ///
+    /// # Panics
+    /// For the other methods ([`LocalRunner::new16`] refuses them).
+    #[cfg_attr(not(any(test, feature = "reference")), allow(dead_code))]
+    pub(crate) fn run_tile16(
+        &self,
+        src: &GrayView<'_, u16>,
+        rect: Rect,
+        out: &mut [&mut [MaybeUninit<u8>]],
+    ) {
+        check_tile(src, rect, out);
+        assert!(
+            self.method.supports_16bit(),
+            "{:?} has no 16-bit kernel",
+            self.method
+        );
+        self.generic_tile(src, rect, out);
+    }
+
+    /// The kernels generic over the sample type (scikit-image's, Bradley–Roth).
+    fn generic_tile<T: Sample>(
+        &self,
+        src: &GrayView<'_, T>,
+        rect: Rect,
+        out: &mut [&mut [MaybeUninit<u8>]],
+    ) {
+        let inverse = self.kind == ThresholdType::BinaryInv;
+        match self.method {
             Local::Skimage {
                 method,
                 window,
@@ -283,7 +360,7 @@ impl LocalRunner {
                 method,
                 window,
                 k,
-                r,
+                r: r.unwrap_or(0.5 * T::MAX),
                 inverse,
                 max_value: self.max_value,
             }
@@ -295,7 +372,126 @@ impl LocalRunner {
                 max_value: self.max_value,
             }
             .run_tile(src, rect, out),
-            Local::Fiji { .. } => self.fiji_tile(src, rect, out),
+            Local::OpenCv { .. } | Local::Fiji { .. } => {
+                unreachable!("8-bit only methods have their own kernels")
+            }
+        }
+    }
+}
+
+fn check_tile<T>(src: &GrayView<'_, T>, rect: Rect, out: &[&mut [MaybeUninit<u8>]]) {
+    assert_eq!(out.len(), rect.h, "local tile: row count");
+    assert!(
+        out.iter().all(|r| r.len() == rect.w),
+        "local tile: row width"
+    );
+    assert!(rect.x + rect.w <= src.width && rect.y + rect.h <= src.height);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run8(m: Local, kind: ThresholdType, max: f64, data: &[u8], w: usize, h: usize) -> Vec<u8> {
+        let src = GrayView::new(data, w, h);
+        let l = LocalRunner::new(m, kind, max, &src);
+        let mut out = vec![MaybeUninit::new(1u8); w * h];
+        let mut rows: Vec<&mut [MaybeUninit<u8>]> = out.chunks_mut(w).collect();
+        l.run_tile(&src, Rect { x: 0, y: 0, w, h }, &mut rows);
+        // SAFETY: initialised above (and overwritten by the tile).
+        out.iter().map(|v| unsafe { v.assume_init() }).collect()
+    }
+
+    fn run16(m: Local, kind: ThresholdType, max: f64, data: &[u16], w: usize, h: usize) -> Vec<u8> {
+        let src = GrayView::new(data, w, h);
+        let l = LocalRunner::new16(m, kind, max).unwrap();
+        let mut out = vec![MaybeUninit::new(1u8); w * h];
+        let mut rows: Vec<&mut [MaybeUninit<u8>]> = out.chunks_mut(w).collect();
+        l.run_tile16(&src, Rect { x: 0, y: 0, w, h }, &mut rows);
+        // SAFETY: initialised above (and overwritten by the tile).
+        out.iter().map(|v| unsafe { v.assume_init() }).collect()
+    }
+
+    /// The 16-bit kernels on an image holding the 8-bit values give the 8-bit masks.
+    #[test]
+    fn sixteen_bit_kernels_on_8bit_values_equal_the_8bit_kernels() {
+        let (w, h) = (37, 29);
+        let mut seed = 4321u32;
+        let data: Vec<u8> = (0..w * h)
+            .map(|i| {
+                seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
+                // Noise over a ramp, and a flat patch (zero variance).
+                if (i % w) < 6 && i / w < 6 {
+                    200
+                } else {
+                    ((seed >> 26) as usize + (i % w) * 6) as u8
+                }
+            })
+            .collect();
+        let wide: Vec<u16> = data.iter().map(|&v| v as u16).collect();
+        let mut methods = Vec::new();
+        for method in [SkimageLocal::Niblack, SkimageLocal::Sauvola] {
+            for (window, k, r) in [(3, 0.2, 127.5), (15, -0.3, 64.0), (61, 0.5, 127.5)] {
+                methods.push(Local::Skimage {
+                    method,
+                    window,
+                    k,
+                    r: Some(r),
+                });
+            }
+        }
+        for (block_size, t) in [(3, 15.0), (11, 0.0), (45, 60.0)] {
+            methods.push(Local::Bradley { block_size, t });
+        }
+        for m in methods {
+            assert!(m.supports_16bit());
+            for (kind, max) in [
+                (ThresholdType::Binary, 255.0),
+                (ThresholdType::BinaryInv, 90.0),
+            ] {
+                let a = run8(m, kind, max, &data, w, h);
+                let b = run16(m, kind, max, &wide, w, h);
+                assert_eq!(a, b, "{m:?} {kind}");
+                let on = a.iter().filter(|&&v| v != 0).count();
+                assert!(
+                    on > 0 && on < a.len(),
+                    "{m:?} {kind}: {on} of {} on",
+                    a.len()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn eight_bit_only_methods_are_refused_on_16bit() {
+        let opencv = Local::OpenCv {
+            method: NiblackMethod::Wolf,
+            block_size: 15,
+            k: 0.2,
+            r: 128.0,
+        };
+        let fiji = Local::Fiji {
+            method: FijiLocal::Bernsen,
+            radius: 15,
+            p1: 0.0,
+            p2: 0.0,
+        };
+        for (m, want) in [
+            (
+                opencv,
+                "wolf like opencv takes 8-bit images only (on 16-bit: niblack or sauvola like \
+                 skimage, or bradley)",
+            ),
+            (
+                fiji,
+                "bernsen like fiji takes 8-bit images only (on 16-bit: niblack or sauvola like \
+                 skimage, or bradley)",
+            ),
+        ] {
+            assert!(!m.supports_16bit());
+            let e = LocalRunner::new16(m, ThresholdType::Binary, 255.0).unwrap_err();
+            assert!(e.is_usage());
+            assert_eq!(e.to_string(), want);
         }
     }
 }

@@ -13,17 +13,24 @@
 //!   `v > T` for binary and the other four types as `cv::threshold` defines them.
 //! * **scikit-image** (0.26): numpy's `reflect` border; float64 `m = S/n`,
 //!   `s = sqrt(max(Q/n − m², 0))`; Niblack `T = m − k·s` (note the minus), Sauvola
-//!   `T = m·(1 + k·(s/r − 1))` with `r` = 127.5 by default; foreground `v > T`.
+//!   `T = m·(1 + k·(s/r − 1))` with `r` by default half the dtype's range (127.5 for uint8,
+//!   32767.5 for uint16); foreground `v > T`.
 //! * **Bradley–Roth** (2007, "Adaptive thresholding using the integral image"): the window is
 //!   clipped at the border and `count` is the number of pixels inside; a pixel is background
 //!   (0) when `v·count ≤ ⌊S·(100 − t)/100⌋`, else foreground, as the paper's code computes it.
+//!
+//! scikit-image's methods and Bradley–Roth take 8-bit or 16-bit samples (`GrayView<'_, u8>`
+//! or `GrayView<'_, u16>`, one generic kernel monomorphised per type), with the same 8-bit
+//! output. OpenCV's stay 8-bit: `niBlackThreshold` 5.1 asserts `CV_8U` for Sauvola, and for
+//! the others on `CV_16U` gives a 16-bit image (thresholds converted to 16 bits, `maxValue`
+//! saturated to 16 bits, trunc writing 16-bit thresholds), which is not this 8-bit mask.
 
 use std::mem::MaybeUninit;
 
 use multiversion::multiversion;
 use serde::{Deserialize, Serialize};
 
-use super::window::{Border, clipped_len, for_each_row};
+use super::window::{Border, Sample, clipped_len, for_each_row, u64_to_f64};
 use crate::ops::{ThresholdType, saturate_round_u8};
 use crate::tile::{GrayView, Rect};
 
@@ -181,16 +188,6 @@ fn to_u8_threshold(t: f64) -> f64 {
     if t.is_nan() { 255.0 } else { r }
 }
 
-/// `2⁵²` as f64 bits: or-ing an integer below 2⁵² into its mantissa and subtracting `2⁵²`
-/// converts it exactly, in a form that vectorises (x86 has no vector u64 → float).
-const TWO_52_BITS: u64 = 0x4330_0000_0000_0000;
-const TWO_52: f64 = 4_503_599_627_370_496.0;
-
-#[inline(always)]
-fn u64_to_f64(x: u64) -> f64 {
-    f64::from_bits(x | TWO_52_BITS) - TWO_52
-}
-
 /// The row's minimum and the `nanmax` of its float32 deviations (NaN when all are NaN).
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
 fn row_stats(row: &[u8], s: &[u64], q: &[u64], scale: f32) -> (f64, f64) {
@@ -249,16 +246,17 @@ pub(crate) struct Skimage {
     pub method: SkimageLocal,
     pub window: u32,
     pub k: f64,
-    /// Sauvola's `r` (127.5 is scikit-image's default for 8-bit images).
+    /// Sauvola's `r` (scikit-image's default: 127.5 for 8-bit images, 32767.5 for 16-bit).
     pub r: f64,
     pub inverse: bool,
     pub max_value: f64,
 }
 
 impl Skimage {
-    pub(crate) fn run_tile(
+    /// 8-bit (`T = u8`) or 16-bit (`T = u16`) samples; the output is `max_value` or 0.
+    pub(crate) fn run_tile<T: Sample>(
         &self,
-        src: &GrayView<'_>,
+        src: &GrayView<'_, T>,
         rect: Rect,
         out: &mut [&mut [MaybeUninit<u8>]],
     ) {
@@ -266,9 +264,10 @@ impl Skimage {
         let on = saturate_round_u8(self.max_value);
         let (k, r, inv, method) = (self.k, self.r, self.inverse, self.method);
         let rad = self.window as usize / 2;
-        // The pixel loop is branch-free (a mask picks the output) and vectorises.
+        // The pixel loop is branch-free (a mask picks the output) and vectorises: `off` where
+        // `v ≤ T`, `off ^ on` where `v > T`.
         let off = if inv { on } else { 0 };
-        let flip = on ^ off;
+        let flip = on;
         for_each_row(src, rect, rad, Border::Reflect, true, |i, s, q| {
             let row = &src.row(rect.y + i)[rect.x..rect.x + rect.w];
             let o = &mut *out[i];
@@ -293,10 +292,15 @@ impl Skimage {
 
 /// One row of scikit-image's threshold: float64 `m = S/n`, `s = sqrt(max(Q/n − m², 0))`, `T`,
 /// then `off ^ (flip & mask)` with `mask` 0xFF where `v > T`.
+///
+/// `S/n` and `Q/n` are what scikit-image computes when its float64 integral images are exact
+/// (below 2⁵³: every 8-bit image up to 1.3·10¹¹ pixels, a 16-bit one of full-scale values up
+/// to about 2·10⁶ pixels). Beyond that scikit-image's own sums round; tessera keeps the exact
+/// sums, so only pixels within that rounding of their threshold can differ.
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
 #[allow(clippy::too_many_arguments)]
-fn skimage_row<T: Fn(f64, f64) -> f64>(
-    row: &[u8],
+fn skimage_row<V: Sample, T: Fn(f64, f64) -> f64>(
+    row: &[V],
     s: &[u64],
     q: &[u64],
     n: f64,
@@ -306,10 +310,12 @@ fn skimage_row<T: Fn(f64, f64) -> f64>(
     out: &mut [MaybeUninit<u8>],
 ) {
     for (((o, &v), &s), &q) in out.iter_mut().zip(row).zip(s).zip(q) {
+        // Sums of values are below 2⁴¹ (exact); sums of squares may pass 2⁵² for 16 bits.
         let m = u64_to_f64(s) / n;
-        let g2 = u64_to_f64(q) / n;
+        let g2 = V::sq_to_f64(q) / n;
         let sd = (g2 - m * m).max(0.0).sqrt();
-        let mask = ((v as f64 > t_of(m, sd)) as u8).wrapping_neg();
+        let v = v.to_f64();
+        let mask = ((v > t_of(m, sd)) as u8).wrapping_neg();
         o.write(off ^ (flip & mask));
     }
 }
@@ -325,9 +331,10 @@ pub(crate) struct Bradley {
 }
 
 impl Bradley {
-    pub(crate) fn run_tile(
+    /// 8-bit (`T = u8`) or 16-bit (`T = u16`) samples; the output is `max_value` or 0.
+    pub(crate) fn run_tile<T: Sample>(
         &self,
-        src: &GrayView<'_>,
+        src: &GrayView<'_, T>,
         rect: Rect,
         out: &mut [&mut [MaybeUninit<u8>]],
     ) {
@@ -342,7 +349,8 @@ impl Bradley {
             for (x, ((o, &v), &s)) in out[i].iter_mut().zip(row).zip(s).enumerate() {
                 let count = rows * clipped_len(rect.x + x, rad, src.width) as u64;
                 let lim = (s as f64 * pct / 100.0).floor();
-                let fg = (v as u64 * count) as f64 > lim;
+                // `v·count` ≤ 65535·4095² < 2⁴¹ and `S` < 2⁴¹: exact in f64.
+                let fg = (v.to_u32() as u64 * count) as f64 > lim;
                 o.write(if fg != inv { on } else { 0 });
             }
         });
