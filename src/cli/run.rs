@@ -147,7 +147,7 @@ pub fn run(args: &RunArgs, ctl: &Control) -> Result<RunReport, EngineError> {
         limits,
         control: Some(ctl),
         budget: None,
-        depth: args.op.depth,
+        depth: args.op.settings().read_depth(),
     };
 
     let t0 = Instant::now();

@@ -472,16 +472,26 @@ mod tests {
         counts[0] = 10_000;
         // Wherever the pointer is vertically, level 180 holds 40,000 of 50,000 pixels.
         assert_eq!(
-            histogram_tooltip(&counts, 179.6),
+            histogram_tooltip(&counts, 179.6, HistScale::EIGHT),
             "level 180: 40000 pixels (80.00 %)"
         );
         assert_eq!(
-            histogram_tooltip(&counts, -3.0),
+            histogram_tooltip(&counts, -3.0, HistScale::EIGHT),
             "level 0: 10000 pixels (20.00 %)"
         );
         assert_eq!(
-            histogram_tooltip(&[0; 256], 5.0),
+            histogram_tooltip(&[0; 256], 5.0, HistScale::EIGHT),
             "level 5: 0 pixels (0.00 %)"
+        );
+        // 16-bit values 1000..=5095 in 256 bins of 16: the bin under 1100 holds 1096..1111.
+        let scale = HistScale::over(1000, 5095);
+        assert_eq!(
+            histogram_tooltip(&counts, 1100.0, scale),
+            "levels 1096..1111: 0 pixels (0.00 %)"
+        );
+        assert_eq!(
+            histogram_tooltip(&counts, 1000.0 + 180.0 * 16.0 + 3.0, scale),
+            "levels 3880..3895: 40000 pixels (80.00 %)"
         );
     }
 

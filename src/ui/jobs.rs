@@ -164,6 +164,9 @@ impl HistScale {
 pub struct Loaded {
     pub origin: ImageOrigin,
     pub source: Arc<SourceImage>,
+    /// A 16-bit image read again at 8 bits as OpenCV's `imread(IMREAD_COLOR)` reads it, for
+    /// the ops with no 16-bit form.
+    pub source8: Option<Arc<SourceImage>>,
     /// For a 16-bit image: its 8-bit display copy (the display range mapped to 0..=255) and
     /// that range; `None` for an 8-bit image.
     pub shown: Option<(Arc<SourceImage>, (u16, u16))>,
@@ -525,13 +528,20 @@ impl Jobs {
         let work = move |tx: &Reporter<Msg>| {
             let t0 = Instant::now();
             let opts = ReadOptions::default().at(depth);
-            let decoded = match (&origin, bytes) {
-                (_, Some(b)) => decode_bytes_with(&origin.name(), b, &opts),
-                (ImageOrigin::File(p), None) => read_image_with(p, &opts),
+            let read = |opts: &ReadOptions<'static>| match (&origin, bytes) {
+                (_, Some(b)) => decode_bytes_with(&origin.name(), b, opts),
+                (ImageOrigin::File(p), None) => read_image_with(p, opts),
                 (ImageOrigin::Sample(n), None) => Err(EngineError::Input {
                     path: PathBuf::from(n),
                     reason: "sample has no data".into(),
                 }),
+            };
+            let decoded = read(&opts);
+            let source8 = match &decoded {
+                Ok(d) if d.image.is_16bit() => read(&ReadOptions::default().at(Depth::Eight))
+                    .ok()
+                    .map(|d| Arc::new(d.image)),
+                _ => None,
             };
             let result = decoded.map_err(|e| e.to_string()).and_then(|read| {
                 let (source, warnings) = (read.image, read.warnings);
@@ -559,6 +569,7 @@ impl Jobs {
                 Ok(Box::new(Loaded {
                     origin,
                     source: Arc::new(source),
+                    source8,
                     shown,
                     scale,
                     depth,
@@ -589,9 +600,8 @@ impl Jobs {
         settings: OpSettings,
         op: Op,
         cfg: JobConfig,
-        preview_side: usize,
         roi: Option<(Roi, RoiScope)>,
-        (range, scale): ((u16, u16), HistScale),
+        (preview_side, range, scale): (usize, (u16, u16), HistScale),
     ) -> u64 {
         self.cancel();
         self.generation += 1;
@@ -962,8 +972,15 @@ mod tests {
             w: 50,
             h: 50,
         };
-        let (out, hist) =
-            run_with_roi(&src, &op, &cfg, &ctl, Some((past, RoiScope::Whole))).unwrap();
+        let (out, hist) = run_with_roi(
+            &src,
+            &op,
+            &cfg,
+            &ctl,
+            Some((past, RoiScope::Whole)),
+            HistScale::EIGHT,
+        )
+        .unwrap();
         assert_eq!(hist.unwrap().0.iter().sum::<u64>(), 5 * 5);
         assert!(out.level.is_some());
         let empty = Roi {
@@ -972,8 +989,15 @@ mod tests {
             w: 3,
             h: 3,
         };
-        let (_, hist) =
-            run_with_roi(&src, &op, &cfg, &ctl, Some((empty, RoiScope::Whole))).unwrap();
+        let (_, hist) = run_with_roi(
+            &src,
+            &op,
+            &cfg,
+            &ctl,
+            Some((empty, RoiScope::Whole)),
+            HistScale::EIGHT,
+        )
+        .unwrap();
         assert!(hist.is_none());
     }
 
@@ -981,11 +1005,21 @@ mod tests {
     fn a_thread_that_cannot_start_fails_the_activity_that_asked() {
         let mut jobs = Jobs::new(egui::Context::default());
         super::super::task::fail_spawns(true);
-        jobs.load(ImageOrigin::File("in.png".into()), None, 64);
+        jobs.load(ImageOrigin::File("in.png".into()), None, 64, Depth::Native);
         let source = Arc::new(SourceImage::gray(GrayImage::new(4, 4)));
         let cfg = JobConfig::default();
-        let generation = jobs.process(source, OpSettings::default(), Op::gray(), cfg, 64, None);
-        jobs.save(Arc::new(GrayImage::new(1, 1)), PathBuf::from("out.png"));
+        let generation = jobs.process(
+            source,
+            OpSettings::default(),
+            Op::gray(),
+            cfg,
+            None,
+            (64, (0, 255), HistScale::EIGHT),
+        );
+        jobs.save(
+            Arc::new(Plane::Gray8(GrayImage::new(1, 1))),
+            PathBuf::from("out.png"),
+        );
         jobs.pick_file(Pick::Save, None, None);
         let src = Arc::new(SourceImage::gray(GrayImage::new(4, 4)));
         let try_all = jobs.try_all(
@@ -1029,6 +1063,7 @@ mod tests {
                     assert!(e.contains("cannot start the tessera-try-all thread"), "{e}");
                 }
                 Msg::TryAllCell { .. } => panic!("no cell without a thread"),
+                Msg::Redisplayed(_) | Msg::RedisplayFailed => panic!("no redisplay was asked"),
             }
         }
         assert_eq!(seen, 5, "every activity hears of its failure");

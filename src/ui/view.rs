@@ -35,6 +35,9 @@ pub fn preview_side(max_texture_side: usize) -> usize {
     PREVIEW_SIDE.min(max_texture_side.max(64))
 }
 
+/// A pixel's real samples (1, 3 or 4) and their bits (8 or 16).
+pub type PixelValue = (Vec<u16>, u32);
+
 /// The 16-bit pixels behind a layer (read out as they are).
 #[derive(Clone)]
 pub enum Real {
@@ -98,7 +101,7 @@ impl FullRes {
     }
 
     /// The real samples of the pixel at `(x, y)` and their bits (8 or 16).
-    pub fn value(&self, x: usize, y: usize) -> Option<(Vec<u16>, u32)> {
+    pub fn value(&self, x: usize, y: usize) -> Option<PixelValue> {
         let FullRes::Wide { real, .. } = self else {
             let p = self.pixel(x, y)?;
             return Some((p.iter().map(|&v| u16::from(v)).collect(), 8));
@@ -154,7 +157,7 @@ pub const DIVIDER_GRAB: f32 = 10.0;
 
 /// Describes a pixel's real samples (as [`FullRes::value`] gives them): `128` for gray,
 /// `R 10 G 20 B 30 (gray 18)` for colour, with the gray conversion of their depth.
-pub fn describe_pixel((px, bits): (Vec<u16>, u32)) -> String {
+pub fn describe_pixel((px, bits): PixelValue) -> String {
     match px.as_slice() {
         [v] => format!("{v}"),
         [r, g, b, ..] if bits == 16 => {

@@ -8,6 +8,7 @@ mod common;
 
 mod cli_batch;
 mod cli_bench;
+mod cli_depth;
 mod cli_hostile;
 mod cli_levels;
 mod cli_methods;

@@ -48,7 +48,7 @@ fn open_via_field(h: &mut Harness<'_, Workbench>, path: &Path) {
     h.step();
 }
 
-fn expected(img: &RgbImage, settings: &OpSettings, workers: usize) -> (GrayImage, Option<u8>) {
+fn expected(img: &RgbImage, settings: &OpSettings, workers: usize) -> (GrayImage, Option<u16>) {
     let out = job::run(
         &SourceImage::rgb(img.clone()),
         &settings.to_op().unwrap(),
@@ -59,7 +59,7 @@ fn expected(img: &RgbImage, settings: &OpSettings, workers: usize) -> (GrayImage
         &Control::new(),
     )
     .unwrap();
-    (out.image, out.level)
+    (out.image.into_gray8().unwrap(), out.level)
 }
 
 #[test]
@@ -77,7 +77,7 @@ fn opens_an_image_from_the_path_field_and_shows_the_result() {
     let (result, settings, workers) = app.result().unwrap();
     assert_eq!(settings, &tessera::ui::app::window_default_settings());
     let (want, _) = expected(&img, settings, workers);
-    assert_eq!(result.as_raw(), want.as_raw());
+    assert_eq!(result.as_gray8().unwrap().as_raw(), want.as_raw());
     assert_eq!(app.prefs.recent.first(), Some(&path));
     assert_eq!(app.outcome(), &Outcome::Done);
     // The job's timing reached the chart and the status line.
@@ -102,7 +102,10 @@ fn changing_the_operation_runs_it_and_shows_the_found_level() {
     });
     let settings = h.state().prefs.settings;
     let (want, level) = expected(&img, &settings, h.state().prefs.workers);
-    assert_eq!(h.state().result().unwrap().0.as_raw(), want.as_raw());
+    assert_eq!(
+        h.state().result().unwrap().0.as_gray8().unwrap().as_raw(),
+        want.as_raw()
+    );
     assert_eq!(h.state().found_level(), level);
     let shown = format!("Level found: {}", level.unwrap());
     assert!(
@@ -142,7 +145,10 @@ fn a_local_method_of_another_implementation_is_picked_tuned_and_labelled() {
     // Showing k and r (at their defaults) did not set them.
     assert_eq!((settings.local.k, settings.local.r), (None, None));
     let (want, _) = expected(&img, &settings, h.state().prefs.workers);
-    assert_eq!(h.state().result().unwrap().0.as_raw(), want.as_raw());
+    assert_eq!(
+        h.state().result().unwrap().0.as_gray8().unwrap().as_raw(),
+        want.as_raw()
+    );
     let label = h.state().result_label().unwrap();
     assert!(
         label.starts_with("sauvola like fiji radius 7"),
@@ -174,7 +180,10 @@ fn try_all_shows_every_method_and_a_click_picks_one() {
     });
     let settings = h.state().prefs.settings;
     let (want, _) = expected(&img, &settings, h.state().prefs.workers);
-    assert_eq!(h.state().result().unwrap().0.as_raw(), want.as_raw());
+    assert_eq!(
+        h.state().result().unwrap().0.as_gray8().unwrap().as_raw(),
+        want.as_raw()
+    );
 }
 
 #[test]
@@ -318,7 +327,10 @@ fn dragging_a_slider_shows_results_while_it_moves() {
         &Control::new(),
     )
     .unwrap();
-    assert_eq!(h.state().result().unwrap().0.as_raw(), want.image.as_raw());
+    assert_eq!(
+        h.state().result().unwrap().0.as_gray8().unwrap().as_raw(),
+        want.image.as_gray8().unwrap().as_raw()
+    );
 }
 
 #[test]
@@ -381,7 +393,10 @@ fn saving_refuses_the_input_confirms_overwrites_and_writes_the_result() {
     wait_until(&mut h, "the save", |a| !a.is_saving());
     let written = dir.path().join("out.png");
     let back = image::open(&written).unwrap().to_luma8();
-    assert_eq!(back.as_raw(), h.state().result().unwrap().0.as_raw());
+    assert_eq!(
+        back.as_raw(),
+        h.state().result().unwrap().0.as_gray8().unwrap().as_raw()
+    );
     assert!(h.state().notice().unwrap().contains("Saved"));
 
     // Saving again asks first; "Keep it" writes nothing, "Replace" writes.
@@ -401,7 +416,10 @@ fn saving_refuses_the_input_confirms_overwrites_and_writes_the_result() {
     h.step();
     wait_until(&mut h, "the overwrite", |a| !a.is_saving());
     let back = image::open(&written).unwrap().to_luma8();
-    assert_eq!(back.as_raw(), h.state().result().unwrap().0.as_raw());
+    assert_eq!(
+        back.as_raw(),
+        h.state().result().unwrap().0.as_gray8().unwrap().as_raw()
+    );
 }
 
 #[test]

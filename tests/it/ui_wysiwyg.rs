@@ -87,7 +87,10 @@ fn after_a_cancel_the_view_and_save_say_which_settings_made_the_pixels() {
     h.state_mut().request_save(out.clone());
     wait_until(&mut h, "the save", |a| !a.is_saving() && out.exists());
     let saved = image::open(&out).unwrap().to_luma8();
-    assert_eq!(saved.as_raw(), h.state().result().unwrap().0.as_raw());
+    assert_eq!(
+        saved.as_raw(),
+        h.state().result().unwrap().0.as_gray8().unwrap().as_raw()
+    );
     // Update computes the current settings; the label follows.
     h.get_by_label("Update").click();
     wait_until(&mut h, "the current result", |a| a.is_up_to_date());
@@ -243,7 +246,7 @@ fn the_overlay_colours_the_result_over_the_original_in_the_chosen_style() {
     assert_eq!(h.state().prefs.overlay_style, OverlayStyle::OverUnder);
     h.state_mut().prefs.overlay_opacity = 0.5;
     h.step();
-    let result = h.state().result().unwrap().0.clone();
+    let result = h.state().result().unwrap().0.as_gray8().unwrap().clone();
     let (mut fg, mut bg) = (0, 0);
     for (x, y, px) in original.enumerate_pixels() {
         let o = px.0;
@@ -323,7 +326,10 @@ fn dragging_on_the_histogram_sets_a_fixed_threshold_from_the_found_level() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let cli = image::open(&out).unwrap().to_luma8();
-    assert_eq!(cli.as_raw(), h.state().result().unwrap().0.as_raw());
+    assert_eq!(
+        cli.as_raw(),
+        h.state().result().unwrap().0.as_gray8().unwrap().as_raw()
+    );
 }
 
 #[test]
@@ -390,7 +396,10 @@ fn undo_redo_history_and_the_copied_command_reproduce_the_result() {
             .unwrap(),
     );
     let cli = image::open(&out).unwrap().to_luma8();
-    assert_eq!(cli.as_raw(), h.state().result().unwrap().0.as_raw());
+    assert_eq!(
+        cli.as_raw(),
+        h.state().result().unwrap().0.as_gray8().unwrap().as_raw()
+    );
 }
 
 #[test]
@@ -493,7 +502,7 @@ fn otsu_in_a_region_drawn_with_shift_drag_ignores_a_white_border() {
     wait_until(&mut h, "the inside-only result", |a| {
         a.is_up_to_date() && a.roi().1 == RoiScope::Inside
     });
-    let res = h.state().result().unwrap().0.clone();
+    let res = h.state().result().unwrap().0.as_gray8().unwrap().clone();
     for (x, y, v) in res.enumerate_pixels() {
         let (x, y) = (x as usize, y as usize);
         let inside = x >= roi.x && x < roi.x + roi.w && y >= roi.y && y < roi.y + roi.h;

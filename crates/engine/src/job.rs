@@ -348,9 +348,10 @@ fn why_8bit_only(method: &crate::ops::local::Local) -> &'static str {
 /// Refuses, before any work, an op that has no 16-bit form: its anchor is 8-bit only.
 fn check_16bit(op: &Op) -> Result<(), EngineError> {
     let why = match op {
+        _ if op.supports_16bit() => None,
         Op::Adaptive { .. } => Some("OpenCV's adaptiveThreshold takes 8-bit images only"),
         Op::Triangle { .. } => Some("OpenCV's THRESH_TRIANGLE takes 8-bit images only"),
-        Op::Local { method, .. } if !method.supports_16bit() => Some(why_8bit_only(method)),
+        Op::Local { method, .. } => Some(why_8bit_only(method)),
         _ => None,
     };
     match why {

@@ -62,6 +62,9 @@ struct OpenImage {
     id: u64,
     origin: ImageOrigin,
     source: Arc<SourceImage>,
+    /// A 16-bit image read again at 8 bits (OpenCV's `imread`), for the ops with no 16-bit
+    /// form.
+    source8: Option<Arc<SourceImage>>,
     /// Histogram of the gray image, in 256 bins of `scale`.
     histogram: Histogram,
     scale: crate::ui::jobs::HistScale,
@@ -293,6 +296,38 @@ impl Workbench {
         self.result
             .as_ref()
             .map(|r| (r.image.as_ref(), &r.settings, r.stats.workers))
+    }
+
+    /// The display range a 16-bit image is shown with now (`None` for an 8-bit image).
+    pub fn display_range(&self) -> Option<(u16, u16)> {
+        self.image.as_ref().and_then(|i| i.range)
+    }
+
+    /// Asks for another display range (made in the background; [`Self::display_range`]
+    /// says when it is on screen).
+    pub fn set_display_range(&mut self, range: (u16, u16)) {
+        self.display_range = Some(range);
+    }
+
+    /// The real values at image pixel `(x, y)` of the original and of the result, with their
+    /// bits, as the readout shows them.
+    pub fn values_at(
+        &self,
+        x: usize,
+        y: usize,
+    ) -> Option<(view::PixelValue, Option<view::PixelValue>)> {
+        let img = self.image.as_ref()?;
+        let res = self
+            .result
+            .as_ref()
+            .filter(|r| r.image_id == img.id)
+            .and_then(|r| r.layer.full.value(x, y));
+        Some((img.layer.full.value(x, y)?, res))
+    }
+
+    /// How the histogram's bins map to values, and its 256 counts.
+    pub fn histogram(&self) -> Option<(crate::ui::jobs::HistScale, &Histogram)> {
+        self.image.as_ref().map(|i| (i.scale, &i.histogram))
     }
 
     /// The level Otsu or triangle found for the shown result.

@@ -108,6 +108,7 @@ impl Workbench {
                                 id: self.image_counter,
                                 origin: loaded.origin,
                                 source: loaded.source,
+                                source8: loaded.source8,
                                 histogram: loaded.histogram,
                                 scale: loaded.scale,
                                 levels: loaded.levels,
@@ -367,16 +368,21 @@ impl Workbench {
         match self.prefs.settings.to_op() {
             Ok(op) => {
                 self.invalid = None;
-                let source = img.source.clone();
+                // An op with no 16-bit form runs on the image read at 8 bits, as its anchor
+                // (OpenCV's imread) reads it.
+                let source = match (&img.source8, self.prefs.settings.read_depth()) {
+                    (Some(s8), tessera_engine::Depth::Eight) => s8.clone(),
+                    _ => img.source.clone(),
+                };
                 let cfg = JobConfig {
                     workers: self.prefs.workers,
                     tile: self.prefs.tile,
                 };
                 let side = self.preview_side();
                 let shown = self.display_range.or(img.range).unwrap_or((0, 255));
-                let range = (shown, img.scale);
+                let display = (side, shown, img.scale);
                 self.jobs
-                    .process(source, self.prefs.settings, op, cfg, side, want.roi, range);
+                    .process(source, self.prefs.settings, op, cfg, want.roi, display);
                 self.outcome = Outcome::Running;
             }
             Err(e) => {

@@ -35,6 +35,18 @@ impl Workbench {
             }
         });
         let Some(img) = &self.image else { return };
+        if img.source8.is_some() && self.prefs.settings.read_depth() == tessera_engine::Depth::Eight
+        {
+            ui.label(
+                RichText::new(format!(
+                    "{} has no 16-bit form: it runs on the image read at 8 bits, as OpenCV's \
+                     imread reads it",
+                    self.prefs.settings.op.label()
+                ))
+                .small()
+                .color(ui.visuals().warn_fg_color),
+            );
+        }
         let Some(shown) = img.range else { return };
         let auto = crate::ui::jobs::sample_range(&img.source);
         let (mut lo, mut hi) = self.display_range.unwrap_or(shown);

@@ -54,7 +54,7 @@ impl<'a> Ctx<'a> {
             limits: self.cfg.limits,
             control: Some(self.ctl),
             budget: Some(self.budget),
-            depth: self.cfg.op.depth,
+            depth: self.cfg.op.read_depth(),
         }
     }
 

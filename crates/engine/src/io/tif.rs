@@ -135,15 +135,15 @@ fn decode_tiff_inner(
         } else {
             color
         };
-        if admit.depth() == Depth::Native {
-            if let Some(mut img) = native16(&data, w, h, color, photometric) {
-                if let Some(o) = orientation {
-                    img.apply_orientation(o);
-                }
-                let mut s = SourceImage::from_dynamic_at(img, Depth::Native);
-                s.color = format!("TIFF {} (native depth)", color_name(color));
-                return Ok(s);
+        if admit.depth() == Depth::Native
+            && let Some(mut img) = native16(&data, w, h, color, photometric)
+        {
+            if let Some(o) = orientation {
+                img.apply_orientation(o);
             }
+            let mut s = SourceImage::from_dynamic_at(img, Depth::Native);
+            s.color = format!("TIFF {} (native depth)", color_name(color));
+            return Ok(s);
         }
         to_rgb_or_gray(&mut d, data, w, h, color, photometric).map_err(|e| match e {
             Conv::Tiff(t) => reason(t),

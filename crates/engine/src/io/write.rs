@@ -125,13 +125,17 @@ pub fn encode_plane<W: Write + std::io::Seek>(
                 png::EncodingError::IoError(io) => ImageError::IoError(io),
                 other => ImageError::IoError(std::io::Error::other(other.to_string())),
             }),
+            // A binary graymap with maxval 65535 and big-endian samples, as OpenCV's imwrite
+            // writes a 16-bit `.pgm`.
             ImageFormat::Pnm => {
-                use image::ImageEncoder;
-                use image::codecs::pnm::{PnmEncoder, PnmSubtype, SampleEncoding};
-                let bytes: Vec<u8> = g.as_raw().iter().flat_map(|v| v.to_ne_bytes()).collect();
-                PnmEncoder::new(w)
-                    .with_subtype(PnmSubtype::Graymap(SampleEncoding::Binary))
-                    .write_image(&bytes, g.width(), g.height(), image::ExtendedColorType::L16)
+                write!(w, "P5\n{} {}\n65535\n", g.width(), g.height())?;
+                let mut row = Vec::with_capacity(g.width() as usize * 2);
+                for r in g.as_raw().chunks_exact(g.width().max(1) as usize) {
+                    row.clear();
+                    row.extend(r.iter().flat_map(|v| v.to_be_bytes()));
+                    w.write_all(&row)?;
+                }
+                Ok(())
             }
             other => g.write_to(w, other),
         },

@@ -176,6 +176,24 @@ impl Default for OpSettings {
 }
 
 impl OpSettings {
+    /// The depth to read inputs at for these settings: [`Depth::Eight`] when asked, and also
+    /// when the op has no 16-bit form ([`Op::supports_16bit`]): such an op reads a 16-bit
+    /// image exactly as OpenCV's `imread(IMREAD_COLOR)` does, as its anchor would.
+    ///
+    /// ```
+    /// use tessera_engine::{Depth, ops::{OpKind, OpSettings}};
+    /// let s = OpSettings { op: OpKind::Otsu, ..OpSettings::default() };
+    /// assert_eq!(s.read_depth(), Depth::Native);
+    /// let s = OpSettings { op: OpKind::AdaptiveMean, ..s };
+    /// assert_eq!(s.read_depth(), Depth::Eight);
+    /// ```
+    pub fn read_depth(&self) -> Depth {
+        match (self.depth, self.to_op()) {
+            (Depth::Native, Ok(op)) if !op.supports_16bit() => Depth::Eight,
+            (d, _) => d,
+        }
+    }
+
     /// Validates the settings into a runnable [`Op`] through its checked constructors; the
     /// fields the chosen op does not use are ignored.
     ///
@@ -591,6 +609,24 @@ impl Op {
             | Op::Triangle { kind, .. }
             | Op::Auto { kind, .. } => kind.keeps_values(),
             _ => false,
+        }
+    }
+
+    /// Whether the op has a 16-bit form: everything but those whose anchor takes 8-bit
+    /// images only (OpenCV's adaptive threshold and triangle, OpenCV contrib's
+    /// niBlackThreshold family, Fiji's Auto Local Threshold).
+    ///
+    /// ```
+    /// use tessera_engine::ops::{Op, ThresholdType};
+    /// assert!(Op::otsu(ThresholdType::Binary, 255.0)?.supports_16bit());
+    /// assert!(!Op::triangle(ThresholdType::Binary, 255.0)?.supports_16bit());
+    /// # Ok::<(), tessera_engine::EngineError>(())
+    /// ```
+    pub fn supports_16bit(&self) -> bool {
+        match self {
+            Op::Adaptive { .. } | Op::Triangle { .. } => false,
+            Op::Local { method, .. } => method.supports_16bit(),
+            _ => true,
         }
     }
 
