@@ -115,6 +115,11 @@ pub struct OpArgs {
     /// 16-bit; masks 8-bit); `8` reads every image as OpenCV's imread(IMREAD_COLOR) does.
     #[arg(long, default_value = "native", value_name = "native|8")]
     pub depth: Depth,
+    /// On 16-bit images: find the global level on N equal bins over the image's min..max
+    /// instead of all 65536 values (OpenCV's otsu, Fiji's methods, multi-otsu as
+    /// scikit-image's nbins), 2..=65536. ImageJ's methods always use their own 256.
+    #[arg(long, value_name = "N")]
+    pub bins: Option<u32>,
 }
 
 impl OpArgs {
@@ -143,6 +148,7 @@ impl OpArgs {
                 classes: self.classes,
             },
             depth: self.depth,
+            bins: self.bins,
         }
     }
 }

@@ -168,6 +168,70 @@ fn a_16bit_result_into_an_8bit_format_fails_in_one_line_and_8bit_only_ops_read_8
 }
 
 #[test]
+fn bins_find_the_level_on_a_binned_histogram_and_imagej_refuses_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("otsu.png");
+    let (v, _, _) = samples();
+    let full = json(&tessera(&[
+        "run",
+        s(&cam12()),
+        "-o",
+        s(&out),
+        "--op",
+        "otsu",
+        "--json",
+    ]));
+    let r = json(&tessera(&[
+        "run",
+        s(&cam12()),
+        "-o",
+        s(&out),
+        "--op",
+        "otsu",
+        "--bins",
+        "16",
+        "--json",
+    ]));
+    assert!(
+        r["params"].as_str().unwrap().ends_with("bins 16"),
+        "{}",
+        r["params"]
+    );
+    assert_ne!(
+        r["level"], full["level"],
+        "16 bins cut elsewhere than 3739 values"
+    );
+    // The cut falls between whole bins: no bin of 16 over min..max straddles it.
+    let (lo, hi) = (*v.iter().min().unwrap(), *v.iter().max().unwrap());
+    let level = r["level"].as_u64().unwrap() as u16;
+    let bin = |x: u16| ((u64::from(x - lo) * 16) / u64::from(hi - lo)).min(15);
+    assert_ne!(bin(level), bin(level + 1), "{level}");
+    let e = tessera(&[
+        "run",
+        s(&cam12()),
+        "-o",
+        s(&out),
+        "--op",
+        "huang",
+        "--bins",
+        "256",
+    ]);
+    assert_eq!(e.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&e.stderr).contains("ImageJ reduces"));
+    let e = tessera(&[
+        "run",
+        s(&cam12()),
+        "-o",
+        s(&out),
+        "--op",
+        "gray",
+        "--bins",
+        "1",
+    ]);
+    assert_eq!(e.status.code(), Some(2), "checked even where unused");
+}
+
+#[test]
 fn levels_of_a_16bit_image_are_in_16bit_units() {
     let (v, _, _) = samples();
     let h = hist(&v);

@@ -250,7 +250,10 @@ fn run_impl(
             thresh,
             max_value,
         } => (run.threshold_stage(&gray, kind, thresh, max_value)?, None),
-        Op::Otsu { kind, max_value } | Op::Triangle { kind, max_value } => {
+        Op::Otsu {
+            kind, max_value, ..
+        }
+        | Op::Triangle { kind, max_value } => {
             let hist = run.histogram_stage(&gray)?;
             let level = if matches!(op, Op::Otsu { .. }) {
                 hist.otsu_level()
@@ -276,6 +279,7 @@ fn run_impl(
             like,
             kind,
             max_value,
+            ..
         } => {
             let hist = run.histogram_stage(&gray)?;
             let level = auto::level(method, &hist.0, like).map_err(|e| EngineError::NoLevel {
@@ -286,7 +290,9 @@ fn run_impl(
             let out = run.threshold_stage(&gray, kind, level as f64, max_value)?;
             (out, Some(level))
         }
-        Op::MultiOtsu { classes, max_value } => {
+        Op::MultiOtsu {
+            classes, max_value, ..
+        } => {
             let hist = run.histogram_stage(&gray)?;
             let t = auto::multi_otsu::multi_otsu(&hist.0, 0, classes as usize).map_err(|e| {
                 EngineError::NoLevel {

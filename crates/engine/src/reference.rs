@@ -90,7 +90,10 @@ pub fn run(src: &SourceImage, op: &Op) -> (Vec<u8>, Option<u8>) {
                 None,
             )
         }
-        Op::Otsu { kind, max_value } | Op::Triangle { kind, max_value } => {
+        Op::Otsu {
+            kind, max_value, ..
+        }
+        | Op::Triangle { kind, max_value } => {
             let hist = Histogram::from_pixels(&g);
             let level = if matches!(op, Op::Otsu { .. }) {
                 hist.otsu_level()
@@ -140,6 +143,7 @@ pub fn run(src: &SourceImage, op: &Op) -> (Vec<u8>, Option<u8>) {
             like,
             kind,
             max_value,
+            ..
         } => {
             let hist = Histogram::from_pixels(&g);
             let Ok(level) = super::ops::auto::level(method, &hist.0, like) else {
@@ -148,7 +152,9 @@ pub fn run(src: &SourceImage, op: &Op) -> (Vec<u8>, Option<u8>) {
             let level = level.min(255) as u8;
             (threshold_all(&g, kind, level, max_value), Some(level))
         }
-        Op::MultiOtsu { classes, max_value } => {
+        Op::MultiOtsu {
+            classes, max_value, ..
+        } => {
             let Ok(t) = super::ops::auto::multi_otsu::multi_otsu_u8(&g, classes as usize) else {
                 return (Vec::new(), None);
             };

@@ -365,3 +365,82 @@ fn every_16bit_global_mask_of_the_pack_is_exact() {
     eprintln!("{ran} 16-bit global masks exact");
     assert!(ran >= 100, "{ran}");
 }
+
+/// The bin of `v` among `n` equal bins over `lo..=hi`, in floating point (the definition).
+fn bin_of(v: u16, lo: u16, hi: u16, n: u32) -> u32 {
+    let b = (f64::from(v - lo) * f64::from(n) / f64::from((hi - lo).max(1))).floor() as u32;
+    b.min(n - 1)
+}
+
+#[test]
+fn binned_levels_cut_between_whole_bins() {
+    let img = image12(70, 50);
+    let v = img.as_raw();
+    let (lo, hi) = (*v.iter().min().unwrap(), *v.iter().max().unwrap());
+    let src = SourceImage::gray16(img.clone());
+    for n in [2u32, 16, 256, 4096] {
+        // OpenCV's Otsu on the binned histogram.
+        let op = Op::otsu(ThresholdType::Binary, 255.0)
+            .unwrap()
+            .with_bins(Some(n))
+            .unwrap();
+        assert!(op.describe().ends_with(&format!("bins {n}")));
+        let out = run_checked(&src, &op);
+        let mut h = vec![0u64; n as usize];
+        for &x in v {
+            h[bin_of(x, lo, hi, n) as usize] += 1;
+        }
+        let tb = u32::from(otsu_level_16(&h));
+        let mask = out.image.as_gray8().unwrap();
+        for (&m, &x) in mask.as_raw().iter().zip(v) {
+            assert_eq!(
+                m,
+                if bin_of(x, lo, hi, n) > tb { 255 } else { 0 },
+                "bins {n}"
+            );
+        }
+        // The level reported is the last value of bin tb: everything above it passes.
+        let level = out.level.unwrap();
+        assert!(
+            v.iter()
+                .all(|&x| (x > level) == (bin_of(x, lo, hi, n) > tb))
+        );
+
+        // Fiji's methods likewise; ImageJ's refuse (they reduce to their own 256 bins).
+        let fiji = Op::auto(AutoMethod::Huang, Like::Fiji, ThresholdType::Binary, 255.0)
+            .unwrap()
+            .with_bins(Some(n))
+            .unwrap();
+        let out = run_checked(&src, &fiji);
+        let tb = auto::level(AutoMethod::Huang, &h, Like::Fiji).unwrap();
+        for (&m, &x) in out.image.as_gray8().unwrap().as_raw().iter().zip(v) {
+            assert_eq!(m == 255, bin_of(x, lo, hi, n) > tb, "fiji bins {n}");
+        }
+    }
+    let ij = Op::auto(
+        AutoMethod::Huang,
+        Like::ImageJ,
+        ThresholdType::Binary,
+        255.0,
+    )
+    .unwrap();
+    assert!(ij.with_bins(Some(256)).unwrap_err().is_usage());
+}
+
+#[test]
+fn binned_multi_otsu_is_scikit_images_on_the_float_image() {
+    let img = image12(64, 48);
+    let src = SourceImage::gray16(img.clone());
+    let op = Op::multi_otsu(4, 255.0)
+        .unwrap()
+        .with_bins(Some(256))
+        .unwrap();
+    let out = run_checked(&src, &op);
+    let t = auto::multi_otsu::multi_otsu_u16_as_f64(img.as_raw(), 4, 256).unwrap();
+    let g = out.image.as_gray8().unwrap();
+    for (&o, &v) in g.as_raw().iter().zip(img.as_raw()) {
+        // np.digitize(image, bins=thresholds): the number of thresholds at or below v.
+        let class = t.iter().filter(|&&x| x <= f64::from(v)).count();
+        assert_eq!(o, [0, 85, 170, 255][class]);
+    }
+}

@@ -10,19 +10,38 @@
 //! 256-bin reduction of `min..=max`, the level mapped back as ImageJ maps it (objects brighter
 //! than the level: `setAutoThreshold(method, dark)`'s range); Fiji's methods on the full
 //! histogram; multi-Otsu as scikit-image on a `uint16` array (one bin per integer).
+//!
+//! With [`Op::with_bins`] (`--bins N`) OpenCV's Otsu and Fiji's methods find their level on
+//! `N` equal bins over `min..=max` ([`auto::rebin`]) and cut at the first value of the bins
+//! above it; multi-Otsu becomes scikit-image's `threshold_multiotsu` of the image as float64
+//! with `nbins = N` (thresholds at bin centres).
 
 use std::mem::MaybeUninit;
 
 use super::{EngineError, JobOutput, Runner, Stage, multi_otsu_classes};
 use crate::ops::auto;
 use crate::ops::local::LocalRunner;
-use crate::ops::wide::{self, Thresholder16};
+use crate::ops::wide::{self, Thresholder16, otsu_level_16};
 use crate::ops::{Op, ThresholdType};
 use crate::source::{Gray16Image, Plane, SourceImage};
 use crate::tile::GrayView;
 
 /// Bins of a 16-bit histogram.
 const BINS: usize = 1 << 16;
+
+/// The histogram in `bins` equal bins over its range ([`auto::rebin`]), with that range and
+/// the bin count; `None` for the full histogram.
+fn binned(hist: &[u64], bins: Option<u32>) -> Option<(Vec<u64>, u16, u16, usize)> {
+    let n = bins? as usize;
+    let (b, lo, hi) = auto::rebin(hist, n)?;
+    Some((b, lo, hi, n))
+}
+
+/// Where a level `t` found on binned values cuts the 16-bit ones: objects are the bins above
+/// `t`, so the values from [`auto::bin_start`]`(t + 1)` up.
+fn cut_of_bin(t: i64, lo: u16, hi: u16, bins: usize) -> i64 {
+    auto::bin_start(t + 1, lo, hi, bins) - 1
+}
 
 impl Runner<'_> {
     /// Runs `op` on a 16-bit `src` ([`super::check_16bit`] has accepted it).
@@ -56,9 +75,18 @@ impl Runner<'_> {
                 thresh,
                 max_value,
             } => self.threshold16(&gray, kind, thresh, max_value)?,
-            Op::Otsu { kind, max_value } => {
+            Op::Otsu {
+                kind,
+                max_value,
+                bins,
+            } => {
                 let hist = self.histogram16(&gray)?;
-                let l = wide::otsu_level_16(&hist);
+                let l = match binned(&hist, bins) {
+                    Some((b, lo, hi, n)) => {
+                        cut_of_bin(i64::from(otsu_level_16(&b)), lo, hi, n).clamp(0, 65535) as u16
+                    }
+                    None => otsu_level_16(&hist),
+                };
                 level = Some(l);
                 self.threshold16(&gray, kind, f64::from(l), max_value)?
             }
@@ -67,17 +95,40 @@ impl Runner<'_> {
                 like,
                 kind,
                 max_value,
+                bins,
             } => {
                 let hist = self.histogram16(&gray)?;
-                let t =
-                    auto::cut_16bit(method, &hist, like).map_err(|e| no_level(e.to_string()))?;
+                let t = match binned(&hist, bins) {
+                    Some((b, lo, hi, n)) => {
+                        let t =
+                            auto::level(method, &b, like).map_err(|e| no_level(e.to_string()))?;
+                        cut_of_bin(i64::from(t), lo, hi, n)
+                    }
+                    None => {
+                        auto::cut_16bit(method, &hist, like).map_err(|e| no_level(e.to_string()))?
+                    }
+                };
                 level = Some(t.clamp(0, 65535) as u16);
                 self.threshold16(&gray, kind, t as f64, max_value)?
             }
-            Op::MultiOtsu { classes, max_value } => {
+            Op::MultiOtsu {
+                classes,
+                max_value,
+                bins,
+            } => {
                 let hist = self.histogram16(&gray)?;
-                let t = auto::multi_otsu::multi_otsu(&hist, 0, classes as usize)
-                    .map_err(|e| no_level(e.to_string()))?;
+                // Binned: scikit-image's `threshold_multiotsu(image.astype(float64), classes,
+                // nbins)`, thresholds at bin centres; `v` is in the upper class from `⌈t⌉`.
+                let t = match bins {
+                    Some(n) => auto::multi_otsu::multi_otsu_hist16_as_f64(
+                        &hist,
+                        classes as usize,
+                        n as usize,
+                    )
+                    .map(|t| t.iter().map(|&x| x.ceil() as i64).collect()),
+                    None => auto::multi_otsu::multi_otsu(&hist, 0, classes as usize),
+                }
+                .map_err(|e| no_level(e.to_string()))?;
                 let lut = multi_otsu_classes(&t, classes, max_value, BINS);
                 levels = t.iter().map(|&v| v.clamp(0, 65535) as u16).collect();
                 let out = self.plane(Stage::Op, |rect, rows| {

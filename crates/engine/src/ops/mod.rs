@@ -65,6 +65,9 @@ pub struct OpSettings {
     /// The depth inputs are read at: 16-bit kept ([`Depth::Native`], the default) or
     /// everything 8-bit as OpenCV's `imread(IMREAD_COLOR)` ([`Depth::Eight`]).
     pub depth: Depth,
+    /// On 16-bit images, the global methods' level found on this many equal bins instead of
+    /// the full histogram ([`Op::with_bins`]); `None`: the full histogram.
+    pub bins: Option<u32>,
 }
 
 /// A parameter of an op, as [`OpSettings::params`] lists them.
@@ -171,6 +174,7 @@ impl Default for OpSettings {
             like: None,
             local: LocalSettings::default(),
             depth: Depth::Native,
+            bins: None,
         }
     }
 }
@@ -206,6 +210,10 @@ impl OpSettings {
     /// # Ok::<(), tessera_engine::EngineError>(())
     /// ```
     pub fn to_op(&self) -> Result<Op, EngineError> {
+        self.unbinned_op()?.with_bins(self.bins)
+    }
+
+    fn unbinned_op(&self) -> Result<Op, EngineError> {
         let (kind, max_value) = (self.kind, self.max_value);
         finite("max-value", max_value)?;
         let like = self.anchor()?;
@@ -468,6 +476,9 @@ impl OpSettings {
                 finite(name, v)?;
             }
         }
+        if let Some(n) = self.bins {
+            Op::gray().with_bins(Some(n))?;
+        }
         self.to_op()
     }
 }
@@ -530,6 +541,9 @@ pub enum Op {
         kind: ThresholdType,
         /// `maxval` (finite).
         max_value: f64,
+        /// On a 16-bit image: the level found on this many equal bins over `min..=max`
+        /// instead of the full histogram ([`Op::with_bins`]).
+        bins: Option<u32>,
     },
     /// `threshold(gray, 0, maxval, type | THRESH_TRIANGLE)`.
     #[non_exhaustive]
@@ -566,6 +580,9 @@ pub enum Op {
         kind: ThresholdType,
         /// `maxval` (finite).
         max_value: f64,
+        /// On a 16-bit image with Fiji's semantics: the level found on this many equal bins
+        /// over `min..=max` ([`Op::with_bins`]); ImageJ's always reduces to its own 256.
+        bins: Option<u32>,
     },
     /// scikit-image's `threshold_multiotsu(gray, classes)`, then each pixel's class
     /// (`np.digitize`) spread over `0..=max_value`: class `i` becomes
@@ -576,6 +593,10 @@ pub enum Op {
         classes: u32,
         /// The value of the top class (finite).
         max_value: f64,
+        /// On a 16-bit image: the thresholds found on this many equal bins over
+        /// `min..=max` (as `threshold_multiotsu(image, nbins=N)` bins a float image)
+        /// ([`Op::with_bins`]).
+        bins: Option<u32>,
     },
     /// A local method ([`local`]).
     #[non_exhaustive]
@@ -609,6 +630,73 @@ impl Op {
             | Op::Triangle { kind, .. }
             | Op::Auto { kind, .. } => kind.keeps_values(),
             _ => false,
+        }
+    }
+
+    /// The op finding its level on `bins` equal bins over the image's `min..=max` when the
+    /// image is 16-bit (`--bins N`, 2..=65536), instead of the full 65536-bin histogram:
+    /// OpenCV's Otsu, Fiji's global methods and multi-Otsu. ImageJ's methods always reduce a
+    /// 16-bit image to their own 256 bins (a usage error here). 8-bit images are not binned.
+    /// `None` leaves the op as it is; other ops ignore it.
+    ///
+    /// ```
+    /// use tessera_engine::ops::{Op, ThresholdType};
+    /// let op = Op::otsu(ThresholdType::Binary, 255.0)?.with_bins(Some(256))?;
+    /// assert_eq!(op.describe(), "otsu binary max 255 bins 256");
+    /// assert!(Op::otsu(ThresholdType::Binary, 255.0)?.with_bins(Some(1)).is_err());
+    /// # Ok::<(), tessera_engine::EngineError>(())
+    /// ```
+    pub fn with_bins(self, bins: Option<u32>) -> Result<Op, EngineError> {
+        let Some(n) = bins else { return Ok(self) };
+        if !(2..=65536).contains(&n) {
+            return Err(EngineError::InvalidParam(format!(
+                "bins must be between 2 and 65536, got {n}"
+            )));
+        }
+        Ok(match self {
+            Op::Otsu {
+                kind, max_value, ..
+            } => Op::Otsu {
+                kind,
+                max_value,
+                bins: Some(n),
+            },
+            Op::Auto {
+                method,
+                like: auto::Like::Fiji,
+                kind,
+                max_value,
+                ..
+            } => Op::Auto {
+                method,
+                like: auto::Like::Fiji,
+                kind,
+                max_value,
+                bins: Some(n),
+            },
+            Op::Auto { .. } => {
+                return Err(EngineError::InvalidParam(
+                    "--bins: ImageJ reduces a 16-bit histogram to its own 256 bins; use \
+                     --like fiji to bin a Fiji method"
+                        .into(),
+                ));
+            }
+            Op::MultiOtsu {
+                classes, max_value, ..
+            } => Op::MultiOtsu {
+                classes,
+                max_value,
+                bins: Some(n),
+            },
+            other => other,
+        })
+    }
+
+    /// The bins of [`Op::with_bins`] (`None`: the full histogram).
+    pub fn bins(&self) -> Option<u32> {
+        match *self {
+            Op::Otsu { bins, .. } | Op::Auto { bins, .. } | Op::MultiOtsu { bins, .. } => bins,
+            _ => None,
         }
     }
 
@@ -657,7 +745,11 @@ impl Op {
     /// A threshold at Otsu's level, as `threshold(gray, 0, max_value, kind | THRESH_OTSU)`.
     pub fn otsu(kind: ThresholdType, max_value: f64) -> Result<Op, EngineError> {
         let max_value = finite("max-value", max_value)?;
-        Ok(Op::Otsu { kind, max_value })
+        Ok(Op::Otsu {
+            kind,
+            max_value,
+            bins: None,
+        })
     }
 
     /// A threshold at the triangle method's level, as
@@ -719,6 +811,7 @@ impl Op {
             like,
             kind,
             max_value,
+            bins: None,
         })
     }
 
@@ -840,7 +933,11 @@ impl Op {
                 "classes must be between 2 and 5, got {classes}"
             )));
         }
-        Ok(Op::MultiOtsu { classes, max_value })
+        Ok(Op::MultiOtsu {
+            classes,
+            max_value,
+            bins: None,
+        })
     }
 
     /// The threshold type; `None` for [`Op::Gray`].
@@ -934,6 +1031,14 @@ impl Op {
 
     /// A short description such as `adaptive-gaussian binary block 11 c 2 max 255`.
     pub fn describe(&self) -> String {
+        let s = self.describe_op();
+        match self.bins() {
+            Some(n) => format!("{s} bins {n}"),
+            None => s,
+        }
+    }
+
+    fn describe_op(&self) -> String {
         match *self {
             Op::Gray => "gray".into(),
             Op::Threshold {
@@ -941,7 +1046,9 @@ impl Op {
                 thresh,
                 max_value,
             } => format!("threshold {kind} thresh {thresh} max {max_value}"),
-            Op::Otsu { kind, max_value } => format!("otsu {kind} max {max_value}"),
+            Op::Otsu {
+                kind, max_value, ..
+            } => format!("otsu {kind} max {max_value}"),
             Op::Triangle { kind, max_value } => format!("triangle {kind} max {max_value}"),
             Op::Adaptive {
                 kind,
@@ -965,7 +1072,9 @@ impl Op {
                 };
                 format!("{} like {like} {kind} max {max_value}", self.kind())
             }
-            Op::MultiOtsu { classes, max_value } => {
+            Op::MultiOtsu {
+                classes, max_value, ..
+            } => {
                 format!("multi-otsu classes {classes} max {max_value}")
             }
             Op::Local {

@@ -435,6 +435,47 @@ fn imagej_range_16(lo8: f64, hi8: f64, min: u16, max: u16) -> (u16, u16) {
     (r(lo), r(hi))
 }
 
+/// A 16-bit histogram in `bins` equal bins over its occupied range `lo..=hi`, as
+/// `np.histogram(v, bins, range=(lo, hi))` bins integers: value `v` goes to bin
+/// `⌊(v − lo)·bins / (hi − lo)⌋` (exact integer arithmetic), the top value into the last bin.
+/// Returns the bins and `(lo, hi)`; `None` for an empty histogram.
+///
+/// ```
+/// use tessera_engine::ops::auto::{bin_start, rebin};
+/// let mut h = vec![0u64; 65536];
+/// h[100] = 1;
+/// h[150] = 2;
+/// h[300] = 3;
+/// let (b, lo, hi) = rebin(&h, 4).unwrap();
+/// assert_eq!((b, lo, hi), (vec![1, 2, 0, 3], 100, 300));
+/// assert_eq!(bin_start(1, lo, hi, 4), 150);
+/// ```
+pub fn rebin(histogram: &[u64], bins: usize) -> Option<(Vec<u64>, u16, u16)> {
+    let lo = histogram.iter().position(|&c| c > 0)?;
+    let hi = histogram.iter().rposition(|&c| c > 0)?;
+    let bins = bins.max(1);
+    let mut out = vec![0u64; bins];
+    let span = (hi - lo).max(1) as u64;
+    for (v, &c) in histogram.iter().enumerate().take(hi + 1).skip(lo) {
+        let b = (((v - lo) as u64 * bins as u64) / span).min(bins as u64 - 1);
+        out[b as usize] += c;
+    }
+    Some((out, lo as u16, hi as u16))
+}
+
+/// The smallest value that [`rebin`] puts in bin `b` or above: `lo + ⌈b·(hi − lo)/bins⌉`
+/// (65536 for `b ≥ bins`: nothing).
+pub fn bin_start(b: i64, lo: u16, hi: u16, bins: usize) -> i64 {
+    if b <= 0 {
+        return i64::from(lo);
+    }
+    if b as usize >= bins {
+        return 65536;
+    }
+    let span = i64::from(hi) - i64::from(lo);
+    i64::from(lo) + ((b * span) as u64).div_ceil(bins as u64) as i64
+}
+
 /// Where `method` cuts a 16-bit image with this 65536-bin `histogram`: objects are `v > t`
 /// (a binary threshold at `t`). [`Like::ImageJ`]: the dark-background range
 /// `setAutoThreshold(method, dark)` sets is `[lo, 65535]`, so `t = lo − 1` (on an 8-bit-wide

@@ -150,8 +150,16 @@ pub fn multi_otsu_u16_as_f64(
     classes: usize,
     nbins: usize,
 ) -> Result<Vec<f64>, MultiOtsuError> {
+    multi_otsu_hist16_as_f64(&histogram_u16(pixels), classes, nbins)
+}
+
+/// [`multi_otsu_u16_as_f64`] of a 16-bit image given by its histogram (one bin per value).
+pub fn multi_otsu_hist16_as_f64(
+    hist: &[u64],
+    classes: usize,
+    nbins: usize,
+) -> Result<Vec<f64>, MultiOtsuError> {
     check_classes(classes)?;
-    let hist = histogram_u16(pixels);
     let values = hist
         .iter()
         .enumerate()
