@@ -180,13 +180,28 @@ pub fn montage_file(args: &MontageArgs, ctl: &Control) -> Result<MontageReport, 
     let (iw, ih) = layout.image;
 
     let mut cells = Vec::with_capacity(n_cells as usize);
-    let gray = montage::run_each(&src, &base, &cfg, ctl, |c| {
+    // The methods with no 16-bit form read a 16-bit image at 8 bits, as OpenCV's imread does.
+    let eight = if src.is_16bit() {
+        Some(
+            read_image_with(
+                &args.image,
+                &ReadOptions {
+                    depth: tessera_engine::Depth::Eight,
+                    ..opts
+                },
+            )?
+            .image,
+        )
+    } else {
+        None
+    };
+    let gray = montage::run_each(&src, eight.as_ref(), &base, &cfg, ctl, |c| {
         cells.push(SheetCell {
             caption: caption(&c),
             image: c.result.map(|img| sheet::fit(&sheet::shown(&img), iw, ih)),
         })
     })?;
-    drop(src);
+    drop((src, eight));
     let failed = cells.iter().filter(|c| c.image.is_err()).count();
     cells.insert(
         0,

@@ -661,10 +661,11 @@ impl Jobs {
 
     /// Runs every method ([`tessera_engine::montage::plan`]) on a gray preview of `source`
     /// of at most `side` pixels per side, on `cfg`'s workers, reporting each cell as it is
-    /// made. Returns the request number; `control` stops it.
+    /// made (the methods with no 16-bit form on the preview of `source8`, a 16-bit image's
+    /// 8-bit reading). Returns the request number; `control` stops it.
     pub fn try_all(
         &mut self,
-        source: Arc<SourceImage>,
+        (source, source8): (Arc<SourceImage>, Option<Arc<SourceImage>>),
         base: OpSettings,
         cfg: JobConfig,
         side: usize,
@@ -675,22 +676,33 @@ impl Jobs {
         let work = move |tx: &Reporter<Msg>| {
             let result = gray_preview(&source, side, &cfg, &control).and_then(|small| {
                 let size = (small.width(), small.height());
-                tessera_engine::montage::run_each(&small, &base, &cfg, &control, |c| {
-                    let image = c
-                        .result
-                        .map(|img| preview_of_gray(&crate::sheet::shown(&img), THUMB_SIDE).0);
-                    let cell = TryAllCell {
-                        method: c.method,
-                        label: c.label,
-                        params: c.params,
-                        level: c.level,
-                        image,
-                    };
-                    tx.send(Msg::TryAllCell {
-                        request,
-                        cell: Box::new(cell),
-                    });
-                })?;
+                let small8 = match &source8 {
+                    Some(s8) => Some(gray_preview(s8, side, &cfg, &control)?),
+                    None => None,
+                };
+                tessera_engine::montage::run_each(
+                    &small,
+                    small8.as_ref(),
+                    &base,
+                    &cfg,
+                    &control,
+                    |c| {
+                        let image = c
+                            .result
+                            .map(|img| preview_of_gray(&crate::sheet::shown(&img), THUMB_SIDE).0);
+                        let cell = TryAllCell {
+                            method: c.method,
+                            label: c.label,
+                            params: c.params,
+                            level: c.level,
+                            image,
+                        };
+                        tx.send(Msg::TryAllCell {
+                            request,
+                            cell: Box::new(cell),
+                        });
+                    },
+                )?;
                 Ok(size)
             });
             tx.send(Msg::TryAllDone { request, result });
@@ -1023,7 +1035,7 @@ mod tests {
         jobs.pick_file(Pick::Save, None, None);
         let src = Arc::new(SourceImage::gray(GrayImage::new(4, 4)));
         let try_all = jobs.try_all(
-            src,
+            (src, None),
             OpSettings::default(),
             cfg,
             64,

@@ -162,15 +162,21 @@ pub fn run(
     ctl: &Control,
 ) -> Result<Montage, EngineError> {
     let mut cells = Vec::new();
-    let gray = run_each(src, base, cfg, ctl, |c| cells.push(c))?;
+    let gray = run_each(src, None, base, cfg, ctl, |c| cells.push(c))?;
     Ok(Montage { gray, cells })
 }
 
 /// Like [`run`], but hands each cell to `each` as soon as it is computed, in [`plan`]'s
 /// order, instead of keeping them all: a caller that shrinks each result (a montage, a grid
 /// of thumbnails) holds one full-size result at a time. Returns the gray image.
+///
+/// `eight` is the same image read at 8 bits ([`crate::Depth::Eight`]): when `src` is
+/// 16-bit, the methods with no 16-bit form ([`Op::supports_16bit`]) run on it, as
+/// [`OpSettings::read_depth`] has a single op read it; without it their cells say why they
+/// have no image.
 pub fn run_each(
     src: &SourceImage,
+    eight: Option<&SourceImage>,
     base: &OpSettings,
     cfg: &JobConfig,
     ctl: &Control,
@@ -182,6 +188,8 @@ pub fn run_each(
         Plane::Gray8(g) => SourceImage::gray(g),
         Plane::Gray16(g) => SourceImage::gray16(g),
     };
+    // The 8-bit reading's gray image, made when a method first needs it.
+    let mut gray8: Option<SourceImage> = None;
     for method in plan() {
         if ctl.is_cancelled() {
             return Err(EngineError::Cancelled);
@@ -192,7 +200,22 @@ pub fn run_each(
             Ok(op) => (op.describe(), short_params(op)),
             Err(_) => (String::new(), String::new()),
         };
-        let out = op.and_then(|op| job::run_on(&pool, &gray_src, &op, cfg.tile, ctl));
+        let out = op.and_then(|op| {
+            let on = match eight {
+                Some(e) if gray_src.is_16bit() && !op.supports_16bit() => {
+                    if gray8.is_none() {
+                        let g = job::run_on(&pool, e, &Op::gray(), cfg.tile, ctl)?.image;
+                        gray8 = Some(match g {
+                            Plane::Gray8(g) => SourceImage::gray(g),
+                            Plane::Gray16(g) => SourceImage::gray16(g),
+                        });
+                    }
+                    gray8.as_ref().unwrap_or(&gray_src)
+                }
+                _ => &gray_src,
+            };
+            job::run_on(&pool, on, &op, cfg.tile, ctl)
+        });
         let (result, level) = match out {
             Ok(out) => (Ok(out.image), out.level),
             Err(EngineError::Cancelled) => return Err(EngineError::Cancelled),

@@ -444,3 +444,43 @@ fn binned_multi_otsu_is_scikit_images_on_the_float_image() {
         assert_eq!(o, [0, 85, 170, 255][class]);
     }
 }
+
+#[test]
+fn a_montage_of_a_16bit_image_runs_8bit_only_methods_on_its_8bit_reading() {
+    use tessera_engine::montage;
+    use tessera_engine::ops::OpSettings;
+    let img = image12(40, 30);
+    let src16 = SourceImage::gray16(img.clone());
+    let high: Vec<u8> = img.as_raw().iter().map(|&v| (v >> 8) as u8).collect();
+    let src8 = SourceImage::gray(image::GrayImage::from_raw(40, 30, high).unwrap());
+    let cfg = JobConfig {
+        workers: 1,
+        tile: TileSize::Auto,
+    };
+    let base = OpSettings::default();
+    let (mut with, mut without) = (Vec::new(), Vec::new());
+    montage::run_each(&src16, Some(&src8), &base, &cfg, &Control::new(), |c| {
+        with.push(c)
+    })
+    .unwrap();
+    montage::run_each(&src16, None, &base, &cfg, &Control::new(), |c| {
+        without.push(c)
+    })
+    .unwrap();
+    let mut eight_only = 0;
+    for (a, b) in with.iter().zip(&without) {
+        let Ok(op) = a.method.settings(&base).to_op() else {
+            continue;
+        };
+        if op.supports_16bit() {
+            assert_eq!(a.result, b.result, "{}", a.label);
+            continue;
+        }
+        eight_only += 1;
+        let e = b.result.as_ref().unwrap_err();
+        assert!(e.contains("8-bit images only"), "{}: {e}", a.label);
+        let want = run(&src8, &op, TileSize::Auto, 1).image;
+        assert_eq!(a.result.as_ref().unwrap(), &want, "{}", a.label);
+    }
+    assert!(eight_only >= 10, "{eight_only}");
+}

@@ -50,9 +50,13 @@ impl Workbench {
             tile: self.prefs.tile,
         };
         let base = self.prefs.settings;
-        let request =
-            self.jobs
-                .try_all(img.source.clone(), base, cfg, TRY_ALL_SIDE, control.clone());
+        let request = self.jobs.try_all(
+            (img.source.clone(), img.source8.clone()),
+            base,
+            cfg,
+            TRY_ALL_SIDE,
+            control.clone(),
+        );
         self.try_all = Some(TryAll {
             request,
             control,
