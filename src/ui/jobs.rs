@@ -244,7 +244,7 @@ pub fn crop_source(source: &SourceImage, roi: Roi) -> SourceImage {
 /// Runs `op` as the window does with a region of interest: an automatic level (Otsu,
 /// triangle) is found on the region's pixels alone, then that level thresholds the whole
 /// image (or only the region, the rest 0). Other ops ignore the region. Returns the output
-/// and the region's histogram.
+/// and the region's histogram with every global method's level on it.
 pub fn run_with_roi(
     source: &SourceImage,
     op: &Op,
@@ -252,17 +252,20 @@ pub fn run_with_roi(
     control: &Control,
     roi: Option<(Roi, RoiScope)>,
     scale: HistScale,
-) -> Result<(job::JobOutput, Option<Histogram>), EngineError> {
+) -> Result<(job::JobOutput, Option<(Histogram, AllLevels)>), EngineError> {
     let roi = roi.and_then(|(r, scope)| Some((r.clip(source.width(), source.height())?, scope)));
     let (Some((roi, scope)), Op::Otsu { .. } | Op::Triangle { .. } | Op::Auto { .. }) = (roi, op)
     else {
         return job::run(source, op, cfg, control).map(|o| (o, None));
     };
     let part = crop_source(source, roi);
-    let hist = if part.is_16bit() {
-        scale.bin(&job::gray_histogram16(&part)?)
+    let (hist, levels) = if part.is_16bit() {
+        let h16 = job::gray_histogram16(&part)?;
+        (scale.bin(&h16), AllLevels::of16(&h16))
     } else {
-        job::gray_histogram(&part)?
+        let h = job::gray_histogram(&part)?;
+        let levels = AllLevels::of(&h);
+        (h, levels)
     };
     let found = job::run(&part, op, cfg, control)?;
     let level = found.level.unwrap_or(0);
@@ -292,7 +295,7 @@ pub fn run_with_roi(
             }),
         }
     }
-    Ok((out, Some(hist)))
+    Ok((out, Some((hist, levels))))
 }
 
 /// A finished processing job.
@@ -318,8 +321,8 @@ pub struct Processed {
     pub megapixels: f64,
     /// The region the level was found in, and where it was applied.
     pub roi: Option<(Roi, RoiScope)>,
-    /// The region's histogram (when the op used the region).
-    pub roi_histogram: Option<Histogram>,
+    /// The region's histogram (when the op used the region) and every global level on it.
+    pub roi_histogram: Option<(Histogram, AllLevels)>,
 }
 
 /// What a file dialog was opened for.
@@ -993,7 +996,10 @@ mod tests {
             HistScale::EIGHT,
         )
         .unwrap();
-        assert_eq!(hist.unwrap().0.iter().sum::<u64>(), 5 * 5);
+        let (hist, levels) = hist.unwrap();
+        assert_eq!(hist.0.iter().sum::<u64>(), 5 * 5);
+        // The region's own levels: those of its histogram.
+        assert_eq!(levels.imagej, AllLevels::of(&hist).imagej);
         assert!(out.level.is_some());
         let empty = Roi {
             x: 20,

@@ -29,24 +29,15 @@ impl Workbench {
         if ui.available_width() < 200.0 {
             return; // too narrow for two charts (a window being resized down)
         }
-        let hist = self
+        // The region's histogram and levels while its level is shown, else the image's.
+        let (hist, all) = self
             .result
             .as_ref()
             .filter(|r| r.image_id == img.id && r.roi.is_some() && self.roi.is_some())
             .and_then(|r| r.roi_histogram.as_ref())
-            .unwrap_or(&img.histogram);
-        // The global methods' levels are those of the whole image: hidden while a region's
-        // histogram is shown.
+            .map_or((&img.histogram, &img.levels), |(h, l)| (h, l));
         let fiji = self.prefs.settings.like == Some(tessera_engine::ops::Anchor::Fiji);
-        let levels = if std::ptr::eq(hist, &img.histogram) {
-            Some(if fiji {
-                &img.levels.fiji
-            } else {
-                &img.levels.imagej
-            })
-        } else {
-            None
-        };
+        let levels = Some(if fiji { &all.fiji } else { &all.imagej });
         let input = ui.columns(2, |cols| {
             let input = charts::histogram(
                 &mut cols[0],

@@ -138,7 +138,7 @@ struct ResultView {
     /// The region its level was found in, and where it was applied.
     roi: Option<(Roi, RoiScope)>,
     /// That region's histogram.
-    roi_histogram: Option<Histogram>,
+    roi_histogram: Option<(Histogram, crate::ui::jobs::AllLevels)>,
 }
 
 /// The job parameters a result was (or is being) computed for.
