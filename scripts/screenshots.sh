@@ -7,7 +7,8 @@
 #   cargo build --release && scripts/screenshots.sh [BIN]
 #
 # Each shot starts the binary with a fresh settings folder, so the first start opens the
-# embedded sample. Coordinates are those of the default layout at 1280x800.
+# embedded sample. Coordinates are those of the default layout at 1280x800 (with an 8-bit
+# image: a 16-bit one adds the display range, and a note while an 8-bit-only op is chosen).
 set -eu
 cd "$(dirname "$0")/.."
 BIN=${1:-target/release/tessera}
@@ -64,19 +65,19 @@ stop
 
 # 2. A photo with Otsu, side by side.
 start assets/sample-coffee.png
-click 158 159          # Method
-click 132 245          # Otsu threshold
+click 158 182          # Method
+click 132 268          # Otsu threshold
 click 519 67 2         # Side by side
 shot before-after 560 330
 stop
 
 # 3. Histogram with the fixed threshold marked, and a timing chart of several runs.
 start assets/sample-coffee.png
-click 158 159          # Method
-click 133 222          # Fixed threshold
+click 158 182          # Method
+click 133 245          # Fixed threshold
 for x in 70 99 128 157 70 99 128 157; do   # Workers 1..4, twice
-    click "$x" 479 1.5
-    click 106 578 1.5  # Run again
+    click "$x" 502 1.5
+    click 106 601 1.5  # Run again
 done
 shot histogram-timing 1000 200
 convert "$OUT/histogram-timing.png" -crop 990x230+290+570 +repage "$OUT/charts.png"
@@ -93,16 +94,16 @@ stop
 
 # 3c. The 8 MP photo (or the sample) with Otsu and the red overlay; then a region's level.
 start "$PHOTO"
-click 158 159          # Method
-click 132 245 4        # Otsu threshold
+click 158 182          # Method
+click 132 268 4        # Otsu threshold
 click 597 67 3         # Overlay
 shot overlay 700 300
 stop
 
 # 3c2. A region of interest (Shift+drag) on the coffee sample: Otsu's level from it.
 start assets/sample-coffee.png
-click 158 159          # Method
-click 132 245 2        # Otsu threshold
+click 158 182          # Method
+click 132 268 2        # Otsu threshold
 click 324 67 2         # Result view
 xdotool mousemove 620 250 keydown shift mousedown 1; sleep 0.3
 for p in "660 280" "700 320" "740 360" "780 390"; do xdotool mousemove $p; sleep 0.3; done
@@ -116,13 +117,24 @@ DOC=assets/sample-coffee.png
 [ -f ../shared/golden-methods/inputs/documents/doc05_degraded.png ] &&
     DOC=../shared/golden-methods/inputs/documents/doc05_degraded.png
 start "$DOC"
-click 158 159          # Method
-click 270 222 2        # Huang
+click 158 182          # Method
+click 270 245 2        # Huang
 shot levels 560 700
 stop
 start "$DOC"
-click 75 357 6         # Try all methods…
+click 75 380 6         # Try all methods…
 shot try-all 1200 780
+stop
+
+# 3c4. A 12-bit image in 16 bits (the photo at a twelfth of the range): Otsu on its 16-bit
+#      values, the display range, the histogram over the real range, the real-value readout.
+CAM12=$(mktemp -d)/camera12.png
+convert "$PHOTO" -resize 1600x1200 -colorspace Gray -evaluate Multiply 0.0624 -depth 16 \
+    -define png:color-type=0 "$CAM12"
+start "$CAM12"
+click 158 228          # Method (below the depth, display range and 8-bit note rows)
+click 132 314 3        # Otsu threshold
+shot sixteen-bit 640 300
 stop
 
 # 3d. An error banner, wrapped: a text file named like a JPEG, with a long name.
