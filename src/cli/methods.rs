@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::EXIT_FAILURE;
 use tessera_engine::ops::auto::AutoMethod;
-use tessera_engine::ops::{Anchor, OpGroup, OpKind};
+use tessera_engine::ops::{Anchor, OpGroup, OpKind, OpSettings};
 
 #[derive(Debug, Clone, Args)]
 pub struct MethodsArgs {
@@ -37,6 +37,35 @@ pub struct MethodInfo {
     /// Where it can be used now.
     #[serde(rename = "use")]
     pub usable: &'static str,
+    /// The implementations (`--like`) that run on a 16-bit image's own samples; the others
+    /// read a 16-bit image at 8 bits, as OpenCV's imread does. `["native"]` for an op with
+    /// one implementation that does.
+    pub sixteen_bit: Vec<&'static str>,
+}
+
+/// The implementations of `k` with a 16-bit form (see [`MethodInfo::sixteen_bit`]).
+fn sixteen_bit(k: OpKind) -> Vec<&'static str> {
+    let native = |like: Option<Anchor>| {
+        OpSettings {
+            op: k,
+            like,
+            ..OpSettings::default()
+        }
+        .to_op()
+        .is_ok_and(|op| op.supports_16bit())
+    };
+    let a = k.anchors();
+    if a.is_empty() {
+        return if native(None) {
+            vec!["native"]
+        } else {
+            Vec::new()
+        };
+    }
+    a.iter()
+        .filter(|&&x| native(Some(x)))
+        .map(|x| x.name())
+        .collect()
 }
 
 fn family(k: OpKind) -> &'static str {
@@ -92,6 +121,7 @@ pub fn all() -> Vec<MethodInfo> {
                 _ if matches!(k, OpKind::Gray | OpKind::Threshold) => "run, batch, bench, window",
                 _ => "run, batch, bench, window, montage",
             },
+            sixteen_bit: sixteen_bit(k),
         })
         .collect()
 }
@@ -129,6 +159,16 @@ pub fn execute(args: &MethodsArgs) -> ExitCode {
                 m.anchor,
                 m.parameters
             );
+            let deep = match m.sixteen_bit.as_slice() {
+                [] => "16-bit images are read at 8 bits (its anchor is 8-bit only)".to_string(),
+                ["native"] => "runs on 16-bit samples".to_string(),
+                a if a.len() == m.anchors.len() => "runs on 16-bit samples".to_string(),
+                a => format!(
+                    "runs on 16-bit samples like {}; the others read 16-bit images at 8 bits",
+                    a.join(", ")
+                ),
+            };
+            crate::outln!("  {:<18} {deep}", "");
         }
     }
     ExitCode::SUCCESS

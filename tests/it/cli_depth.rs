@@ -332,3 +332,45 @@ fn the_window_shows_reads_out_and_saves_a_16bit_image() {
         "still 16-bit on screen"
     );
 }
+
+#[test]
+fn methods_say_which_implementations_run_on_16bit_samples() {
+    let o = tessera(&["methods", "--json"]);
+    let list: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    let of = |name: &str| -> Vec<String> {
+        let m = list.iter().find(|m| m["name"] == name).unwrap();
+        m["sixteen_bit"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(of("otsu"), ["opencv", "imagej", "fiji"]);
+    assert_eq!(
+        of("triangle"),
+        ["imagej", "fiji"],
+        "OpenCV's THRESH_TRIANGLE is 8-bit only"
+    );
+    assert_eq!(of("sauvola"), ["skimage"]);
+    assert_eq!(of("bradley"), ["native"]);
+    assert!(of("adaptive-mean").is_empty());
+    assert!(of("bernsen").is_empty());
+    // Each listed implementation does run natively: its level on the 12-bit image is above 255.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o.png");
+    for like in of("triangle") {
+        let r = json(&tessera(&[
+            "run",
+            s(&cam12()),
+            "-o",
+            s(&out),
+            "--op",
+            "triangle",
+            "--like",
+            &like,
+            "--json",
+        ]));
+        assert!(r["level"].as_u64().unwrap() > 255, "{like}: {}", r["level"]);
+    }
+}
