@@ -10,7 +10,7 @@ use clap::Args;
 
 use super::{OpArgs, check_target, report_error};
 use tessera_engine::batch::plan::{absolute, has_image_extension};
-use tessera_engine::io::{DecodeLimits, read_image};
+use tessera_engine::io::{DecodeLimits, ReadOptions, read_image_with};
 use tessera_engine::pool::available_cores;
 use tessera_engine::sweep::{
     self, ImageWorkload, Machine, Summary, SweepConfig, SweepResult, TABLE_COLUMNS, Workload,
@@ -95,7 +95,13 @@ pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
         }
         (None, Some(p)) => Box::new(ImageWorkload::new(
             p.display().to_string(),
-            Arc::new(read_image(p, DecodeLimits::default())?),
+            Arc::new(
+                read_image_with(
+                    p,
+                    &ReadOptions::new(DecodeLimits::default()).at(settings.read_depth()),
+                )?
+                .image,
+            ),
             &settings,
         )?),
         (None, None) => Box::new(ImageWorkload::new(
