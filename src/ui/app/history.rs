@@ -104,9 +104,19 @@ pub fn command_line(
     }
     c += &format!(" --max-value {}", s.max_value);
     // Every parameter the op uses, its default written out too (the command does not
-    // depend on tessera's defaults staying the same).
+    // depend on tessera's defaults staying the same) — except scikit-image's Sauvola `r`
+    // left at its default, which depends on the image's depth (127.5 or 32767.5).
+    let dtype_r =
+        matches!(s.anchor(), Ok(tessera_engine::ops::Anchor::Skimage)) && s.local.r.is_none();
     for (p, _) in s.params() {
+        if p == tessera_engine::ops::Param::R && dtype_r {
+            continue;
+        }
         c += &format!(" {} {}", p.flag(), s.param(p));
+    }
+    c += &format!(" --depth {}", s.depth);
+    if let Some(n) = s.bins {
+        c += &format!(" --bins {n}");
     }
     c += &format!(" --workers {workers} --tile {tile}");
     c
@@ -303,7 +313,7 @@ mod tests {
         assert_eq!(
             command_line("my scans/it's.png", "out.png", &s, 2, TileSize::Auto),
             "tessera run 'my scans/it'\\''s.png' -o out.png --op adaptive-mean --type binary \
-             --max-value 255 --block-size 31 --c 7.5 --workers 2 --tile auto"
+             --max-value 255 --block-size 31 --c 7.5 --depth native --workers 2 --tile auto"
         );
         let s = OpSettings {
             op: OpKind::Sauvola,
@@ -313,7 +323,21 @@ mod tests {
         assert_eq!(
             command_line("in.png", "out.png", &s, 1, TileSize::Auto),
             "tessera run in.png -o out.png --op sauvola --type binary --like fiji \
-             --max-value 255 --radius 15 --k 0.5 --r 128 --workers 1 --tile auto"
+             --max-value 255 --radius 15 --k 0.5 --r 128 --depth native --workers 1 --tile auto"
+        );
+        // scikit-image's Sauvola with its default r (half the dtype's range): no --r, so
+        // the command gives the same r on an 8- or a 16-bit image; depth and bins written.
+        let s = OpSettings {
+            op: OpKind::Sauvola,
+            like: Some(tessera_engine::ops::Anchor::Skimage),
+            depth: tessera_engine::Depth::Eight,
+            bins: Some(64),
+            ..OpSettings::default()
+        };
+        assert_eq!(
+            command_line("in.png", "out.png", &s, 1, TileSize::Auto),
+            "tessera run in.png -o out.png --op sauvola --type binary --like skimage \
+             --max-value 255 --block-size 11 --k 0.2 --depth 8 --bins 64 --workers 1 --tile auto"
         );
     }
 }
