@@ -286,9 +286,15 @@ impl Workbench {
             .map(|i| (i.source.width(), i.source.height()))
     }
 
-    /// The open image (shared with the Scaling lab).
+    /// The open image as the current op reads it (shared with the Scaling lab): a 16-bit
+    /// image's 8-bit reading for an op with no 16-bit form.
     pub fn source(&self) -> Option<Arc<SourceImage>> {
-        self.image.as_ref().map(|i| i.source.clone())
+        self.image.as_ref().map(|i| match &i.source8 {
+            Some(s8) if self.prefs.settings.read_depth() == tessera_engine::Depth::Eight => {
+                s8.clone()
+            }
+            _ => i.source.clone(),
+        })
     }
 
     /// The newest finished result and the settings it was computed with.

@@ -370,10 +370,7 @@ impl Workbench {
                 self.invalid = None;
                 // An op with no 16-bit form runs on the image read at 8 bits, as its anchor
                 // (OpenCV's imread) reads it.
-                let source = match (&img.source8, self.prefs.settings.read_depth()) {
-                    (Some(s8), tessera_engine::Depth::Eight) => s8.clone(),
-                    _ => img.source.clone(),
-                };
+                let Some(source) = self.source() else { return };
                 let cfg = JobConfig {
                     workers: self.prefs.workers,
                     tile: self.prefs.tile,
