@@ -16,7 +16,7 @@ use crate::source::{Depth, SourceImage};
 
 /// How an image is read: its limits, the control that can cancel it, and the memory budget
 /// it shares with the other images in flight.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct ReadOptions<'a> {
     /// Caps on this one image.
     pub limits: DecodeLimits,
@@ -26,8 +26,15 @@ pub struct ReadOptions<'a> {
     /// decoded.
     pub budget: Option<&'a MemoryBudget>,
     /// 16-bit kept ([`Depth::Native`]) or everything 8-bit as OpenCV's `imread(IMREAD_COLOR)`
-    /// ([`Depth::Eight`], the default of the library's one-call readers).
+    /// ([`Depth::Eight`], the default here and in the one-call readers).
     pub depth: Depth,
+}
+
+/// The default limits, 8-bit depth (OpenCV's `imread(IMREAD_COLOR)`), no cancel, no budget.
+impl Default for ReadOptions<'_> {
+    fn default() -> Self {
+        ReadOptions::new(DecodeLimits::default())
+    }
 }
 
 impl<'a> ReadOptions<'a> {
@@ -35,8 +42,9 @@ impl<'a> ReadOptions<'a> {
     pub fn new(limits: DecodeLimits) -> Self {
         ReadOptions {
             limits,
+            control: None,
+            budget: None,
             depth: Depth::Eight,
-            ..Self::default()
         }
     }
 
