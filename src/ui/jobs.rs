@@ -61,45 +61,41 @@ impl AllLevels {
     /// costs up to O(levels²) for some of them: they are listed only when the image spans
     /// at most 4096 values.
     pub fn of16(h: &[u64]) -> AllLevels {
-        use tessera_engine::ops::OpKind;
-        use tessera_engine::ops::auto::{Like, cut_16bit};
+        use tessera_engine::ops::auto::cut_16bit;
         let lo = h.iter().position(|&c| c > 0).unwrap_or(0);
         let hi = h.iter().rposition(|&c| c > 0).unwrap_or(0);
-        let of = |like: Like| {
-            OpKind::ALL
-                .into_iter()
-                .filter(|k| like == Like::Fiji || *k != OpKind::Huang2)
-                .filter_map(|k| Some((k, k.auto_method()?)))
-                .map(|(k, m)| {
-                    let t = cut_16bit(m, h, like).ok();
-                    (k, t.map(|t| t.clamp(0, 65535) as u32))
-                })
-                .collect()
-        };
-        AllLevels {
-            imagej: of(Like::ImageJ),
-            fiji: if hi - lo < 4096 {
-                of(Like::Fiji)
-            } else {
-                Vec::new()
-            },
-        }
+        Self::with(hi - lo < 4096, |m, like| {
+            let t = cut_16bit(m, h, like).ok()?;
+            Some(t.clamp(0, 65535) as u32)
+        })
     }
 
     pub fn of(h: &Histogram) -> AllLevels {
+        use tessera_engine::ops::auto::level;
+        Self::with(true, |m, like| level(m, &h.0, like).ok())
+    }
+
+    /// Every method's level as `level` gives it (ImageJ's 17, and Fiji's 18 when `fiji`).
+    fn with(
+        fiji: bool,
+        level: impl Fn(
+            tessera_engine::ops::auto::AutoMethod,
+            tessera_engine::ops::auto::Like,
+        ) -> Option<u32>,
+    ) -> AllLevels {
         use tessera_engine::ops::OpKind;
-        use tessera_engine::ops::auto::{Like, level};
+        use tessera_engine::ops::auto::Like;
         let of = |like: Like| {
             OpKind::ALL
                 .into_iter()
                 .filter(|k| like == Like::Fiji || *k != OpKind::Huang2)
                 .filter_map(|k| Some((k, k.auto_method()?)))
-                .map(|(k, m)| (k, level(m, &h.0, like).ok()))
+                .map(|(k, m)| (k, level(m, like)))
                 .collect()
         };
         AllLevels {
             imagej: of(Like::ImageJ),
-            fiji: of(Like::Fiji),
+            fiji: if fiji { of(Like::Fiji) } else { Vec::new() },
         }
     }
 }

@@ -16,7 +16,6 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use image::GrayImage;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -331,10 +330,8 @@ fn run_impl(
             (out, None)
         }
     };
-    let image = GrayImage::from_raw(width as u32, height as u32, out)
-        .ok_or_else(|| EngineError::Internal("output buffer has the wrong size".into()))?;
     Ok(JobOutput {
-        image: Plane::Gray8(image),
+        image: run.image8(out)?,
         level: level.map(u16::from),
         levels,
         stats: run.stats(n_tiles),
@@ -463,8 +460,17 @@ impl Runner<'_> {
     }
 
     fn gray_stage(&self, src: &SourceImage) -> Result<Vec<u8>, EngineError> {
-        let cn = src.channels();
-        let raw = src.raw();
+        self.gray_plane(src.raw(), src.channels(), rgb_row_to_gray_uninit)
+    }
+
+    /// The gray plane of interleaved samples with `cn` channels (1: copied; 3 or 4:
+    /// `to_gray`), 8- or 16-bit.
+    fn gray_plane<T: Copy + Send + Sync>(
+        &self,
+        raw: &[T],
+        cn: usize,
+        to_gray: fn(&[T], usize, &mut [MaybeUninit<T>]),
+    ) -> Result<Vec<T>, EngineError> {
         let stride = self.width * cn;
         self.plane(Stage::Gray, |rect, rows| {
             for (i, row) in rows.iter_mut().enumerate() {
@@ -473,7 +479,7 @@ impl Runner<'_> {
                 if cn == 1 {
                     row.write_copy_of_slice(s);
                 } else {
-                    rgb_row_to_gray_uninit(s, cn, row);
+                    to_gray(s, cn, row);
                 }
             }
         })
@@ -635,7 +641,7 @@ mod tests {
 
     #[test]
     fn a_tile_too_small_for_the_image_is_a_usage_error_before_any_work() {
-        let src = SourceImage::gray(GrayImage::new(1024, 1024));
+        let src = SourceImage::gray(image::GrayImage::new(1024, 1024));
         let op = Op::otsu(ThresholdType::Binary, 255.0).unwrap();
         let ctl = Control::new();
         let e = run_here(&src, &op, TileSize::Square(1), &ctl).unwrap_err();

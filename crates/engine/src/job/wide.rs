@@ -169,27 +169,14 @@ impl Runner<'_> {
             .ok_or_else(|| EngineError::Internal("output buffer has the wrong size".into()))
     }
 
-    fn image8(&self, data: Vec<u8>) -> Result<Plane, EngineError> {
+    pub(super) fn image8(&self, data: Vec<u8>) -> Result<Plane, EngineError> {
         image::GrayImage::from_raw(self.width as u32, self.height as u32, data)
             .map(Plane::Gray8)
             .ok_or_else(|| EngineError::Internal("output buffer has the wrong size".into()))
     }
 
     fn gray16_stage(&self, src: &SourceImage) -> Result<Vec<u16>, EngineError> {
-        let cn = src.channels();
-        let raw = src.raw16();
-        let stride = self.width * cn;
-        self.plane(Stage::Gray, |rect, rows| {
-            for (i, row) in rows.iter_mut().enumerate() {
-                let y = rect.y + i;
-                let s = &raw[y * stride + rect.x * cn..y * stride + (rect.x + rect.w) * cn];
-                if cn == 1 {
-                    row.write_copy_of_slice(s);
-                } else {
-                    wide::rgb16_row_to_gray_uninit(s, cn, row);
-                }
-            }
-        })
+        self.gray_plane(src.raw16(), src.channels(), wide::rgb16_row_to_gray_uninit)
     }
 
     /// A threshold at `thresh`: a 16-bit plane for the types that keep values, an 8-bit mask

@@ -78,39 +78,7 @@ impl Histogram {
     /// Otsu's level, as `getThreshVal_Otsu_8u`: the double-precision loop over the bins that
     /// maximises the between-class variance; the first maximum wins; 0 for a constant image.
     pub fn otsu_level(&self) -> u8 {
-        let h = &self.0;
-        let total = self.total();
-        if total == 0 {
-            return 0;
-        }
-        let scale = 1.0 / total as f64;
-        let mut mu = 0.0f64;
-        for (i, &c) in h.iter().enumerate() {
-            mu += i as f64 * c as f64;
-        }
-        mu *= scale;
-        let mut mu1 = 0.0f64;
-        let mut q1 = 0.0f64;
-        let mut max_sigma = 0.0f64;
-        let mut max_val = 0usize;
-        let eps = f32::EPSILON as f64;
-        for (i, &c) in h.iter().enumerate() {
-            let p_i = c as f64 * scale;
-            mu1 *= q1;
-            q1 += p_i;
-            let q2 = 1.0 - q1;
-            if q1.min(q2) < eps || q1.max(q2) > 1.0 - eps {
-                continue;
-            }
-            mu1 = (mu1 + i as f64 * p_i) / q1;
-            let mu2 = (mu - q1 * mu1) / q2;
-            let sigma = q1 * q2 * (mu1 - mu2) * (mu1 - mu2);
-            if sigma > max_sigma {
-                max_sigma = sigma;
-                max_val = i;
-            }
-        }
-        max_val as u8
+        otsu_bin(&self.0) as u8
     }
 
     /// The triangle level, as `getThreshVal_Triangle_8u`: the line from the histogram's peak
@@ -163,6 +131,45 @@ impl Histogram {
         }
         thresh.clamp(0, 255) as u8
     }
+}
+
+/// OpenCV's Otsu loop over any histogram (`getThreshVal_Otsu<T>`, the same for 8 and 16
+/// bits): means and class weights in `f64` accumulated bin by bin, bins outside the
+/// `FLT_EPSILON` bounds skipped, the first strict maximum of the between-class variance wins;
+/// 0 for an empty histogram.
+pub(crate) fn otsu_bin(h: &[u64]) -> usize {
+    let total: u64 = h.iter().sum();
+    if total == 0 {
+        return 0;
+    }
+    let scale = 1.0 / total as f64;
+    let mut mu = 0.0f64;
+    for (i, &c) in h.iter().enumerate() {
+        mu += i as f64 * c as f64;
+    }
+    mu *= scale;
+    let mut mu1 = 0.0f64;
+    let mut q1 = 0.0f64;
+    let mut max_sigma = 0.0f64;
+    let mut max_val = 0usize;
+    let eps = f32::EPSILON as f64;
+    for (i, &c) in h.iter().enumerate() {
+        let p_i = c as f64 * scale;
+        mu1 *= q1;
+        q1 += p_i;
+        let q2 = 1.0 - q1;
+        if q1.min(q2) < eps || q1.max(q2) > 1.0 - eps {
+            continue;
+        }
+        mu1 = (mu1 + i as f64 * p_i) / q1;
+        let mu2 = (mu - q1 * mu1) / q2;
+        let sigma = q1 * q2 * (mu1 - mu2) * (mu1 - mu2);
+        if sigma > max_sigma {
+            max_sigma = sigma;
+            max_val = i;
+        }
+    }
+    max_val
 }
 
 #[cfg(test)]

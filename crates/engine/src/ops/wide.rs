@@ -379,38 +379,7 @@ fn tozero_row(src: &[u16], dst: &mut [MaybeUninit<u16>], t: u16, inverse: bool) 
 /// ```
 pub fn otsu_level_16(hist: &[u64]) -> u16 {
     assert!(hist.len() <= 1 << 16, "otsu_level_16: {} bins", hist.len());
-    let total: u64 = hist.iter().sum();
-    if total == 0 {
-        return 0;
-    }
-    let scale = 1.0 / total as f64;
-    let mut mu = 0.0f64;
-    for (i, &c) in hist.iter().enumerate() {
-        mu += i as f64 * c as f64;
-    }
-    mu *= scale;
-    let mut mu1 = 0.0f64;
-    let mut q1 = 0.0f64;
-    let mut max_sigma = 0.0f64;
-    let mut max_val = 0usize;
-    let eps = f32::EPSILON as f64;
-    for (i, &c) in hist.iter().enumerate() {
-        let p_i = c as f64 * scale;
-        mu1 *= q1;
-        q1 += p_i;
-        let q2 = 1.0 - q1;
-        if q1.min(q2) < eps || q1.max(q2) > 1.0 - eps {
-            continue;
-        }
-        mu1 = (mu1 + i as f64 * p_i) / q1;
-        let mu2 = (mu - q1 * mu1) / q2;
-        let sigma = q1 * q2 * (mu1 - mu2) * (mu1 - mu2);
-        if sigma > max_sigma {
-            max_sigma = sigma;
-            max_val = i;
-        }
-    }
-    max_val as u16
+    super::level::otsu_bin(hist) as u16
 }
 
 #[cfg(test)]

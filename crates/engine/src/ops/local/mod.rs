@@ -213,8 +213,6 @@ impl LocalRunner {
 
     /// A runner for a 16-bit source (no 8-bit view needed): only for the methods of
     /// [`Local::supports_16bit`]; the others are refused with a one-line usage error.
-    // Called by the tests until the job takes 16-bit sources.
-    #[cfg_attr(not(any(test, feature = "reference")), allow(dead_code))]
     pub(crate) fn new16(
         method: Local,
         kind: ThresholdType,
@@ -326,7 +324,6 @@ impl LocalRunner {
     ///
     /// # Panics
     /// For the other methods ([`LocalRunner::new16`] refuses them).
-    #[cfg_attr(not(any(test, feature = "reference")), allow(dead_code))]
     pub(crate) fn run_tile16(
         &self,
         src: &GrayView<'_, u16>,
