@@ -320,6 +320,11 @@ fn the_window_shows_reads_out_and_saves_a_16bit_image() {
     h.state_mut().prefs.settings.op = tessera_engine::ops::OpKind::AdaptiveMean;
     wait_until(&mut h, "the adaptive result", |a| a.is_up_to_date());
     assert!(h.query_by_label_contains("has no 16-bit form").is_some());
+    let label = h.state().result_label().unwrap();
+    assert!(
+        label.ends_with("on the 16-bit image read at 8 bits"),
+        "{label}"
+    );
     let src8 = tessera_engine::io::read_image(&input, Default::default()).unwrap();
     let op = h.state().prefs.settings.to_op().unwrap();
     let want = tessera_engine::job::run(&src8, &op, &Default::default(), &Default::default())

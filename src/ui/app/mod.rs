@@ -386,7 +386,26 @@ impl Workbench {
     /// What the shown result is, as its label says: the operation and every parameter
     /// (`adaptive-gaussian binary block 11 c 2 max 255`).
     pub fn result_label(&self) -> Option<String> {
-        self.result.as_ref().map(|r| match r.roi {
+        // A result made from a 16-bit image's 8-bit reading (an op with no 16-bit form) says so.
+        let eight = |r: &ResultView| {
+            self.image.as_ref().is_some_and(|i| {
+                i.id == r.image_id
+                    && i.source8.is_some()
+                    && r.settings.read_depth() == tessera_engine::Depth::Eight
+            })
+        };
+        self.result.as_ref().map(|r| {
+            let label = self.label_of(r);
+            if eight(r) {
+                format!("{label}, on the 16-bit image read at 8 bits")
+            } else {
+                label
+            }
+        })
+    }
+
+    fn label_of(&self, r: &ResultView) -> String {
+        match r.roi {
             None => r.op.describe(),
             Some((roi, scope)) => format!(
                 "{}, level {} from the region {}x{} at ({}, {}), {}",
@@ -398,7 +417,7 @@ impl Workbench {
                 roi.y,
                 scope.label()
             ),
-        })
+        }
     }
 
     /// Where the image viewer was drawn last frame, and where its split divider stands
