@@ -62,6 +62,7 @@ pub mod error;
 pub mod io;
 pub mod job;
 pub mod json_path;
+pub mod metrics;
 pub mod montage;
 pub mod ops;
 pub mod pool;
