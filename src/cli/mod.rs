@@ -4,6 +4,7 @@
 
 pub mod batch;
 pub mod bench;
+pub mod eval;
 pub mod levels;
 pub mod methods;
 pub mod montage;
@@ -58,6 +59,9 @@ pub enum Command {
     /// Run every threshold method on one image and write the results as one captioned
     /// contact sheet (PNG or any output format).
     Montage(montage::MontageArgs),
+    /// Judge a binarization against its ground truth: precision, recall, F-measure, PSNR,
+    /// NRM, MCC and DRD (the DIBCO metrics; doxa's with --like doxa).
+    Eval(eval::EvalArgs),
 }
 
 /// The operation options shared by `run`, `batch` and `bench`.
@@ -330,6 +334,7 @@ pub fn execute(cmd: Command) -> ExitCode {
         Command::Levels(args) => levels::execute(&args),
         Command::Methods(args) => methods::execute(&args),
         Command::Montage(args) => montage::execute(&args),
+        Command::Eval(args) => eval::execute(&args),
     };
     if out::failed() && code == ExitCode::SUCCESS {
         return ExitCode::from(EXIT_FAILURE);

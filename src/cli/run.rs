@@ -40,6 +40,15 @@ pub struct RunArgs {
     /// Print the report as one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Judge the result against this ground truth (the same size) and add the metrics to the
+    /// report (see `tessera eval`).
+    #[arg(long, value_name = "FILE")]
+    pub ground_truth: Option<PathBuf>,
+    #[command(flatten)]
+    pub metric: super::eval::MetricArgs,
+    /// Whose metric definitions with --ground-truth: dibco or doxa (see `tessera eval`).
+    #[arg(long, default_value = "dibco", value_name = "dibco|doxa")]
+    pub metrics_like: tessera_engine::metrics::Like,
 }
 
 /// What `tessera run` did, as printed (or as JSON with `--json`). Paths are written
@@ -74,6 +83,9 @@ pub struct RunReport {
     pub compute_ms: f64,
     pub encode_ms: f64,
     pub mp_per_s: f64,
+    /// The result against --ground-truth.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<tessera_engine::metrics::Metrics>,
 }
 
 fn is_std(p: &Path) -> bool {
@@ -141,8 +153,15 @@ pub fn run(args: &RunArgs, ctl: &Control) -> Result<RunReport, EngineError> {
         ));
     }
     if !to_stdout && !is_std(&args.input) {
-        check_target("the output", &args.output, &[&args.input], &[])?;
+        let mut inputs = vec![args.input.as_path()];
+        inputs.extend(args.ground_truth.as_deref());
+        check_target("the output", &args.output, &inputs, &[])?;
     }
+    // The ground truth is read before any work: a missing one fails fast.
+    let truth = match &args.ground_truth {
+        Some(p) => Some(tessera_engine::metrics::read_gray(p, limits)?),
+        None => None,
+    };
     let opts = ReadOptions {
         limits,
         control: Some(ctl),
@@ -205,6 +224,10 @@ pub fn run(args: &RunArgs, ctl: &Control) -> Result<RunReport, EngineError> {
     if ctl.is_cancelled() {
         return Err(EngineError::Cancelled);
     }
+    let metrics = match (&truth, &args.ground_truth) {
+        (Some(truth), Some(gt_path)) => Some(score(&out.image, truth, gt_path, args, cfg.workers)?),
+        _ => None,
+    };
 
     let t1 = Instant::now();
     if to_stdout {
@@ -259,7 +282,33 @@ pub fn run(args: &RunArgs, ctl: &Control) -> Result<RunReport, EngineError> {
         } else {
             0.0
         },
+        metrics,
     })
+}
+
+/// The result's metrics against its ground truth (before anything is written: a mismatch
+/// fails the command and writes nothing).
+fn score(
+    image: &tessera_engine::source::Plane,
+    truth: &image::GrayImage,
+    gt_path: &Path,
+    args: &RunArgs,
+    workers: usize,
+) -> Result<tessera_engine::metrics::Metrics, EngineError> {
+    use tessera_engine::metrics::{EvalOptions, evaluate};
+    let Some(result) = image.as_gray8() else {
+        return Err(input_error(
+            gt_path,
+            "the result is 16-bit; metrics judge a binarization (an 8-bit mask)".into(),
+        ));
+    };
+    let opts = EvalOptions {
+        foreground: args.metric.foreground,
+        like: args.metrics_like,
+    };
+    let pool = tessera_engine::pool::WorkerPool::shared(workers)?;
+    pool.install(|| evaluate(result, truth, &opts))
+        .map_err(|e| input_error(gt_path, e.to_string()))
 }
 
 fn input_error(path: &Path, reason: String) -> EngineError {
@@ -313,6 +362,9 @@ fn print_report(r: &RunReport, to_stderr: bool) {
         "decode {:.1} ms, compute {:.1} ms ({:.0} MP/s), encode {:.1} ms",
         r.decode_ms, r.compute_ms, r.mp_per_s, r.encode_ms
     ));
+    if let Some(m) = &r.metrics {
+        lines.push(format!("against the ground truth: {}", m.summary_line()));
+    }
     for line in lines {
         if to_stderr {
             eprintln!("{line}");

@@ -233,6 +233,59 @@ impl Metrics {
     }
 }
 
+/// A number for JSON: finite ones as numbers, the others as the strings `"NaN"`,
+/// `"Infinity"` and `"-Infinity"` (JSON has no such numbers; the golden pack writes them so).
+pub fn json_number(v: f64) -> serde_json::Value {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v == f64::INFINITY {
+        "Infinity".into()
+    } else if v == f64::NEG_INFINITY {
+        "-Infinity".into()
+    } else {
+        v.into()
+    }
+}
+
+/// As one JSON object: `precision`, `recall`, `f_measure`, `pseudo_f_measure` (null: not
+/// computed), `accuracy`, `psnr`, `nrm`, `mcc`, `drd` (non-finite values as the strings of
+/// [`json_number`]), then `nubn`, `tp`, `fp`, `fn`, `tn`, `like` and `foreground`.
+impl serde::Serialize for Metrics {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(16))?;
+        m.serialize_entry("precision", &json_number(self.precision))?;
+        m.serialize_entry("recall", &json_number(self.recall))?;
+        m.serialize_entry("f_measure", &json_number(self.f_measure))?;
+        m.serialize_entry("pseudo_f_measure", &self.pseudo_f_measure.map(json_number))?;
+        m.serialize_entry("accuracy", &json_number(self.accuracy))?;
+        m.serialize_entry("psnr", &json_number(self.psnr))?;
+        m.serialize_entry("nrm", &json_number(self.nrm))?;
+        m.serialize_entry("mcc", &json_number(self.mcc))?;
+        m.serialize_entry("drd", &json_number(self.drd))?;
+        m.serialize_entry("nubn", &self.nubn)?;
+        m.serialize_entry("tp", &self.confusion.tp)?;
+        m.serialize_entry("fp", &self.confusion.fp)?;
+        m.serialize_entry("fn", &self.confusion.fn_)?;
+        m.serialize_entry("tn", &self.confusion.tn)?;
+        m.serialize_entry("like", self.like.name())?;
+        m.serialize_entry("foreground", self.foreground.name())?;
+        m.end()
+    }
+}
+
+impl Metrics {
+    /// The headline figures on one line, as the CLI prints them:
+    /// `F-measure 91.85 %, precision 93.10 %, recall 90.63 %, PSNR 16.63 dB, NRM 0.0486,
+    /// MCC 0.9101, DRD 3.871`.
+    pub fn summary_line(&self) -> String {
+        format!(
+            "F-measure {:.2} %, precision {:.2} %, recall {:.2} %, PSNR {:.2} dB, NRM {:.4}, MCC {:.4}, DRD {:.3}",
+            self.f_measure, self.precision, self.recall, self.psnr, self.nrm, self.mcc, self.drd
+        )
+    }
+}
+
 /// One metric, for ranking and summaries.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Metric {
@@ -396,7 +449,20 @@ const BAND_ROWS: usize = 64;
 fn normalise(img: &GrayImage, opts: &EvalOptions) -> Vec<u8> {
     let raw = img.as_raw();
     let mut out = vec![0u8; raw.len()];
-    let map: [u8; 256] = std::array::from_fn(|v| match (opts.like, opts.foreground) {
+    let map = lut(opts);
+    out.par_chunks_mut(1 << 16)
+        .zip(raw.par_chunks(1 << 16))
+        .for_each(|(o, r)| {
+            for (o, &r) in o.iter_mut().zip(r) {
+                *o = map[r as usize];
+            }
+        });
+    out
+}
+
+/// Stored value → 0 (foreground) or 255 (background), or doxa's raw value.
+fn lut(opts: &EvalOptions) -> [u8; 256] {
+    std::array::from_fn(|v| match (opts.like, opts.foreground) {
         (Like::Dibco, Foreground::Black) => {
             if v < 128 {
                 0
@@ -413,21 +479,19 @@ fn normalise(img: &GrayImage, opts: &EvalOptions) -> Vec<u8> {
         }
         (Like::Doxa, Foreground::Black) => v as u8,
         (Like::Doxa, Foreground::White) => 255 - v as u8,
-    });
-    out.par_chunks_mut(1 << 16)
-        .zip(raw.par_chunks(1 << 16))
-        .for_each(|(o, r)| {
-            for (o, &r) in o.iter_mut().zip(r) {
-                *o = map[r as usize];
-            }
-        });
-    out
+    })
+}
+
+fn normalise_here(img: &GrayImage, opts: &EvalOptions) -> Vec<u8> {
+    let map = lut(opts);
+    img.as_raw().iter().map(|&v| map[v as usize]).collect()
 }
 
 /// Evaluates a binarization `result` against its `truth` (both 8-bit gray, the same size).
 ///
 /// Runs on the workers of the current rayon pool (the caller's
-/// [`WorkerPool::install`](crate::pool::WorkerPool::install), else rayon's global pool).
+/// [`WorkerPool::install`](crate::pool::WorkerPool::install), else rayon's global pool);
+/// [`evaluate_here`] stays on the calling thread.
 ///
 /// # Errors
 ///
@@ -437,6 +501,23 @@ pub fn evaluate(
     truth: &GrayImage,
     opts: &EvalOptions,
 ) -> Result<Metrics, EngineError> {
+    evaluate_in(result, truth, opts, true)
+}
+
+/// [`evaluate`] on the calling thread only (a batch worker scoring its own image).
+///
+/// # Errors
+///
+/// As [`evaluate`].
+pub fn evaluate_here(
+    result: &GrayImage,
+    truth: &GrayImage,
+    opts: &EvalOptions,
+) -> Result<Metrics, EngineError> {
+    evaluate_in(result, truth, opts, false)
+}
+
+fn check_sizes(result: &GrayImage, truth: &GrayImage) -> Result<(), EngineError> {
     if result.dimensions() != truth.dimensions() {
         let (rw, rh) = result.dimensions();
         let (tw, th) = truth.dimensions();
@@ -444,23 +525,87 @@ pub fn evaluate(
             "the result is {rw}×{rh} but the ground truth is {tw}×{th}: they must be the same size"
         )));
     }
-    let (w, h) = (truth.width() as usize, truth.height() as usize);
-    if w == 0 || h == 0 {
+    if truth.width() == 0 || truth.height() == 0 {
         return Err(EngineError::InvalidParam("the images are empty".into()));
     }
-    let (p, g) = rayon::join(|| normalise(result, opts), || normalise(truth, opts));
+    Ok(())
+}
+
+fn evaluate_in(
+    result: &GrayImage,
+    truth: &GrayImage,
+    opts: &EvalOptions,
+    parallel: bool,
+) -> Result<Metrics, EngineError> {
+    check_sizes(result, truth)?;
+    let (w, h) = (truth.width() as usize, truth.height() as usize);
+    let (p, g) = if parallel {
+        rayon::join(|| normalise(result, opts), || normalise(truth, opts))
+    } else {
+        (normalise_here(result, opts), normalise_here(truth, opts))
+    };
     let bands = h.div_ceil(BAND_ROWS);
-    let part = (0..bands)
-        .into_par_iter()
-        .map(|b| {
-            let y0 = b * BAND_ROWS;
-            let y1 = (y0 + BAND_ROWS).min(h);
-            let mut part = band(&p, &g, w, h, y0, y1);
-            part.nubn = nubn_band(&g, w, h, y0, y1, opts.like);
-            part
-        })
-        .reduce(Part::default, Part::add);
+    let one = |b: usize| {
+        let y0 = b * BAND_ROWS;
+        let y1 = (y0 + BAND_ROWS).min(h);
+        let mut part = band(&p, &g, w, h, y0, y1);
+        part.nubn = nubn_band(&g, w, h, y0, y1, opts.like);
+        part
+    };
+    let part = if parallel {
+        (0..bands)
+            .into_par_iter()
+            .map(one)
+            .reduce(Part::default, Part::add)
+    } else {
+        (0..bands).map(one).fold(Part::default(), Part::add)
+    };
     Ok(finish(part, opts))
+}
+
+/// The colours of [`error_overlay`]: false positives (foreground found where the ground truth
+/// has background) and false negatives (foreground missed).
+pub const FALSE_POSITIVE_RGB: [u8; 3] = [230, 60, 40];
+/// See [`FALSE_POSITIVE_RGB`].
+pub const FALSE_NEGATIVE_RGB: [u8; 3] = [40, 110, 240];
+
+/// The errors of `result` drawn over `background` (the original image, in gray, the same
+/// size): false positives in [`FALSE_POSITIVE_RGB`], false negatives in
+/// [`FALSE_NEGATIVE_RGB`], correct pixels the background dimmed to 60 % so the colours stand
+/// out. Pixels are classified exactly as [`evaluate`] counts them.
+///
+/// # Errors
+///
+/// [`EngineError::InvalidParam`] when the sizes differ.
+pub fn error_overlay(
+    result: &GrayImage,
+    truth: &GrayImage,
+    background: &GrayImage,
+    opts: &EvalOptions,
+) -> Result<image::RgbImage, EngineError> {
+    check_sizes(result, truth)?;
+    check_sizes(background, truth)?;
+    let (p, g) = rayon::join(|| normalise(result, opts), || normalise(truth, opts));
+    let (w, h) = truth.dimensions();
+    let mut out = vec![0u8; p.len() * 3];
+    out.par_chunks_mut(3 * w as usize)
+        .enumerate()
+        .for_each(|(y, row)| {
+            let off = y * w as usize;
+            for x in 0..w as usize {
+                let (pv, gv) = (p[off + x], g[off + x]);
+                let px = if pv == gv {
+                    let v = (u16::from(background.as_raw()[off + x]) * 3 / 5) as u8 + 40;
+                    [v, v, v]
+                } else if pv == 0 {
+                    FALSE_POSITIVE_RGB
+                } else {
+                    FALSE_NEGATIVE_RGB
+                };
+                row[3 * x..3 * x + 3].copy_from_slice(&px);
+            }
+        });
+    Ok(image::RgbImage::from_raw(w, h, out).expect("sizes match"))
 }
 
 /// Confusion counts and DRD neighbour counts of rows `y0..y1`.
