@@ -446,3 +446,212 @@ pub fn save_all(
 ) -> Result<Vec<PathBuf>, EngineError> {
     save_all_prefixed(result, summary, dir, "")
 }
+
+/// Viridis (matplotlib's perceptually uniform sequential map), 9 stops, interpolated.
+const VIRIDIS: [(u8, u8, u8); 9] = [
+    (68, 1, 84),
+    (71, 44, 122),
+    (59, 81, 139),
+    (44, 113, 142),
+    (33, 144, 141),
+    (39, 173, 129),
+    (92, 200, 99),
+    (170, 220, 50),
+    (253, 231, 37),
+];
+
+/// The viridis colour of `t` in 0..=1.
+pub fn viridis(t: f64) -> RGBColor {
+    let t = t.clamp(0.0, 1.0) * (VIRIDIS.len() - 1) as f64;
+    let i = (t.floor() as usize).min(VIRIDIS.len() - 2);
+    let f = t - i as f64;
+    let (a, b) = (VIRIDIS[i], VIRIDIS[i + 1]);
+    let mix = |x: u8, y: u8| (x as f64 + (y as f64 - x as f64) * f).round() as u8;
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+/// The heat map of a parameter search: the best method's mean score over its first two grid
+/// parameters (the others held at the best row's values), viridis from the worst to the best
+/// score shown, a colour bar, and the best cell outlined.
+pub fn tune_heatmap(r: &tessera_engine::tune::TuneReport) -> Result<image::RgbImage, String> {
+    use tessera_engine::tune::Row;
+    ensure_font();
+    let best = r.best();
+    let metric = r.metric;
+    // The axes the best method uses.
+    let used: Vec<usize> = (0..r.grid.len())
+        .filter(|&i| best.values[i].is_some())
+        .collect();
+    let (xa, ya) = (used.first().copied(), used.get(1).copied());
+    let rows: Vec<&Row> = r
+        .rows
+        .iter()
+        .filter(|row| row.method == best.method)
+        .filter(|row| {
+            used.iter()
+                .skip(2)
+                .all(|&i| row.values[i] == best.values[i])
+        })
+        .collect();
+    let xs: Vec<f64> = xa.map_or(vec![0.0], |i| r.grid[i].values.clone());
+    let ys: Vec<f64> = ya.map_or(vec![0.0], |i| r.grid[i].values.clone());
+    let cell = |x: f64, y: f64| {
+        rows.iter().find(|row| {
+            xa.is_none_or(|i| row.values[i] == Some(x))
+                && ya.is_none_or(|i| row.values[i] == Some(y))
+        })
+    };
+    let scores: Vec<f64> = rows
+        .iter()
+        .map(|row| row.mean(metric))
+        .filter(|v| v.is_finite())
+        .collect();
+    let lo = scores.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    // 0 = worst, 1 = best, whichever way the metric goes.
+    let norm = |v: f64| {
+        if !v.is_finite() || hi <= lo {
+            1.0
+        } else if metric.higher_is_better() {
+            (v - lo) / (hi - lo)
+        } else {
+            (hi - v) / (hi - lo)
+        }
+    };
+    let (w, h) = SIZE;
+    let mut buf = vec![0u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let title = format!(
+            "Mean {} of {} over {} images",
+            metric,
+            best.method,
+            r.images.len()
+        );
+        let mut sub = format!(
+            "against ground truth ({} definitions, {} foreground)",
+            r.eval.like, r.eval.foreground
+        );
+        let held: Vec<String> = used
+            .iter()
+            .skip(2)
+            .map(|&i| format!("{} {}", r.grid[i].name, best.values[i].unwrap_or_default()))
+            .collect();
+        if !held.is_empty() {
+            sub += &format!("; held at {}", held.join(", "));
+        }
+        sub += &format!("; best outlined: {}", best.op);
+        let area = root
+            .titled(&title, (FONT, 22))
+            .map_err(err)?
+            .titled(&sub, (FONT, 13))
+            .map_err(err)?;
+        let (plot, bar) = area.split_horizontally(w - 130);
+        let (cols, nrows) = (xs.len(), ys.len());
+        let mut c: Chart<'_, '_> = ChartBuilder::on(&plot)
+            .margin(14)
+            .x_label_area_size(48)
+            .y_label_area_size(70)
+            .build_cartesian_2d(-0.5..cols as f64 - 0.5, -0.5..nrows as f64 - 0.5)
+            .map_err(err)?;
+        let fmt_axis = |vals: Vec<f64>| {
+            move |v: &f64| {
+                let i = v.round();
+                if (v - i).abs() < 1e-6 && i >= 0.0 {
+                    vals.get(i as usize)
+                        .map(|x| format!("{x}"))
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            }
+        };
+        let (xf, yf) = (fmt_axis(xs.clone()), fmt_axis(ys.clone()));
+        let x_desc = xa.map_or(String::new(), |i| r.grid[i].name.clone());
+        let y_desc = ya.map_or(String::new(), |i| r.grid[i].name.clone());
+        c.configure_mesh()
+            .disable_mesh()
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .x_labels(cols.min(24))
+            .y_labels(nrows.min(24))
+            .x_label_formatter(&xf)
+            .y_label_formatter(&yf)
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 16))
+            .draw()
+            .map_err(err)?;
+        let label = cols * nrows <= 240;
+        let font_px = if cols > 12 { 11 } else { 14 };
+        for (yi, &y) in ys.iter().enumerate() {
+            for (xi, &x) in xs.iter().enumerate() {
+                let Some(row) = cell(x, y) else { continue };
+                let v = row.mean(metric);
+                let t = norm(v);
+                let (cx, cy) = (xi as f64, yi as f64);
+                c.draw_series(std::iter::once(Rectangle::new(
+                    [(cx - 0.5, cy - 0.5), (cx + 0.5, cy + 0.5)],
+                    viridis(t).filled(),
+                )))
+                .map_err(err)?;
+                if std::ptr::eq(*row, best) {
+                    c.draw_series(std::iter::once(Rectangle::new(
+                        [(cx - 0.46, cy - 0.46), (cx + 0.46, cy + 0.46)],
+                        ShapeStyle::from(&RED).stroke_width(3),
+                    )))
+                    .map_err(err)?;
+                }
+                if label {
+                    let text_color = if t > 0.6 { BLACK } else { WHITE };
+                    let style = (FONT, font_px).into_font().color(&text_color).pos(
+                        plotters::style::text_anchor::Pos::new(
+                            plotters::style::text_anchor::HPos::Center,
+                            plotters::style::text_anchor::VPos::Center,
+                        ),
+                    );
+                    c.draw_series(std::iter::once(Text::new(
+                        format!("{v:.1}"),
+                        (cx, cy),
+                        style,
+                    )))
+                    .map_err(err)?;
+                }
+            }
+        }
+        // The colour bar: worst at the bottom, best at the top, with the values.
+        let (vlo, vhi) = if hi > lo {
+            (lo, hi)
+        } else {
+            (lo - 0.5, lo + 0.5)
+        };
+        let mut b: Chart<'_, '_> = ChartBuilder::on(&bar)
+            .margin_top(14)
+            .margin_bottom(62)
+            .margin_right(30)
+            .y_label_area_size(62)
+            .build_cartesian_2d(0.0..1.0, vlo..vhi)
+            .map_err(err)?;
+        let steps = 64;
+        for i in 0..steps {
+            let a = vlo + (vhi - vlo) * i as f64 / steps as f64;
+            let z = vlo + (vhi - vlo) * (i + 1) as f64 / steps as f64;
+            b.draw_series(std::iter::once(Rectangle::new(
+                [(0.0, a), (1.0, z)],
+                viridis(norm((a + z) / 2.0)).filled(),
+            )))
+            .map_err(err)?;
+        }
+        b.configure_mesh()
+            .disable_mesh()
+            .disable_x_axis()
+            .y_desc(format!("mean {metric}"))
+            .y_labels(6)
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 14))
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    image::RgbImage::from_raw(w, h, buf).ok_or_else(|| "bitmap size".to_string())
+}

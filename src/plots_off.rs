@@ -29,3 +29,8 @@ pub fn save_all_prefixed(
 pub fn save_all(_: &SweepResult, _: &Summary, _: &Path) -> Result<Vec<PathBuf>, EngineError> {
     Err(off())
 }
+
+/// Refuses: this build has no PNG charts.
+pub fn tune_heatmap(_: &tessera_engine::tune::TuneReport) -> Result<image::RgbImage, String> {
+    Err(off().to_string())
+}

@@ -76,6 +76,16 @@ pub struct BatchArgs {
     /// No progress and no summary (failures are still printed).
     #[arg(short, long)]
     pub quiet: bool,
+    /// Judge each result against its ground truth in this folder (same relative path and
+    /// stem, any image extension): per-file metrics and a summary (mean, median, worst files)
+    /// in the report. A file without one is listed, not failed.
+    #[arg(long, value_name = "DIR")]
+    pub ground_truth: Option<PathBuf>,
+    #[command(flatten)]
+    pub metric: super::eval::MetricArgs,
+    /// Whose metric definitions with --ground-truth: dibco or doxa (see `tessera eval`).
+    #[arg(long, default_value = "dibco", value_name = "dibco|doxa")]
+    pub metrics_like: tessera_engine::metrics::Like,
 }
 
 pub(crate) fn parse_format(s: &str) -> Result<OutputFormat, String> {
@@ -121,6 +131,13 @@ impl BatchArgs {
             queue: self.queue,
             fail_on: self.limits.fail_on,
             durability: self.sync,
+            ground_truth: self.ground_truth.as_ref().map(|dir| batch::GroundTruth {
+                dir: dir.clone(),
+                eval: tessera_engine::metrics::EvalOptions {
+                    foreground: self.metric.foreground,
+                    like: self.metrics_like,
+                },
+            }),
             ..BatchConfig::new(&self.input, &self.output)
         };
         cfg.validate()?;
@@ -317,6 +334,45 @@ fn print_summary(r: &BatchReport) {
         crate::outln!("written with warnings (--fail-on warning to fail them):");
         for w in &r.warnings {
             crate::outln!("  {}: {}", w.path.display(), w.reason);
+        }
+    }
+    if let Some(q) = &r.quality {
+        print_quality(r, q);
+    }
+}
+
+fn print_quality(r: &BatchReport, q: &batch::QualitySummary) {
+    use tessera_engine::metrics::Metric;
+    crate::outln!(
+        "against {} ({} foreground, {} definitions): {} scored, {} not scored",
+        q.ground_truth.display(),
+        q.foreground,
+        q.like,
+        q.scored,
+        q.unscored
+    );
+    if q.scored > 0 {
+        let f = q.stat(Metric::FMeasure);
+        let p = q.stat(Metric::Psnr);
+        let d = q.stat(Metric::Drd);
+        let mut line = format!(
+            "  F-measure mean {:.2} %, median {:.2} %; PSNR mean {:.2} dB; DRD mean {:.3}",
+            f.mean, f.median, p.mean, d.mean
+        );
+        if f.not_finite > 0 {
+            line += &format!(" ({} without any true positive left out)", f.not_finite);
+        }
+        crate::outln!("{line}");
+        let worst: Vec<String> = q
+            .worst
+            .iter()
+            .map(|w| format!("{} {:.2} %", w.path.display(), w.f_measure))
+            .collect();
+        crate::outln!("  lowest F-measure: {}", worst.join(", "));
+    }
+    for rec in &r.records {
+        if let Some(batch::Quality::Unscored { ground_truth_error }) = &rec.quality {
+            crate::outln!("  not scored: {}: {ground_truth_error}", rec.path.display());
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod montage;
 pub mod out;
 pub mod run;
 pub mod signals;
+pub mod tune;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,6 +63,9 @@ pub enum Command {
     /// Judge a binarization against its ground truth: precision, recall, F-measure, PSNR,
     /// NRM, MCC and DRD (the DIBCO metrics; doxa's with --like doxa).
     Eval(eval::EvalArgs),
+    /// Find the best parameters for a folder: every combination of a grid, for one or more
+    /// methods, scored against ground truth on N workers.
+    Tune(tune::TuneArgs),
 }
 
 /// The operation options shared by `run`, `batch` and `bench`.
@@ -335,6 +339,7 @@ pub fn execute(cmd: Command) -> ExitCode {
         Command::Methods(args) => methods::execute(&args),
         Command::Montage(args) => montage::execute(&args),
         Command::Eval(args) => eval::execute(&args),
+        Command::Tune(args) => tune::execute(&args),
     };
     if out::failed() && code == ExitCode::SUCCESS {
         return ExitCode::from(EXIT_FAILURE);

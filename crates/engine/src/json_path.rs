@@ -86,7 +86,7 @@ macro_rules! keyed {
     )*};
 }
 
-keyed!(path, input, output, wanted, folder);
+keyed!(path, input, output, wanted, folder, ground_truth);
 
 #[cfg(test)]
 mod tests {

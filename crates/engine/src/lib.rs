@@ -74,6 +74,7 @@ mod simple;
 pub mod source;
 pub mod sweep;
 pub mod tile;
+pub mod tune;
 
 pub use control::{Control, FileEvent, Phase, Progress};
 pub use error::EngineError;

@@ -220,6 +220,10 @@ pub struct BatchConfig {
     pub fail_on: FailOn,
     /// When results are forced to the disk.
     pub durability: Durability,
+    /// Score each result against its ground truth in this folder (see [`GroundTruth`]); the
+    /// per-file metrics go to [`ImageRecord::quality`](super::ImageRecord::quality) and a
+    /// summary to [`BatchReport::quality`](super::BatchReport::quality).
+    pub ground_truth: Option<super::GroundTruth>,
 }
 
 impl BatchConfig {
@@ -241,6 +245,7 @@ impl BatchConfig {
             queue: 0,
             fail_on: FailOn::Error,
             durability: Durability::Never,
+            ground_truth: None,
         }
     }
 
@@ -316,6 +321,21 @@ impl BatchConfig {
                  choose another output folder or give a suffix (--suffix _bin)",
                 self.output.display()
             ));
+        }
+        if let Some(gt) = &self.ground_truth {
+            if !gt.dir.is_dir() {
+                return usage(format!(
+                    "the ground-truth folder {} is not a folder",
+                    gt.dir.display()
+                ));
+            }
+            if plan::absolute(&gt.dir) == plan::absolute(&self.output) {
+                return usage(format!(
+                    "the output folder {} is the ground-truth folder: results could replace \
+                     ground truths; choose another output folder",
+                    self.output.display()
+                ));
+            }
         }
         Ok(op)
     }

@@ -44,6 +44,7 @@ mod config;
 pub mod manifest;
 mod output;
 pub mod plan;
+pub mod quality;
 mod report;
 mod worker;
 
@@ -55,6 +56,7 @@ use std::time::Instant;
 pub use config::{BatchConfig, Durability, FailOn, MAX_QUEUE, OutputFormat, Strategy};
 pub use manifest::MANIFEST_NAME;
 pub use plan::{Collision, INPUT_EXTENSIONS, Item, Plan};
+pub use quality::{GroundTruth, Quality, QualitySummary, Stat, Worst};
 pub use report::{BatchReport, Failure, ImageRecord, Outcome, Warning};
 
 /// The control, its phases and file events, re-exported here where batch code looks for them.
@@ -235,6 +237,10 @@ fn run_inner(
         failures,
         warnings,
         collisions: plan.collisions,
+        quality: cfg
+            .ground_truth
+            .as_ref()
+            .map(|gt| QualitySummary::of(gt, &records)),
         records,
     })
 }

@@ -69,6 +69,10 @@ pub struct ImageRecord {
     #[serde(flatten)]
     /// What happened to it.
     pub outcome: Outcome,
+    /// Its result against its ground truth, when the batch has
+    /// [`BatchConfig::ground_truth`](super::BatchConfig::ground_truth) and the result was made.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<super::quality::Quality>,
 }
 
 /// The complete account of a batch. Always `found == written + skipped + failed +
@@ -130,6 +134,10 @@ pub struct BatchReport {
     pub collisions: Vec<Collision>,
     /// Every file a worker took, sorted by start time.
     pub records: Vec<ImageRecord>,
+    /// The results against their ground truths (with
+    /// [`BatchConfig::ground_truth`](super::BatchConfig::ground_truth)).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality: Option<super::quality::QualitySummary>,
 }
 
 impl BatchReport {

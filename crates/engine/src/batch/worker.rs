@@ -12,12 +12,14 @@ use std::time::Instant;
 use super::config::{BatchConfig, Durability, FailOn};
 use super::manifest::Manifest;
 use super::plan::Item;
+use super::quality::{GroundTruth, Quality};
 use super::report::{ImageRecord, Outcome};
 use crate::control::Control;
 use crate::error::EngineError;
 use crate::io::write_plane_atomic;
 use crate::io::{Decoded as Read, MemoryBudget, ReadOptions, read_image_with, same_file};
 use crate::job;
+use crate::metrics::{evaluate_here, read_gray};
 use crate::ops::Op;
 use crate::pool::WorkerPool;
 
@@ -172,6 +174,7 @@ impl<'a> Ctx<'a> {
         let mut megapixels = 0.0;
         let mut warnings = Vec::new();
         let mut input_meta = None;
+        let mut quality = None;
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
             self.process(
                 item,
@@ -179,6 +182,7 @@ impl<'a> Ctx<'a> {
                 &mut megapixels,
                 &mut warnings,
                 &mut input_meta,
+                &mut quality,
             )
         }))
         .unwrap_or_else(|p| Outcome::Failed(panic_reason(p.as_ref())));
@@ -197,6 +201,7 @@ impl<'a> Ctx<'a> {
             end,
             megapixels,
             warnings,
+            quality: quality.filter(|_| outcome == Outcome::Written),
             outcome,
         }
     }
@@ -208,6 +213,7 @@ impl<'a> Ctx<'a> {
         megapixels: &mut f64,
         warnings: &mut Vec<String>,
         input_meta: &mut Option<std::fs::Metadata>,
+        quality: &mut Option<Quality>,
     ) -> Outcome {
         if let Some(p) = &item.problem {
             return Outcome::Failed(p.clone());
@@ -241,6 +247,9 @@ impl<'a> Ctx<'a> {
             Err(e) => return Outcome::Failed(reason_of(&e)),
         };
         drop(src);
+        if let Some(gt) = &self.cfg.ground_truth {
+            *quality = Some(self.score(gt, item, &out.image));
+        }
         if same_file(&item.input, &item.output) {
             return Outcome::Failed(format!(
                 "its result {} is the input file itself; not overwritten",
@@ -258,6 +267,39 @@ impl<'a> Ctx<'a> {
         // The image's memory goes back to the budget only now, once its result is out.
         drop((out, permit));
         outcome
+    }
+}
+
+impl Ctx<'_> {
+    /// One result against its ground truth, on this worker's thread.
+    fn score(&self, gt: &GroundTruth, item: &Item, image: &crate::source::Plane) -> Quality {
+        let unscored = |reason: String| Quality::Unscored {
+            ground_truth_error: reason,
+        };
+        let path = match gt.find(&self.cfg.input, &item.input) {
+            Ok(p) => p,
+            Err(reason) => return unscored(reason),
+        };
+        if same_file(&path, &item.output) {
+            return unscored(format!(
+                "its ground truth {} is where its result goes",
+                path.display()
+            ));
+        }
+        let Some(result) = image.as_gray8() else {
+            return unscored("the result is 16-bit; metrics judge an 8-bit mask".into());
+        };
+        let truth = match read_gray(&path, self.cfg.limits) {
+            Ok(t) => t,
+            Err(e) => return unscored(format!("ground truth {}", e)),
+        };
+        match evaluate_here(result, &truth, &gt.eval) {
+            Ok(metrics) => Quality::Scored {
+                ground_truth: path,
+                metrics,
+            },
+            Err(e) => unscored(format!("against {}: {e}", path.display())),
+        }
     }
 }
 
