@@ -82,8 +82,11 @@ fn usage(m: String) -> EngineError {
     EngineError::InvalidParam(m)
 }
 
+/// (image, ground truth) pairs.
+type Pairs = Vec<(PathBuf, PathBuf)>;
+
 /// The (image, ground truth) pairs of `input`, and the images without a ground truth.
-fn pairs(args: &TuneArgs) -> Result<(Vec<(PathBuf, PathBuf)>, Vec<String>), EngineError> {
+fn pairs(args: &TuneArgs) -> Result<(Pairs, Vec<String>), EngineError> {
     if !args.ground_truth.is_dir() {
         return Err(usage(format!(
             "the ground-truth folder {} is not a folder",

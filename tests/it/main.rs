@@ -13,6 +13,7 @@ mod cli_hostile;
 mod cli_levels;
 mod cli_methods;
 mod cli_montage;
+mod cli_quality;
 mod cli_run;
 mod lab_panel;
 mod ui_batch_panel;
