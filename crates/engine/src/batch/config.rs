@@ -220,7 +220,7 @@ pub struct BatchConfig {
     pub fail_on: FailOn,
     /// When results are forced to the disk.
     pub durability: Durability,
-    /// Score each result against its ground truth in this folder (see [`GroundTruth`]); the
+    /// Score each result against its ground truth in this folder (see [`GroundTruth`](super::GroundTruth)); the
     /// per-file metrics go to [`ImageRecord::quality`](super::ImageRecord::quality) and a
     /// summary to [`BatchReport::quality`](super::BatchReport::quality).
     pub ground_truth: Option<super::GroundTruth>,
