@@ -17,6 +17,7 @@ use tessera_engine::source::{Gray16Image, Pixels, Plane, SourceImage};
 use tessera_engine::{Control, Depth, EngineError, JobConfig, JobStats, TileSize, job};
 
 use super::task::{Reporter, Task};
+use tessera_engine::metrics::{EvalOptions, Metrics};
 
 /// Where an image comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -326,6 +327,22 @@ pub struct Processed {
 pub enum Pick {
     Open,
     Save,
+    /// A ground truth to judge results against.
+    Truth,
+}
+
+/// A result judged against the ground truth, with its error overlay.
+pub struct Scored {
+    /// The job that made the result.
+    pub generation: u64,
+    /// The ground truth it was judged against.
+    pub truth_id: u64,
+    pub opts: EvalOptions,
+    pub metrics: Metrics,
+    /// False positives red, false negatives blue, over the original dimmed (RGB).
+    pub errors: Arc<SourceImage>,
+    /// Its preview, at most `preview_side` pixels per side, and the factor.
+    pub preview: (ColorImage, usize),
 }
 
 /// A report from a background thread.
@@ -352,6 +369,19 @@ pub enum Msg {
     TryAllDone {
         request: u64,
         result: Result<(usize, usize), EngineError>,
+    },
+    /// A ground truth decoded (8-bit gray), or why not.
+    TruthLoaded {
+        request: u64,
+        path: PathBuf,
+        result: Result<Arc<GrayImage>, String>,
+    },
+    /// A result scored against the ground truth, or why it could not be.
+    Scored {
+        generation: u64,
+        truth_id: u64,
+        opts: EvalOptions,
+        result: Result<Box<Scored>, String>,
     },
     Picked {
         pick: Pick,
@@ -437,6 +467,7 @@ pub struct Jobs {
     load_request: u64,
     try_all_request: u64,
     redisplay_request: u64,
+    truth_request: u64,
     /// The file being written.
     pub saving: Option<PathBuf>,
     /// A file dialog is open.
@@ -461,6 +492,7 @@ impl Jobs {
             load_request: 0,
             try_all_request: 0,
             redisplay_request: 0,
+            truth_request: 0,
             saving: None,
             dialog_open: false,
         }
@@ -746,6 +778,93 @@ impl Jobs {
         self.spawn("redisplay", work, |_| Msg::RedisplayFailed);
     }
 
+    /// Reads a ground truth (as 8-bit gray) in the background. A newer request supersedes
+    /// this one. Returns the request number.
+    pub fn load_truth(&mut self, path: PathBuf) -> u64 {
+        self.truth_request += 1;
+        let request = self.truth_request;
+        let failed = path.clone();
+        let work = move |tx: &Reporter<Msg>| {
+            let result = tessera_engine::metrics::read_gray(&path, Default::default())
+                .map(Arc::new)
+                .map_err(|e| e.to_string());
+            tx.send(Msg::TruthLoaded {
+                request,
+                path,
+                result,
+            });
+        };
+        self.spawn("truth", work, move |e| Msg::TruthLoaded {
+            request,
+            path: failed.clone(),
+            result: Err(e),
+        });
+        request
+    }
+
+    /// Whether `request` is the newest ground-truth load.
+    pub fn is_current_truth(&self, request: u64) -> bool {
+        request == self.truth_request
+    }
+
+    /// Judges the result of job `generation` against ground truth `truth_id` in the
+    /// background, and draws its errors over `background` (the original as shown).
+    #[allow(clippy::too_many_arguments)]
+    pub fn score(
+        &mut self,
+        (generation, truth_id): (u64, u64),
+        result: Arc<Plane>,
+        truth: Arc<GrayImage>,
+        background: Arc<SourceImage>,
+        opts: EvalOptions,
+        preview_side: usize,
+    ) {
+        let work = move |tx: &Reporter<Msg>| {
+            let scored = (|| -> Result<Box<Scored>, String> {
+                let mask = result
+                    .as_gray8()
+                    .ok_or("the result is 16-bit: metrics judge a binarization (an 8-bit mask)")?;
+                let metrics = tessera_engine::metrics::evaluate(mask, &truth, &opts)
+                    .map_err(|e| format!("the ground truth does not fit: {e}"))?;
+                let gray = job::run(
+                    &background,
+                    &Op::gray(),
+                    &JobConfig::default(),
+                    &Control::new(),
+                )
+                .map_err(|e| e.to_string())?
+                .image;
+                let gray = gray
+                    .as_gray8()
+                    .ok_or("the original's display copy is not 8-bit")?;
+                let rgb = tessera_engine::metrics::error_overlay(mask, &truth, gray, &opts)
+                    .map_err(|e| e.to_string())?;
+                let errors = Arc::new(SourceImage::rgb(rgb));
+                let preview = preview_of_source(&errors, preview_side);
+                Ok(Box::new(Scored {
+                    generation,
+                    truth_id,
+                    opts,
+                    metrics,
+                    errors,
+                    preview,
+                }))
+            })();
+            tx.send(Msg::Scored {
+                generation,
+                truth_id,
+                opts,
+                result: scored,
+            });
+        };
+        self.spawn("score", work, move |e| Msg::Scored {
+            generation,
+            truth_id,
+            opts,
+            result: Err(e),
+        });
+    }
+
     /// Whether `request` is the newest redisplay.
     pub fn is_current_redisplay(&self, request: u64) -> bool {
         request == self.redisplay_request
@@ -802,8 +921,12 @@ impl Jobs {
                 d = d.set_directory(f);
             }
             let path = match pick {
-                Pick::Open => d
-                    .set_title("Open an image")
+                Pick::Open | Pick::Truth => d
+                    .set_title(if pick == Pick::Truth {
+                        "Open the ground truth (0 = text, 255 = paper)"
+                    } else {
+                        "Open an image"
+                    })
                     .add_filter(
                         "Images",
                         &[

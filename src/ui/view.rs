@@ -382,6 +382,9 @@ pub enum ViewMode {
     /// The original with the result's foreground coloured over it (as Fiji's Threshold
     /// dialog shows it), in an [`OverlayStyle`] and opacity.
     Overlay,
+    /// The result's errors against the ground truth: false positives red, false negatives
+    /// blue, over the original dimmed (the result where there is no ground truth).
+    Errors,
 }
 
 /// How [`ViewMode::Overlay`] colours the original.
@@ -446,12 +449,13 @@ pub struct Overlay<'a> {
 }
 
 impl ViewMode {
-    pub const ALL: [ViewMode; 5] = [
+    pub const ALL: [ViewMode; 6] = [
         ViewMode::Result,
         ViewMode::Original,
         ViewMode::Split,
         ViewMode::SideBySide,
         ViewMode::Overlay,
+        ViewMode::Errors,
     ];
 
     pub fn label(self) -> &'static str {
@@ -461,6 +465,7 @@ impl ViewMode {
             ViewMode::Split => "Split",
             ViewMode::SideBySide => "Side by side",
             ViewMode::Overlay => "Overlay",
+            ViewMode::Errors => "Errors",
         }
     }
 
@@ -477,6 +482,10 @@ impl ViewMode {
             ViewMode::Overlay => {
                 "The original with the result's foreground coloured over it, as Fiji's \
                  Threshold dialog shows it; style and opacity beside (key V)"
+            }
+            ViewMode::Errors => {
+                "The result against the ground truth: false positives red, false negatives \
+                 blue, over the original (key E; load a ground truth in the controls)"
             }
         }
     }
@@ -703,7 +712,7 @@ impl Viewer {
                     );
                 }
             }
-            (ViewMode::Result, Some(res)) => {
+            (ViewMode::Result | ViewMode::Errors, Some(res)) => {
                 missing |= res.paint(&ctx, &painter, origin_of(&view0), self.zoom, &mut budget);
                 if busy {
                     label(

@@ -17,5 +17,6 @@ mod cli_quality;
 mod cli_run;
 mod lab_panel;
 mod ui_batch_panel;
+mod ui_truth;
 mod ui_workbench;
 mod ui_wysiwyg;

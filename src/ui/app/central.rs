@@ -139,6 +139,7 @@ impl Workbench {
                 });
         }
         self.result_strip(ui);
+        let opts = self.eval_options();
         let Some(img) = &mut self.image else {
             ui.vertical_centered(|ui| {
                 ui.add_space(ui.available_height() / 3.0);
@@ -263,6 +264,17 @@ impl Workbench {
         let viewer_size = egui::vec2(avail.x, (avail.y - 24.0).max(50.0));
         let (style, opacity) = (self.prefs.overlay_style, self.prefs.overlay_opacity);
         let max_side = self.max_texture_side;
+        // The Errors view shows the result's error layer in its place, once scored.
+        let errors = match (&self.truth, &self.result) {
+            (Some(t), Some(r)) if mode == ViewMode::Errors && r.image_id == img.id => {
+                let (tid, generation) = (t.id, r.generation);
+                self.score
+                    .as_mut()
+                    .filter(|s| s.truth_id == tid && s.generation == generation && s.opts == opts)
+                    .and_then(|s| s.layer.as_mut())
+            }
+            _ => None,
+        };
         let (result_layer, overlay) = match self.result.as_mut().filter(|r| r.image_id == img.id) {
             Some(r) if mode == ViewMode::Overlay => {
                 r.ensure_masks(ui.ctx(), max_side);
@@ -277,7 +289,7 @@ impl Workbench {
                 };
                 (Some(&mut r.layer), overlay)
             }
-            Some(r) => (Some(&mut r.layer), None),
+            Some(r) => (Some(errors.unwrap_or(&mut r.layer)), None),
             None => (None, None),
         };
         let (hover, _) = ui

@@ -10,6 +10,7 @@ pub mod prefs;
 mod save;
 mod schedule;
 mod side_panel;
+mod truth;
 mod try_all;
 
 use std::path::{Path, PathBuf};
@@ -201,6 +202,17 @@ pub struct Workbench {
     title: String,
     /// "Try all", while its window is open.
     try_all: Option<try_all::TryAll>,
+    /// The ground truth results are judged against.
+    truth: Option<truth::Truth>,
+    /// The newest ground-truth read, while it runs.
+    truth_loading: Option<u64>,
+    truth_counter: u64,
+    /// The text of the ground truth's Path field.
+    truth_field: String,
+    /// The newest result's metrics (and error layer).
+    score: Option<truth::ScoreView>,
+    /// The scoring running: (job generation, ground truth, options).
+    score_asked: Option<(u64, u64, tessera_engine::metrics::EvalOptions)>,
 }
 
 /// Runs kept for the timing chart.
@@ -254,6 +266,12 @@ impl Workbench {
             frame_log: FrameLog::from_env(),
             title: String::new(),
             try_all: None,
+            truth: None,
+            truth_loading: None,
+            truth_counter: 0,
+            truth_field: String::new(),
+            score: None,
+            score_asked: None,
             prefs,
         };
         let first = !app.prefs.started_before;
@@ -622,6 +640,7 @@ impl Workbench {
         self.reload_at_depth();
         self.maybe_redisplay();
         self.maybe_start_job();
+        self.maybe_score();
         if self.jobs.running.is_some() || self.jobs.loading.is_some() {
             // Progress is also pushed by each tile; this keeps the bar moving between tiles.
             ui.ctx().request_repaint_after(Duration::from_millis(100));
@@ -695,6 +714,7 @@ impl Workbench {
                 (Key::S, ViewMode::Split),
                 (Key::D, ViewMode::SideBySide),
                 (Key::V, ViewMode::Overlay),
+                (Key::E, ViewMode::Errors),
             ] {
                 if i.key_pressed(key) && i.modifiers.is_none() {
                     self.prefs.view_mode = mode;

@@ -51,6 +51,10 @@ pub struct Prefs {
     pub tab: Tab,
     /// Whether the window has run before (the first start opens the sample).
     pub started_before: bool,
+    /// Ground truth: the foreground is white (else black, DIBCO's convention).
+    pub truth_white: bool,
+    /// Ground truth: doxa's definitions (else DIBCO's).
+    pub truth_doxa: bool,
 }
 
 impl Default for Prefs {
@@ -71,6 +75,8 @@ impl Default for Prefs {
             histogram_levels: true,
             tab: Tab::Workbench,
             started_before: false,
+            truth_white: false,
+            truth_doxa: false,
         }
     }
 }

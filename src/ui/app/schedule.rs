@@ -158,6 +158,17 @@ impl Workbench {
                 Msg::TryAllDone { request, result } => self.try_all_done(request, result),
                 Msg::Redisplayed(r) => self.accept_redisplay(*r),
                 Msg::RedisplayFailed => {}
+                Msg::TruthLoaded {
+                    request,
+                    path,
+                    result,
+                } => self.truth_loaded(request, path, result),
+                Msg::Scored {
+                    generation,
+                    truth_id,
+                    opts,
+                    result,
+                } => self.scored((generation, truth_id, opts), result),
                 Msg::Saved { path, result } => {
                     self.jobs.saving = None;
                     match result {
@@ -195,6 +206,7 @@ impl Workbench {
                     match (pick, path) {
                         (Pick::Open, Some(p)) => self.open_file(p),
                         (Pick::Save, Some(p)) => self.request_save(p),
+                        (Pick::Truth, Some(p)) => self.load_ground_truth(p),
                         (_, None) if quick => {
                             self.notice = Some(
                                 "No file dialog is available here (no desktop portal): type \

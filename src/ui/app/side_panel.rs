@@ -207,6 +207,8 @@ impl Workbench {
         ui.separator();
         self.job_status(ui);
         ui.separator();
+        self.truth_controls(ui);
+        ui.separator();
         self.save_controls(ui);
     }
 

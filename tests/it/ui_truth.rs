@@ -1,0 +1,125 @@
+//! The workbench with a ground truth: loaded through its controls, the metrics follow every
+//! result (equal to `tessera_engine::metrics::evaluate` on the result the window holds), and
+//! the Errors view colours false positives and negatives. Driven with egui_kittest; waits are
+//! on events and frames.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::wait_until;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use tessera::ui::view::ViewMode;
+use tessera::ui::{Startup, Workbench};
+use tessera_engine::metrics::{EvalOptions, FALSE_NEGATIVE_RGB, FALSE_POSITIVE_RGB, evaluate};
+use tessera_engine::ops::OpKind;
+
+fn doc(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("crates/engine/tests/data/metrics/documents")
+        .join(p)
+}
+
+fn harness() -> Harness<'static, Workbench> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(|cc| {
+            Workbench::new(&cc.egui_ctx, None, Startup::Path(doc("images/doc02.png")))
+        })
+}
+
+/// The window's metrics are those of the result it shows.
+fn check_metrics(app: &Workbench) -> f64 {
+    let m = *app.metrics().unwrap().unwrap();
+    let (plane, _, _) = app.result().unwrap();
+    let truth = image::open(doc("truth/doc02.png")).unwrap().into_luma8();
+    let again = evaluate(plane.as_gray8().unwrap(), &truth, &app.eval_options()).unwrap();
+    assert_eq!(m, again);
+    m.f_measure
+}
+
+#[test]
+fn metrics_follow_every_result_and_the_errors_view_shows_them() {
+    let mut h = harness();
+    h.state_mut().prefs.settings.op = OpKind::Otsu;
+    wait_until(&mut h, "the Otsu result", |a| a.is_up_to_date());
+    assert!(h.query_by_label("Ground truth").is_some());
+    // Through the controls: type the path, press Load.
+    let gt = doc("truth/doc02.png");
+    h.state_mut().load_ground_truth(gt.clone());
+    wait_until(&mut h, "the metrics", |a| {
+        matches!(a.metrics(), Some(Ok(_)))
+    });
+    assert_eq!(h.state().ground_truth(), Some(gt.as_path()));
+    let f_otsu = check_metrics(h.state());
+    assert!(h.query_by_label("F-measure").is_some());
+    assert!(h.query_by_label_contains("of: otsu").is_some());
+
+    // Another method: the metrics follow.
+    h.state_mut().prefs.settings.op = OpKind::Sauvola;
+    h.state_mut().prefs.settings.block_size = 25;
+    wait_until(&mut h, "the Sauvola metrics", |a| {
+        a.is_up_to_date() && matches!(a.metrics(), Some(Ok(_)))
+    });
+    let f_sauvola = check_metrics(h.state());
+    assert_ne!(f_otsu, f_sauvola);
+    assert!(h.query_by_label_contains("of: sauvola").is_some());
+
+    // The Errors view: a wrong pixel has its colour, a right one neither.
+    h.state_mut().prefs.view_mode = ViewMode::Errors;
+    h.step();
+    let (plane, _, _) = h.state().result().unwrap();
+    let mask = plane.as_gray8().unwrap().clone();
+    let truth = image::open(&gt).unwrap().into_luma8();
+    let (mut fp, mut fn_, mut ok) = (None, None, None);
+    for (x, y, p) in mask.enumerate_pixels() {
+        let t = truth.get_pixel(x, y).0[0];
+        match (p.0[0] < 128, t < 128) {
+            (true, false) => fp = fp.or(Some((x, y))),
+            (false, true) => fn_ = fn_.or(Some((x, y))),
+            _ => ok = ok.or(Some((x, y))),
+        }
+    }
+    let at = |p: (u32, u32)| h.state().error_pixel(p.0 as usize, p.1 as usize).unwrap();
+    assert_eq!(at(fp.unwrap()), FALSE_POSITIVE_RGB);
+    assert_eq!(at(fn_.unwrap()), FALSE_NEGATIVE_RGB);
+    let c = at(ok.unwrap());
+    assert!(c != FALSE_POSITIVE_RGB && c != FALSE_NEGATIVE_RGB && c[0] == c[1]);
+
+    // doxa's definitions: same F-measure, DRD on doxa's blocks.
+    h.state_mut().prefs.truth_doxa = true;
+    wait_until(
+        &mut h,
+        "the doxa metrics",
+        |a| matches!(a.metrics(), Some(Ok(m)) if m.like == tessera_engine::metrics::Like::Doxa),
+    );
+    let m = *h.state().metrics().unwrap().unwrap();
+    assert_eq!(m.f_measure, f_sauvola);
+    let dibco = evaluate(&mask, &truth, &EvalOptions::default()).unwrap();
+    assert_ne!(m.drd, dibco.drd);
+}
+
+#[test]
+fn a_ground_truth_of_another_size_says_so() {
+    let mut h = harness();
+    h.state_mut().prefs.settings.op = OpKind::Otsu;
+    wait_until(&mut h, "the result", |a| a.is_up_to_date());
+    let other = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("crates/engine/tests/data/metrics/files/edge_crop37x29.groundtruth.png");
+    h.state_mut().load_ground_truth(other);
+    wait_until(&mut h, "the refusal", |a| {
+        matches!(a.metrics(), Some(Err(_)))
+    });
+    let e = h.state().metrics().unwrap().unwrap_err().to_string();
+    assert!(e.contains("400×300") && e.contains("29×37"), "{e}");
+    assert!(h.query_by_label_contains("does not fit").is_some());
+    // A missing file is an error line, and nothing else changes.
+    h.state_mut()
+        .load_ground_truth(PathBuf::from("/nonexistent/gt.png"));
+    wait_until(&mut h, "the error", |a| !a.is_loading_truth());
+    assert!(
+        h.state()
+            .error()
+            .unwrap()
+            .starts_with("Could not open the ground truth")
+    );
+}
