@@ -1158,6 +1158,16 @@ mod tests {
             PathBuf::from("out.png"),
         );
         jobs.pick_file(Pick::Save, None, None);
+        let truth = jobs.load_truth(PathBuf::from("gt.png"));
+        let g4 = Arc::new(GrayImage::new(4, 4));
+        jobs.score(
+            (7, 1),
+            Arc::new(Plane::Gray8((*g4).clone())),
+            g4.clone(),
+            Arc::new(SourceImage::gray((*g4).clone())),
+            Default::default(),
+            64,
+        );
         let src = Arc::new(SourceImage::gray(GrayImage::new(4, 4)));
         let try_all = jobs.try_all(
             (src, None),
@@ -1199,11 +1209,25 @@ mod tests {
                     let e = result.unwrap_err().to_string();
                     assert!(e.contains("cannot start the tessera-try-all thread"), "{e}");
                 }
+                Msg::TruthLoaded {
+                    request, result, ..
+                } => {
+                    assert_eq!(request, truth);
+                    let e = result.unwrap_err();
+                    assert!(e.contains("cannot start the tessera-truth thread"), "{e}");
+                }
+                Msg::Scored {
+                    generation, result, ..
+                } => {
+                    assert_eq!(generation, 7);
+                    let e = result.err().unwrap();
+                    assert!(e.contains("cannot start the tessera-score thread"), "{e}");
+                }
                 Msg::TryAllCell { .. } => panic!("no cell without a thread"),
                 Msg::Redisplayed(_) | Msg::RedisplayFailed => panic!("no redisplay was asked"),
             }
         }
-        assert_eq!(seen, 5, "every activity hears of its failure");
+        assert_eq!(seen, 7, "every activity hears of its failure");
         assert_eq!(jobs.active_tasks(), 0);
     }
 
