@@ -474,33 +474,19 @@ pub fn viridis(t: f64) -> RGBColor {
 /// parameters (the others held at the best row's values), viridis from the worst to the best
 /// score shown, a colour bar, and the best cell outlined.
 pub fn tune_heatmap(r: &tessera_engine::tune::TuneReport) -> Result<image::RgbImage, String> {
-    use tessera_engine::tune::Row;
     ensure_font();
     let best = r.best();
     let metric = r.metric;
-    // The axes the best method uses.
-    let used: Vec<usize> = (0..r.grid.len())
-        .filter(|&i| best.values[i].is_some())
-        .collect();
-    let (xa, ya) = (used.first().copied(), used.get(1).copied());
-    let rows: Vec<&Row> = r
-        .rows
+    let hm = r.heat_map();
+    let xs: Vec<f64> = hm.x.as_ref().map_or(vec![0.0], |a| a.1.clone());
+    let ys: Vec<f64> = hm.y.as_ref().map_or(vec![0.0], |a| a.1.clone());
+    let rows: Vec<&tessera_engine::tune::Row> = hm
+        .cells
         .iter()
-        .filter(|row| row.method == best.method)
-        .filter(|row| {
-            used.iter()
-                .skip(2)
-                .all(|&i| row.values[i] == best.values[i])
-        })
+        .flatten()
+        .flatten()
+        .map(|&i| &r.rows[i])
         .collect();
-    let xs: Vec<f64> = xa.map_or(vec![0.0], |i| r.grid[i].values.clone());
-    let ys: Vec<f64> = ya.map_or(vec![0.0], |i| r.grid[i].values.clone());
-    let cell = |x: f64, y: f64| {
-        rows.iter().find(|row| {
-            xa.is_none_or(|i| row.values[i] == Some(x))
-                && ya.is_none_or(|i| row.values[i] == Some(y))
-        })
-    };
     let scores: Vec<f64> = rows
         .iter()
         .map(|row| row.mean(metric))
@@ -533,11 +519,7 @@ pub fn tune_heatmap(r: &tessera_engine::tune::TuneReport) -> Result<image::RgbIm
             "against ground truth ({} definitions, {} foreground)",
             r.eval.like, r.eval.foreground
         );
-        let held: Vec<String> = used
-            .iter()
-            .skip(2)
-            .map(|&i| format!("{} {}", r.grid[i].name, best.values[i].unwrap_or_default()))
-            .collect();
+        let held: Vec<String> = hm.held.iter().map(|(n, v)| format!("{n} {v}")).collect();
         if !held.is_empty() {
             sub += &format!("; held at {}", held.join(", "));
         }
@@ -568,8 +550,8 @@ pub fn tune_heatmap(r: &tessera_engine::tune::TuneReport) -> Result<image::RgbIm
             }
         };
         let (xf, yf) = (fmt_axis(xs.clone()), fmt_axis(ys.clone()));
-        let x_desc = xa.map_or(String::new(), |i| r.grid[i].name.clone());
-        let y_desc = ya.map_or(String::new(), |i| r.grid[i].name.clone());
+        let x_desc = hm.x.as_ref().map_or(String::new(), |a| a.0.clone());
+        let y_desc = hm.y.as_ref().map_or(String::new(), |a| a.0.clone());
         c.configure_mesh()
             .disable_mesh()
             .x_desc(x_desc)
@@ -584,9 +566,10 @@ pub fn tune_heatmap(r: &tessera_engine::tune::TuneReport) -> Result<image::RgbIm
             .map_err(err)?;
         let label = cols * nrows <= 240;
         let font_px = if cols > 12 { 11 } else { 14 };
-        for (yi, &y) in ys.iter().enumerate() {
-            for (xi, &x) in xs.iter().enumerate() {
-                let Some(row) = cell(x, y) else { continue };
+        for (yi, line) in hm.cells.iter().enumerate() {
+            for (xi, idx) in line.iter().enumerate() {
+                let Some(idx) = *idx else { continue };
+                let row = &r.rows[idx];
                 let v = row.mean(metric);
                 let t = norm(v);
                 let (cx, cy) = (xi as f64, yi as f64);
@@ -595,7 +578,7 @@ pub fn tune_heatmap(r: &tessera_engine::tune::TuneReport) -> Result<image::RgbIm
                     viridis(t).filled(),
                 )))
                 .map_err(err)?;
-                if std::ptr::eq(*row, best) {
+                if idx == hm.best {
                     c.draw_series(std::iter::once(Rectangle::new(
                         [(cx - 0.46, cy - 0.46), (cx + 0.46, cy + 0.46)],
                         ShapeStyle::from(&RED).stroke_width(3),

@@ -9,7 +9,7 @@
 //! Every combination runs on every image on N workers; the best by the mean of the metric is
 //! printed with the command that reproduces it. Ctrl-C cancels (nothing is written).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -18,8 +18,6 @@ use std::time::Duration;
 use clap::Args;
 
 use super::{EXIT_FAILURE, check_target, report_error};
-use tessera_engine::batch::GroundTruth;
-use tessera_engine::batch::plan::has_image_extension;
 use tessera_engine::io::{DecodeLimits, write_atomic};
 use tessera_engine::metrics::{EvalOptions, Like, Metric};
 use tessera_engine::ops::{Anchor, OpKind, OpSettings, ThresholdType};
@@ -82,72 +80,6 @@ fn usage(m: String) -> EngineError {
     EngineError::InvalidParam(m)
 }
 
-/// (image, ground truth) pairs.
-type Pairs = Vec<(PathBuf, PathBuf)>;
-
-/// The (image, ground truth) pairs of `input`, and the images without a ground truth.
-fn pairs(args: &TuneArgs) -> Result<(Pairs, Vec<String>), EngineError> {
-    if !args.ground_truth.is_dir() {
-        return Err(usage(format!(
-            "the ground-truth folder {} is not a folder",
-            args.ground_truth.display()
-        )));
-    }
-    let gt = GroundTruth {
-        dir: args.ground_truth.clone(),
-        eval: EvalOptions::default(),
-    };
-    let (root, files) = if args.input.is_file() {
-        let root = args.input.parent().unwrap_or(Path::new("")).to_path_buf();
-        (root, vec![args.input.clone()])
-    } else if args.input.is_dir() {
-        let mut files = Vec::new();
-        walk(&args.input, args.recursive, &mut files);
-        files.sort();
-        (args.input.clone(), files)
-    } else {
-        return Err(usage(format!(
-            "the input {} is neither an image nor a folder",
-            args.input.display()
-        )));
-    };
-    let mut pairs = Vec::new();
-    let mut missing = Vec::new();
-    for f in files {
-        match gt.find(&root, &f) {
-            Ok(g) if tessera_engine::io::same_file(&g, &f) => {
-                missing.push(format!("{}: it is its own ground truth", f.display()))
-            }
-            Ok(g) => pairs.push((f, g)),
-            Err(reason) => missing.push(format!("{}: {reason}", f.display())),
-        }
-    }
-    if pairs.is_empty() {
-        return Err(usage(format!(
-            "no image of {} has a ground truth in {}",
-            args.input.display(),
-            args.ground_truth.display()
-        )));
-    }
-    Ok((pairs, missing))
-}
-
-fn walk(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            if recursive {
-                walk(&p, recursive, out);
-            }
-        } else if has_image_extension(&p) {
-            out.push(p);
-        }
-    }
-}
-
 /// The validated search.
 pub fn config(args: &TuneArgs) -> Result<(TuneConfig, Vec<String>), EngineError> {
     let grid = if args.grid.trim().is_empty() {
@@ -205,7 +137,7 @@ pub fn config(args: &TuneArgs) -> Result<(TuneConfig, Vec<String>), EngineError>
             h.display()
         )));
     }
-    let (pairs, missing) = pairs(args)?;
+    let (pairs, missing) = tune::find_pairs(&args.input, &args.ground_truth, args.recursive)?;
     let cfg = TuneConfig {
         pairs,
         methods,

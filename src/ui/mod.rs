@@ -13,6 +13,7 @@ pub mod frame_log;
 pub mod jobs;
 pub mod lab;
 pub mod task;
+pub mod tune_panel;
 pub mod view;
 
 use std::path::PathBuf;

@@ -123,3 +123,90 @@ fn a_ground_truth_of_another_size_says_so() {
             .starts_with("Could not open the ground truth")
     );
 }
+
+#[test]
+fn the_tune_tab_searches_and_applies_the_best_to_the_workbench() {
+    use tessera::ui::app::Tab;
+    let mut h = harness();
+    h.state_mut().prefs.settings.op = OpKind::Sauvola;
+    wait_until(&mut h, "the result", |a| a.is_up_to_date());
+    h.state_mut().load_ground_truth(doc("truth/doc02.png"));
+    wait_until(&mut h, "the metrics", |a| {
+        matches!(a.metrics(), Some(Ok(_)))
+    });
+    h.state_mut().prefs.tab = Tab::Tune;
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains("doc02.png against doc02.png")
+            .is_some()
+    );
+    h.state_mut().tune_mut().grid = "block-size=11..51:10,k=0.1..0.4:0.1".into();
+    h.get_by_label("Search").click();
+    wait_until(&mut h, "the search", |a| {
+        a.tune().report().is_some() || a.tune().error().is_some()
+    });
+    assert_eq!(h.state().tune().error(), None);
+    let r = h.state().tune().report().unwrap();
+    assert_eq!(r.rows.len(), 5 * 4);
+    let best = r.best().clone();
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("Best: sauvola").is_some());
+    h.get_by_label("Apply the best to the Workbench").click();
+    h.run_steps(2);
+    let app = h.state();
+    assert_eq!(app.prefs.tab, Tab::Workbench);
+    assert_eq!(app.prefs.settings.to_op().unwrap().describe(), best.op);
+    // The workbench computes it and its metrics equal the search's mean on this one image.
+    wait_until(&mut h, "the best's metrics", |a| {
+        a.is_up_to_date() && matches!(a.metrics(), Some(Ok(_)))
+    });
+    let f = check_metrics(h.state());
+    assert!((f - best.mean(tessera_engine::metrics::Metric::FMeasure)).abs() < 1e-12);
+}
+
+#[test]
+fn the_tune_tab_searches_a_folder_and_says_what_it_left_out() {
+    use tessera::ui::app::Tab;
+    use tessera::ui::tune_panel::TuneSource;
+    let dir = tempfile::tempdir().unwrap();
+    let gts = dir.path().join("gt");
+    std::fs::create_dir(&gts).unwrap();
+    for i in [1, 3, 5] {
+        std::fs::copy(
+            doc(&format!("truth/doc0{i}.png")),
+            gts.join(format!("doc0{i}.png")),
+        )
+        .unwrap();
+    }
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1024.0, 700.0))
+        .build_eframe(|cc| Workbench::new(&cc.egui_ctx, None, Startup::Nothing));
+    h.state_mut().prefs.tab = Tab::Tune;
+    {
+        let t = h.state_mut().tune_mut();
+        t.source = TuneSource::Folder;
+        t.folder = doc("images").display().to_string();
+        t.truth_folder = gts.display().to_string();
+        t.methods = "otsu, niblack".into();
+        t.grid = "k=-0.3/-0.2/-0.1".into();
+    }
+    h.run_steps(2);
+    h.get_by_label("Search").click();
+    wait_until(&mut h, "the search", |a| {
+        a.tune().report().is_some() || a.tune().error().is_some()
+    });
+    let r = h.state().tune().report().unwrap();
+    assert_eq!(r.images.len(), 3);
+    assert_eq!(r.rows.len(), 1 + 3);
+    h.run_steps(2);
+    assert_eq!(
+        h.query_all_by_label_contains("left out: ").count(),
+        5,
+        "doc02, 04, 06, 07, 08 have no ground truth"
+    );
+    // A bad grid is one clear line, nothing runs.
+    h.state_mut().tune_mut().grid = "k=oops".into();
+    h.get_by_label("Search").click();
+    h.run_steps(2);
+    assert!(h.state().tune().error().unwrap().contains("not a number"));
+}

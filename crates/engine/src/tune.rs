@@ -15,7 +15,7 @@
 //! assert!(parse_grid("k=0.5..0.1:0.1").is_err());
 //! ```
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -128,6 +128,85 @@ fn param_for(settings: &OpSettings, axis: &str) -> Option<Param> {
         .find(|p| p.flag().trim_start_matches("--") == axis)
 }
 
+/// (image, ground truth) pairs.
+pub type Pairs = Vec<(PathBuf, PathBuf)>;
+
+/// The images of `input` (a folder, walked into sub-folders with `recursive`, or one image
+/// file) that have a ground truth in `truth_dir` (the same relative path and stem, any image
+/// extension: see [`GroundTruth::find`](crate::batch::GroundTruth::find)), sorted by path;
+/// and, one line each, the images left out and why.
+///
+/// # Errors
+///
+/// [`EngineError::InvalidParam`] when `truth_dir` is not a folder, `input` is neither a
+/// folder nor a file, or no image has a ground truth.
+pub fn find_pairs(
+    input: &Path,
+    truth_dir: &Path,
+    recursive: bool,
+) -> Result<(Pairs, Vec<String>), EngineError> {
+    let usage = |m: String| Err(EngineError::InvalidParam(m));
+    if !truth_dir.is_dir() {
+        return usage(format!(
+            "the ground-truth folder {} is not a folder",
+            truth_dir.display()
+        ));
+    }
+    let gt = crate::batch::GroundTruth {
+        dir: truth_dir.to_path_buf(),
+        eval: EvalOptions::default(),
+    };
+    let (root, files) = if input.is_file() {
+        let root = input.parent().unwrap_or(Path::new("")).to_path_buf();
+        (root, vec![input.to_path_buf()])
+    } else if input.is_dir() {
+        let mut files = Vec::new();
+        walk(input, recursive, &mut files);
+        files.sort();
+        (input.to_path_buf(), files)
+    } else {
+        return usage(format!(
+            "the input {} is neither an image nor a folder",
+            input.display()
+        ));
+    };
+    let mut pairs = Vec::new();
+    let mut missing = Vec::new();
+    for f in files {
+        match gt.find(&root, &f) {
+            Ok(g) if crate::io::same_file(&g, &f) => {
+                missing.push(format!("{}: it is its own ground truth", f.display()))
+            }
+            Ok(g) => pairs.push((f, g)),
+            Err(reason) => missing.push(format!("{}: {reason}", f.display())),
+        }
+    }
+    if pairs.is_empty() {
+        return usage(format!(
+            "no image of {} has a ground truth in {}",
+            input.display(),
+            truth_dir.display()
+        ));
+    }
+    Ok((pairs, missing))
+}
+
+fn walk(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            if recursive {
+                walk(&p, recursive, out);
+            }
+        } else if crate::batch::plan::has_image_extension(&p) {
+            out.push(p);
+        }
+    }
+}
+
 /// One combination to try.
 #[derive(Debug, Clone)]
 pub struct Candidate {
@@ -142,8 +221,8 @@ pub struct Candidate {
 /// What to search.
 #[derive(Debug, Clone)]
 pub struct TuneConfig {
-    /// (image, ground truth) pairs.
-    pub pairs: Vec<(PathBuf, PathBuf)>,
+    /// (image, ground truth) pairs ([`find_pairs`] finds them in folders).
+    pub pairs: Pairs,
     /// The methods, each with its fixed settings; the grid varies the parameters each uses.
     pub methods: Vec<OpSettings>,
     /// The grid.
@@ -299,6 +378,101 @@ impl TuneReport {
     /// The best row.
     pub fn best(&self) -> &Row {
         &self.rows[self.best]
+    }
+}
+
+/// The best method's scores over two grid parameters, as the heat maps draw them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeatMap {
+    /// The method (`sauvola`).
+    pub method: String,
+    /// The column axis (the first grid parameter the method uses) and its values; `None`
+    /// when it uses none (one column).
+    pub x: Option<(String, Vec<f64>)>,
+    /// The row axis (the second one), likewise.
+    pub y: Option<(String, Vec<f64>)>,
+    /// The further axes, held at the best row's values.
+    pub held: Vec<(String, f64)>,
+    /// `cells[yi][xi]`: the row index (into [`TuneReport::rows`]) of each cell.
+    pub cells: Vec<Vec<Option<usize>>>,
+    /// The best row's index.
+    pub best: usize,
+}
+
+impl TuneReport {
+    /// The heat map of the best method (see [`HeatMap`]).
+    pub fn heat_map(&self) -> HeatMap {
+        let best = self.best();
+        let used: Vec<usize> = (0..self.grid.len())
+            .filter(|&i| best.values[i].is_some())
+            .collect();
+        let axis = |k: usize| {
+            used.get(k)
+                .map(|&i| (self.grid[i].name.clone(), self.grid[i].values.clone()))
+        };
+        let (x, y) = (axis(0), axis(1));
+        let held = used
+            .iter()
+            .skip(2)
+            .map(|&i| {
+                (
+                    self.grid[i].name.clone(),
+                    best.values[i].unwrap_or_default(),
+                )
+            })
+            .collect();
+        let xs = x
+            .as_ref()
+            .map_or(vec![None], |(_, v)| v.iter().map(|v| Some(*v)).collect());
+        let ys = y
+            .as_ref()
+            .map_or(vec![None], |(_, v)| v.iter().map(|v| Some(*v)).collect());
+        let cells = ys
+            .iter()
+            .map(|yv| {
+                xs.iter()
+                    .map(|xv| {
+                        self.rows.iter().position(|row| {
+                            row.method == best.method
+                                && used.iter().enumerate().all(|(k, &i)| match k {
+                                    0 => row.values[i] == *xv,
+                                    1 => row.values[i] == *yv,
+                                    _ => row.values[i] == best.values[i],
+                                })
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        HeatMap {
+            method: best.method.clone(),
+            x,
+            y,
+            held,
+            cells,
+            best: self.best,
+        }
+    }
+
+    /// The rows on the quality/speed Pareto front: no other row is both at least as good by
+    /// the metric and at most as slow, and strictly better in one. Indices into
+    /// [`TuneReport::rows`], fastest first.
+    pub fn pareto(&self) -> Vec<usize> {
+        let m = self.metric;
+        let score = |i: usize| m.rank_score(self.rows[i].mean(m));
+        let time = |i: usize| self.rows[i].compute;
+        let mut front: Vec<usize> = (0..self.rows.len())
+            .filter(|&i| {
+                !(0..self.rows.len()).any(|j| {
+                    j != i
+                        && score(j) >= score(i)
+                        && time(j) <= time(i)
+                        && (score(j) > score(i) || time(j) < time(i))
+                })
+            })
+            .collect();
+        front.sort_by_key(|&i| (time(i), i));
+        front
     }
 }
 

@@ -188,3 +188,46 @@ fn a_missing_ground_truth_is_an_input_error() {
     let e = run(&cfg, &Control::new()).unwrap_err();
     assert!(e.to_string().starts_with("/nonexistent/doc04.png: "), "{e}");
 }
+
+#[test]
+fn the_heat_map_holds_the_best_methods_rows_and_the_front_is_undominated() {
+    let r = run(
+        &config(
+            vec![method(OpKind::Sauvola), method(OpKind::Otsu)],
+            "block-size=11/21/31,k=0.1/0.2,r=64/128",
+            2,
+        ),
+        &Control::new(),
+    )
+    .unwrap();
+    let hm = r.heat_map();
+    assert_eq!(hm.method, "sauvola");
+    assert_eq!(hm.x.as_ref().unwrap().1, vec![11.0, 21.0, 31.0]);
+    assert_eq!(hm.y.as_ref().unwrap().1, vec![0.1, 0.2]);
+    let best = r.best();
+    assert_eq!(hm.held, vec![("r".to_string(), best.values[2].unwrap())]);
+    assert_eq!((hm.cells.len(), hm.cells[0].len()), (2, 3));
+    for (yi, line) in hm.cells.iter().enumerate() {
+        for (xi, cell) in line.iter().enumerate() {
+            let row = &r.rows[cell.unwrap()];
+            assert_eq!(row.values[0], Some([11.0, 21.0, 31.0][xi]));
+            assert_eq!(row.values[1], Some([0.1, 0.2][yi]));
+            assert_eq!(row.values[2], best.values[2]);
+        }
+    }
+    assert!(hm.cells.iter().flatten().any(|c| *c == Some(hm.best)));
+    let front = r.pareto();
+    assert!(!front.is_empty());
+    let m = Metric::FMeasure;
+    for &i in &front {
+        let (s, t) = (r.rows[i].mean(m), r.rows[i].compute);
+        assert!(
+            !r.rows
+                .iter()
+                .any(|o| o.mean(m) >= s && o.compute <= t && (o.mean(m) > s || o.compute < t)),
+            "row {i} is dominated"
+        );
+    }
+    // The best score is on the front.
+    assert!(front.iter().any(|&i| r.rows[i].mean(m) == best.mean(m)));
+}

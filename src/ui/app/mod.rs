@@ -24,6 +24,7 @@ use super::charts::RunRecord;
 use super::frame_log::FrameLog;
 use super::jobs::{ImageOrigin, Jobs};
 use super::lab::LabPanel;
+use super::tune_panel::TunePanel;
 use super::view::{self, Hover, Layer, ViewMode, Viewer};
 use tessera_engine::ops::level::Histogram;
 use tessera_engine::ops::{Op, OpSettings};
@@ -180,6 +181,7 @@ pub struct Workbench {
     confirm_overwrite: Option<PathBuf>,
     batch: BatchPanel,
     lab: LabPanel,
+    tune: TunePanel,
     max_texture_side: usize,
     last_request: Option<Request>,
     /// Wall time of the last job that delivered a result (decides whether a change waits for
@@ -249,6 +251,7 @@ impl Workbench {
             confirm_overwrite: None,
             batch: BatchPanel::default(),
             lab: LabPanel::default(),
+            tune: TunePanel::default(),
             max_texture_side: ctx.input(|i| i.max_texture_side),
             last_request: None,
             last_job_wall: None,
@@ -544,6 +547,7 @@ impl Workbench {
         self.handle_messages();
         self.batch.poll();
         self.lab.poll();
+        self.tune.poll();
     }
 
     /// Stops the background work before the window closes: cancels the job, the batch and
@@ -556,6 +560,7 @@ impl Workbench {
         self.close_try_all();
         self.batch.shutdown();
         self.lab.shutdown();
+        self.tune.shutdown();
         self.jobs.wait_for_saves();
         self.handle_messages();
         if let Some(log) = &mut self.frame_log {
@@ -570,6 +575,24 @@ impl Workbench {
             + usize::from(self.batch.is_running())
             + usize::from(self.lab.is_running())
             + usize::from(self.lab.is_exporting())
+            + usize::from(self.tune.is_running())
+    }
+
+    /// The Tune tab.
+    pub fn tune(&self) -> &TunePanel {
+        &self.tune
+    }
+
+    /// The Tune tab, to set its fields.
+    pub fn tune_mut(&mut self) -> &mut TunePanel {
+        &mut self.tune
+    }
+
+    /// The open image's file and its ground truth's, when both are files (what the Tune tab
+    /// searches on).
+    pub fn image_and_truth(&self) -> Option<(PathBuf, PathBuf)> {
+        let img = self.image.as_ref()?.origin.path()?.to_path_buf();
+        Some((img, self.ground_truth()?.to_path_buf()))
     }
 
     /// The Batch tab.
@@ -629,6 +652,22 @@ impl Workbench {
                 egui::CentralPanel::default().show(ui, |ui| {
                     self.lab.ui(ui, &self.prefs.settings, image);
                 });
+            }
+            Tab::Tune => {
+                let open = self.image_and_truth();
+                let eval = self.eval_options();
+                let (settings, workers) = (self.prefs.settings, self.prefs.workers);
+                let apply = egui::CentralPanel::default()
+                    .show(ui, |ui| self.tune.ui(ui, open, &settings, workers, eval))
+                    .inner;
+                if let Some(s) = apply {
+                    self.prefs.settings = s;
+                    self.prefs.tab = Tab::Workbench;
+                    self.notice = Some(format!(
+                        "Applied from Tune: {}",
+                        s.to_op().map(|o| o.describe()).unwrap_or_default()
+                    ));
+                }
             }
         }
         self.overwrite_modal(ui.ctx());
@@ -754,6 +793,11 @@ impl Workbench {
                     Tab::Lab,
                     "Scaling lab",
                     "Time the operation across worker counts and tile sizes",
+                ),
+                (
+                    Tab::Tune,
+                    "Tune",
+                    "Find the best method and parameters against ground truth",
                 ),
             ] {
                 ui.selectable_value(&mut self.prefs.tab, tab, label)

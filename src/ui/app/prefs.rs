@@ -22,6 +22,7 @@ pub enum Tab {
     Workbench,
     Batch,
     Lab,
+    Tune,
 }
 
 /// Everything that persists between runs.
