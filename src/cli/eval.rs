@@ -111,7 +111,10 @@ pub fn print_metrics(result: &std::path::Path, m: &Metrics) {
         m.accuracy,
         m.nubn
     );
-    crate::outln!("  pseudo-F-measure: not computed (see the README)");
+    crate::outln!(
+        "  pseudo-recall {:.2} % (of the ground truth's skeleton; DIBCO 2010's pseudo-F)",
+        m.pseudo_recall.unwrap_or(f64::NAN)
+    );
 }
 
 /// A checked worker count (default: every core).

@@ -19,7 +19,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use image::GrayImage;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -27,7 +26,7 @@ use crate::control::{Control, Phase};
 use crate::error::EngineError;
 use crate::io::{DecodeLimits, ReadOptions, read_image_with};
 use crate::job;
-use crate::metrics::{EvalOptions, Metric, Metrics, evaluate_here, json_number, read_gray};
+use crate::metrics::{EvalOptions, Metric, Metrics, PreparedTruth, json_number, read_gray};
 use crate::ops::{Op, OpSettings, Param};
 use crate::pool::WorkerPool;
 use crate::source::{Depth, SourceImage};
@@ -491,7 +490,7 @@ fn counted(m: Metric, v: f64) -> f64 {
 struct Loaded {
     eight: Option<SourceImage>,
     native: Option<SourceImage>,
-    truth: GrayImage,
+    truth: PreparedTruth,
 }
 
 /// Runs the search on a pool of `cfg.workers`.
@@ -566,7 +565,7 @@ fn search(cfg: &TuneConfig, cands: &[Candidate], ctl: &Control) -> Result<Vec<Ro
                 } else {
                     None
                 },
-                truth: read_gray(gt, cfg.limits)?,
+                truth: PreparedTruth::new_here(&read_gray(gt, cfg.limits)?, &cfg.eval),
             })
         })
         .collect::<Result<_, _>>()?;
@@ -594,7 +593,7 @@ fn search(cfg: &TuneConfig, cands: &[Candidate], ctl: &Control) -> Result<Vec<Ro
                     .image
                     .as_gray8()
                     .ok_or("the result is 16-bit; metrics judge an 8-bit mask")?;
-                evaluate_here(mask, &l.truth, &cfg.eval).map_err(|e| e.to_string())
+                l.truth.evaluate_here(mask).map_err(|e| e.to_string())
             });
             ctl.run_done();
             (scored, compute)

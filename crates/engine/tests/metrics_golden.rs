@@ -355,3 +355,60 @@ proptest! {
         prop_assert_eq!(m.confusion.total(), u64::from(w * h));
     }
 }
+
+fn pseudo_dir() -> PathBuf {
+    data().join("pseudo")
+}
+
+/// A 0/255 PNG as booleans (255 = true).
+fn mask_of(path: &Path) -> Vec<bool> {
+    read(path).pixels().map(|p| p.0[0] == 255).collect()
+}
+
+/// The skeleton the pseudo-recall counts is scikit-image's `thin` of the ground truth's
+/// foreground, pixel for pixel, on every vendored ground truth and on random blobs; the
+/// pseudo-F-measure equals the one computed from it (`scripts/make_pseudo_golden.py`).
+#[test]
+fn pseudo_f_uses_scikit_images_skeleton() {
+    let meta: Value =
+        serde_json::from_str(&std::fs::read_to_string(pseudo_dir().join("pseudo.json")).unwrap())
+            .unwrap();
+    let cases = vendored();
+    let mut failures = Vec::new();
+    for p in meta["pairs"].as_array().unwrap() {
+        let id = p["id"].as_str().unwrap();
+        let (_, gt, pred, _, _) = cases.iter().find(|c| c.0 == id).unwrap();
+        let truth = read(gt);
+        let prepared = tessera_engine::metrics::PreparedTruth::new(&truth, &EvalOptions::default());
+        let want = mask_of(&pseudo_dir().join(p["skeleton"].as_str().unwrap()));
+        let got: Vec<bool> = prepared.skeleton().pixels().map(|p| p.0[0] == 1).collect();
+        if got != want {
+            let diff = got.iter().zip(&want).filter(|(a, b)| a != b).count();
+            failures.push(format!("{id}: skeleton differs in {diff} pixels"));
+            continue;
+        }
+        let m = prepared.evaluate(&read(pred)).unwrap();
+        for (k, v) in [
+            ("pseudo_recall", m.pseudo_recall.unwrap()),
+            ("pseudo_f_measure", m.pseudo_f_measure.unwrap()),
+        ] {
+            let w = number(&p[k]);
+            if !close(v, w, 1e-9) {
+                failures.push(format!("{id}: {k} {v} (scikit-image {w})"));
+            }
+        }
+        // evaluate() gives the same as the prepared truth.
+        let again = evaluate(&read(pred), &truth, &EvalOptions::default()).unwrap();
+        assert_eq!(format!("{again:?}"), format!("{m:?}"), "NaN-aware");
+    }
+    for b in meta["blobs"].as_array().unwrap() {
+        let img = read(&pseudo_dir().join(b["image"].as_str().unwrap()));
+        let prepared = tessera_engine::metrics::PreparedTruth::new(&img, &EvalOptions::default());
+        let want = mask_of(&pseudo_dir().join(b["skeleton"].as_str().unwrap()));
+        let got: Vec<bool> = prepared.skeleton().pixels().map(|p| p.0[0] == 1).collect();
+        if got != want {
+            failures.push(format!("{}: skeleton differs", b["image"]));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
