@@ -410,6 +410,37 @@ pub struct TryAllCell {
     pub level: Option<u16>,
     /// The result at thumbnail size, or why there is none.
     pub image: Result<ColorImage, String>,
+    /// Its F-measure against the ground truth shrunk to the preview (when one is loaded).
+    pub f_measure: Option<f64>,
+}
+
+/// A ground truth shrunk as [`gray_preview`] shrinks its image (area average by the same whole
+/// factor, then binarized at 128), ready to judge the preview's results; `None` when its size
+/// is not the image's.
+pub fn truth_preview(
+    truth: &GrayImage,
+    (w, h): (usize, usize),
+    side: usize,
+    opts: &EvalOptions,
+) -> Option<tessera_engine::metrics::PreparedTruth> {
+    if (truth.width() as usize, truth.height() as usize) != (w, h) {
+        return None;
+    }
+    let k = preview_factor(w, h, side);
+    let small = if k == 1 {
+        truth.clone()
+    } else {
+        let c = downscale(truth.as_raw(), w, h, 1, k);
+        let px = c
+            .pixels
+            .iter()
+            .map(|p| if p.r() < 128 { 0 } else { 255 })
+            .collect();
+        GrayImage::from_raw(c.size[0] as u32, c.size[1] as u32, px)?
+    };
+    Some(tessera_engine::metrics::PreparedTruth::new_here(
+        &small, opts,
+    ))
 }
 
 /// The gray image of `source`, shrunk by whole factors (area average) to at most `side`
@@ -701,10 +732,15 @@ impl Jobs {
         cfg: JobConfig,
         side: usize,
         control: Arc<Control>,
+        truth: Option<(Arc<GrayImage>, EvalOptions)>,
     ) -> u64 {
         self.try_all_request += 1;
         let request = self.try_all_request;
         let work = move |tx: &Reporter<Msg>| {
+            let dims = (source.width(), source.height());
+            let prepared = truth
+                .as_ref()
+                .and_then(|(t, opts)| truth_preview(t, dims, side, opts));
             let result = gray_preview(&source, side, &cfg, &control).and_then(|small| {
                 let size = (small.width(), small.height());
                 let small8 = match &source8 {
@@ -718,6 +754,13 @@ impl Jobs {
                     &cfg,
                     &control,
                     |c| {
+                        let f_measure = match (&prepared, &c.result) {
+                            (Some(t), Ok(img)) => img
+                                .as_gray8()
+                                .and_then(|m| t.evaluate_here(m).ok())
+                                .map(|m| m.f_measure),
+                            _ => None,
+                        };
                         let image = c
                             .result
                             .map(|img| preview_of_gray(&crate::sheet::shown(&img), THUMB_SIDE).0);
@@ -727,6 +770,7 @@ impl Jobs {
                             params: c.params,
                             level: c.level,
                             image,
+                            f_measure,
                         };
                         tx.send(Msg::TryAllCell {
                             request,
@@ -1175,6 +1219,7 @@ mod tests {
             cfg,
             64,
             Arc::new(Control::new()),
+            None,
         );
         super::super::task::fail_spawns(false);
         let mut seen = 0;

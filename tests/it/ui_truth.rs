@@ -210,3 +210,36 @@ fn the_tune_tab_searches_a_folder_and_says_what_it_left_out() {
     h.run_steps(2);
     assert!(h.state().tune().error().unwrap().contains("not a number"));
 }
+
+#[test]
+fn try_all_is_sorted_by_f_measure_against_the_ground_truth() {
+    let mut h = harness();
+    h.state_mut().prefs.settings.op = OpKind::Otsu;
+    wait_until(&mut h, "the result", |a| a.is_up_to_date());
+    h.state_mut().load_ground_truth(doc("truth/doc02.png"));
+    wait_until(&mut h, "the metrics", |a| {
+        matches!(a.metrics(), Some(Ok(_)))
+    });
+    h.get_by_label("Try all methods…").click();
+    let total = tessera_engine::montage::plan().len();
+    wait_until(&mut h, "every method of Try all", |a| {
+        a.try_all_cells() == Some((total, true))
+    });
+    let order = h.state().try_all_order();
+    assert_eq!(order.len(), total);
+    let f: Vec<f64> = order
+        .iter()
+        .map(|(_, f)| f.filter(|v| !v.is_nan()).unwrap_or(f64::NEG_INFINITY))
+        .collect();
+    assert!(f.windows(2).all(|w| w[0] >= w[1]), "{order:?}");
+    // The image fits the preview (400x300 < 480): F is the full image's. Otsu's cell equals
+    // the workbench's Otsu metrics.
+    let otsu = order
+        .iter()
+        .find(|(l, _)| l == "Otsu (OpenCV)")
+        .unwrap()
+        .1
+        .unwrap();
+    assert_eq!(otsu, h.state().metrics().unwrap().unwrap().f_measure);
+    assert!(h.query_by_label_contains("Sorted by F-measure").is_some());
+}

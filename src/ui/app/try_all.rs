@@ -34,6 +34,8 @@ struct Shown {
     params: String,
     level: Option<u16>,
     image: Result<egui::TextureHandle, String>,
+    /// F-measure against the ground truth on the preview.
+    f_measure: Option<f64>,
 }
 
 impl Workbench {
@@ -50,12 +52,17 @@ impl Workbench {
             tile: self.prefs.tile,
         };
         let base = self.prefs.settings;
+        let truth = self
+            .truth
+            .as_ref()
+            .map(|t| (t.image.clone(), self.eval_options()));
         let request = self.jobs.try_all(
             (img.source.clone(), img.source8.clone()),
             base,
             cfg,
             TRY_ALL_SIDE,
             control.clone(),
+            truth,
         );
         self.try_all = Some(TryAll {
             request,
@@ -89,6 +96,7 @@ impl Workbench {
             params: cell.params,
             level: cell.level,
             image,
+            f_measure: cell.f_measure,
         });
     }
 
@@ -100,6 +108,18 @@ impl Workbench {
         if let Some(t) = self.try_all.as_mut().filter(|t| t.request == request) {
             t.done = Some(result.map_err(|e| e.to_string()));
         }
+    }
+
+    /// The methods of "Try all" in the order shown, with their F-measure against the ground
+    /// truth on the preview (sorted by it, best first, when a ground truth is loaded).
+    pub fn try_all_order(&self) -> Vec<(String, Option<f64>)> {
+        let Some(t) = &self.try_all else {
+            return Vec::new();
+        };
+        order(&t.cells)
+            .into_iter()
+            .map(|i| (t.cells[i].label.clone(), t.cells[i].f_measure))
+            .collect()
     }
 
     /// Whether "Try all" has every cell (for tests).
@@ -167,10 +187,17 @@ impl Workbench {
                         again = true;
                     }
                 });
+                let scored = t.cells.iter().any(|c| c.f_measure.is_some());
                 ui.label(
-                    RichText::new("Click a method to use it on the whole image.")
-                        .small()
-                        .weak(),
+                    RichText::new(if scored {
+                        "Sorted by F-measure against the ground truth (both shrunk to the \
+                         preview). Click a method to use it on the whole image."
+                    } else {
+                        "Click a method to use it on the whole image. Load a ground truth to \
+                         sort them by F-measure."
+                    })
+                    .small()
+                    .weak(),
                 );
                 ui.separator();
                 egui::ScrollArea::vertical().show(ui, |ui| {
@@ -179,7 +206,9 @@ impl Workbench {
                     egui::Grid::new("try-all-grid")
                         .spacing([10.0, 10.0])
                         .show(ui, |ui| {
-                            for (i, c) in t.cells.iter().enumerate() {
+                            for (i, c) in
+                                order(&t.cells).into_iter().map(|k| &t.cells[k]).enumerate()
+                            {
                                 ui.vertical(|ui| {
                                     ui.set_width(w);
                                     let anchor =
@@ -211,6 +240,9 @@ impl Workbench {
                                         }
                                     }
                                     let mut caption = c.label.clone();
+                                    if let Some(f) = c.f_measure {
+                                        caption = format!("F {f:.1} · {caption}");
+                                    }
                                     if let Some(l) = c.level {
                                         caption += &format!(" {l}");
                                     } else if !c.params.is_empty() {
@@ -245,4 +277,20 @@ impl Workbench {
             self.close_try_all();
         }
     }
+}
+
+/// The order cells are shown in: by F-measure, best first (undefined last), when any has one;
+/// else as computed.
+fn order(cells: &[Shown]) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..cells.len()).collect();
+    if cells.iter().any(|c| c.f_measure.is_some()) {
+        let key = |i: usize| {
+            cells[i]
+                .f_measure
+                .filter(|f| !f.is_nan())
+                .unwrap_or(f64::NEG_INFINITY)
+        };
+        idx.sort_by(|&a, &b| key(b).total_cmp(&key(a)).then(a.cmp(&b)));
+    }
+    idx
 }
