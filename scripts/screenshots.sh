@@ -163,6 +163,28 @@ click 40 420 1         # a failure: its reason shows
 shot batch 700 600
 stop
 
+# 4b. A degraded document of the golden-methods pack with its ground truth (given on the
+#     command line): Otsu, the Errors view (false positives red, false negatives blue) and
+#     the metrics under the view and in the controls.
+DOCS=crates/engine/tests/data/metrics/documents
+start "$DOCS/images/doc05.png" --ground-truth "$DOCS/truth/doc05.png"
+click 158 182          # Method
+click 132 268 2        # Otsu threshold
+xdotool mousemove 700 300; xdotool key e; sleep 2
+shot ground-truth 700 300
+stop
+
+# 4c. The Tune tab: five methods and a grid over their parameters on that document, the
+#     heat map of the best, the Pareto chart and the ranking.
+start "$DOCS/images/doc05.png" --ground-truth "$DOCS/truth/doc05.png"
+click 340 12 2         # Tune tab
+click 205 93; xdotool key ctrl+a; xdotool type "sauvola,wolf,bradley,adaptive-gaussian,otsu"
+click 285 119; xdotool key ctrl+a
+xdotool type "block-size=11..101:10,k=0.05..0.5:0.05,c=0/5/10/20,t=5..30:5"
+click 35 169 8         # Search
+shot tune 900 700
+stop
+
 # 5. The Scaling lab after a sweep of the colour sample over 1-4 workers and two tile sizes.
 start assets/sample-coffee.png
 click 273 12           # Scaling lab tab

@@ -10,6 +10,6 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Some(cmd) => execute(cmd),
-        None => tessera::ui::run(cli.image),
+        None => tessera::ui::run(cli.image, cli.ground_truth),
     }
 }

@@ -41,6 +41,9 @@ pub struct Cli {
     pub command: Option<Command>,
     /// An image to open in the window.
     pub image: Option<PathBuf>,
+    /// Its ground truth: the window scores every result against it (see `tessera eval`).
+    #[arg(long, value_name = "FILE", requires = "image")]
+    pub ground_truth: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

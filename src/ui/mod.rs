@@ -26,8 +26,9 @@ pub const WINDOW_SIZE: [f32; 2] = [1280.0, 800.0];
 /// The window's smallest size, in points.
 pub const WINDOW_MIN_SIZE: [f32; 2] = [800.0, 500.0];
 
-/// Opens the window, with `image` loaded if given (else the last image or the sample).
-pub fn run(image: Option<PathBuf>) -> ExitCode {
+/// Opens the window, with `image` loaded if given (else the last image or the sample), and
+/// `ground_truth` beside it.
+pub fn run(image: Option<PathBuf>, ground_truth: Option<PathBuf>) -> ExitCode {
     let startup = match image {
         Some(p) => Startup::Path(p),
         None if std::env::var_os("TESSERA_SAMPLE").is_some() => Startup::Sample,
@@ -46,7 +47,13 @@ pub fn run(image: Option<PathBuf>) -> ExitCode {
     let result = eframe::run_native(
         "tessera",
         options,
-        Box::new(move |cc| Ok(Box::new(Workbench::new(&cc.egui_ctx, cc.storage, startup)))),
+        Box::new(move |cc| {
+            let mut app = Workbench::new(&cc.egui_ctx, cc.storage, startup);
+            if let Some(gt) = ground_truth {
+                app.load_ground_truth(gt);
+            }
+            Ok(Box::new(app))
+        }),
     );
     match result {
         Ok(()) => ExitCode::SUCCESS,

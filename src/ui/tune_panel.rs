@@ -590,7 +590,8 @@ fn heat_map_ui(ui: &mut Ui, r: &TuneReport) -> Option<usize> {
     let width = ui.available_width().clamp(240.0, 700.0);
     let (left, bottom, bar) = (56.0, 34.0, 56.0);
     let cell_w = ((width - left - bar) / ncols as f32).max(8.0);
-    let cell_h = (cell_w * 0.6).clamp(14.0, 28.0);
+    // At most ~320 points tall, so the ranking below stays in view.
+    let cell_h = (cell_w * 0.6).min(320.0 / nrows as f32).clamp(6.0, 28.0);
     let size = vec2(
         left + cell_w * ncols as f32 + bar,
         cell_h * nrows as f32 + bottom + 4.0,
@@ -613,7 +614,7 @@ fn heat_map_ui(ui: &mut Ui, r: &TuneReport) -> Option<usize> {
             let v = r.rows[i].mean(m);
             let t = norm(v);
             painter.rect_filled(rect.shrink(0.5), 0.0, viridis(t));
-            if cell_w >= 30.0 {
+            if cell_w >= 30.0 && cell_h >= 13.0 {
                 painter.text(
                     rect.center(),
                     egui::Align2::CENTER_CENTER,
@@ -672,7 +673,8 @@ fn heat_map_ui(ui: &mut Ui, r: &TuneReport) -> Option<usize> {
         );
     }
     if let Some((name, ys)) = &hm.y {
-        for (yi, y) in ys.iter().enumerate().step_by(every(ys.len())) {
+        let step = every(ys.len()).max((13.0 / cell_h).ceil() as usize);
+        for (yi, y) in ys.iter().enumerate().step_by(step) {
             painter.text(
                 pos2(
                     o.x + left - 4.0,
@@ -760,7 +762,7 @@ fn pareto_ui(ui: &mut Ui, r: &TuneReport) {
         .allow_boxed_zoom(false)
         .x_axis_label("compute ms (all images)")
         .y_axis_label(format!("mean {m}"))
-        .legend(egui_plot::Legend::default())
+        .legend(egui_plot::Legend::default().position(egui_plot::Corner::RightBottom))
         .show(ui, |p| {
             for name in &methods {
                 let mine: Vec<[f64; 2]> = r
@@ -772,7 +774,11 @@ fn pareto_ui(ui: &mut Ui, r: &TuneReport) {
                     .collect();
                 p.points(Points::new(*name, mine).radius(2.5));
             }
-            p.line(Line::new("Pareto front", front).width(1.5));
+            p.line(
+                Line::new("Pareto front", front)
+                    .width(2.5)
+                    .color(Color32::from_rgb(255, 220, 80)),
+            );
             let _ = pts;
         });
 }

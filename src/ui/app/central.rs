@@ -261,7 +261,9 @@ impl Workbench {
         };
         let busy = self.jobs.running.is_some();
         let avail = ui.available_size();
-        let viewer_size = egui::vec2(avail.x, (avail.y - 24.0).max(50.0));
+        // A line of metrics under the readout while a ground truth is loaded.
+        let below = if self.truth.is_some() { 46.0 } else { 24.0 };
+        let viewer_size = egui::vec2(avail.x, (avail.y - below).max(50.0));
         let (style, opacity) = (self.prefs.overlay_style, self.prefs.overlay_opacity);
         let max_side = self.max_texture_side;
         // The Errors view shows the result's error layer in its place, once scored.
@@ -334,5 +336,33 @@ impl Workbench {
                 .to_owned(),
         };
         ui.label(RichText::new(readout).monospace());
+        if let Some(t) = &self.truth {
+            let name = t.path.file_name().map_or_else(
+                || t.path.display().to_string(),
+                |n| n.to_string_lossy().into(),
+            );
+            let (text, color) = match self.metrics() {
+                Some(Ok(m)) => (
+                    format!(
+                        "Against {name}: F-measure {:.2} % · pseudo-F {:.2} % · PSNR {:.2} dB · \
+                         DRD {:.3} · {} false positives (red in Errors, E), {} false negatives \
+                         (blue)",
+                        m.f_measure,
+                        m.pseudo_f_measure.unwrap_or(f64::NAN),
+                        m.psnr,
+                        m.drd,
+                        m.confusion.fp,
+                        m.confusion.fn_
+                    ),
+                    ui.visuals().text_color(),
+                ),
+                Some(Err(e)) => (format!("Against {name}: {e}"), ui.visuals().warn_fg_color),
+                None => (
+                    format!("Against {name}: scoring…"),
+                    ui.visuals().weak_text_color(),
+                ),
+            };
+            ui.add(egui::Label::new(RichText::new(text).color(color)).truncate());
+        }
     }
 }
