@@ -111,7 +111,8 @@ fn a_ground_truth_of_another_size_says_so() {
     });
     let e = h.state().metrics().unwrap().unwrap_err().to_string();
     assert!(e.contains("400×300") && e.contains("29×37"), "{e}");
-    assert!(h.query_by_label_contains("does not fit").is_some());
+    // In the controls and on the line under the view.
+    assert_eq!(h.query_all_by_label_contains("does not fit").count(), 2);
     // A missing file is an error line, and nothing else changes.
     h.state_mut()
         .load_ground_truth(PathBuf::from("/nonexistent/gt.png"));

@@ -198,7 +198,7 @@ impl Workbench {
             {
                 self.pick_truth();
             }
-            let l = ui.label("Path");
+            let l = ui.label("File");
             let field = egui::TextEdit::singleline(&mut self.truth_field)
                 .hint_text("/path/to/truth.png")
                 .desired_width((ui.available_width() - 54.0).max(60.0));
