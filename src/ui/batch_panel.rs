@@ -38,6 +38,10 @@ pub struct BatchPanel {
     pub suffix: String,
     pub skip_existing: bool,
     pub strategy: Strategy,
+    /// A folder of ground truths to score the results against (empty: none).
+    pub truth: String,
+    /// How results are scored (the Workbench's ground-truth options, set by the window).
+    pub eval: tessera_engine::metrics::EvalOptions,
     running: Option<Running>,
     /// The last batch's report, or why it could not start.
     last: Option<Result<BatchReport, String>>,
@@ -45,8 +49,8 @@ pub struct BatchPanel {
     last_progress: Option<Progress>,
     /// The failure whose reason is shown (index into the report's failures).
     selected_failure: Option<usize>,
-    /// A folder dialog being shown, for the input (`true`) or output (`false`) field.
-    dialog: Option<PendingDialog<bool>>,
+    /// A folder dialog being shown, for the input (0), output (1) or ground-truth (2) field.
+    dialog: Option<PendingDialog<u8>>,
 }
 
 impl Default for BatchPanel {
@@ -60,6 +64,8 @@ impl Default for BatchPanel {
             suffix: String::new(),
             skip_existing: false,
             strategy: Strategy::WorkerReads,
+            truth: String::new(),
+            eval: Default::default(),
             running: None,
             last: None,
             last_progress: None,
@@ -103,6 +109,10 @@ impl BatchPanel {
             strategy: self.strategy,
             workers: workers.max(1),
             op: *settings,
+            ground_truth: (!self.truth.trim().is_empty()).then(|| batch::GroundTruth {
+                dir: self.truth.trim().into(),
+                eval: self.eval,
+            }),
             ..BatchConfig::new(self.input.trim(), self.output.trim())
         }
     }
@@ -221,22 +231,22 @@ impl BatchPanel {
             .spacing([12.0, 6.0])
             .show(ui, |ui| {
                 if let Some(answer) = self.dialog.as_mut().and_then(|d| d.poll()) {
-                    let input = self.dialog.take().is_some_and(|d| d.target);
+                    let target = self.dialog.take().map_or(0, |d| d.target);
                     if let Some(p) = answer {
-                        let field = if input {
-                            &mut self.input
-                        } else {
-                            &mut self.output
+                        let field = match target {
+                            0 => &mut self.input,
+                            1 => &mut self.output,
+                            _ => &mut self.truth,
                         };
                         *field = p.display().to_string();
                     }
                 }
                 let open = self.dialog.is_some();
                 if let Some(start) = folder_row(ui, "Input folder", &mut self.input, open) {
-                    self.dialog = Some(PendingDialog::spawn(ui.ctx(), true, start));
+                    self.dialog = Some(PendingDialog::spawn(ui.ctx(), 0, start));
                 }
                 if let Some(start) = folder_row(ui, "Output folder", &mut self.output, open) {
-                    self.dialog = Some(PendingDialog::spawn(ui.ctx(), false, start));
+                    self.dialog = Some(PendingDialog::spawn(ui.ctx(), 1, start));
                 }
 
                 ui.label("Operation");
@@ -293,7 +303,20 @@ impl BatchPanel {
                     .response
                     .labelled_by(l.id);
                 ui.end_row();
+                let open = self.dialog.is_some();
+                if let Some(start) = folder_row(ui, "Ground truths", &mut self.truth, open) {
+                    self.dialog = Some(PendingDialog::spawn(ui.ctx(), 2, start));
+                }
             });
+        ui.label(
+            egui::RichText::new(format!(
+                "Ground truths (optional): each result is scored against the file with its \
+                 name there ({} text, {} definitions: the Workbench's Ground truth options)",
+                self.eval.foreground, self.eval.like
+            ))
+            .small()
+            .weak(),
+        );
     }
 
     fn report_ui(&mut self, ui: &mut egui::Ui) {
@@ -341,6 +364,9 @@ impl BatchPanel {
                 }
             });
         }
+        if let Some(q) = &r.quality {
+            quality_ui(ui, r, q);
+        }
         if r.failures.is_empty() {
             return;
         }
@@ -373,6 +399,45 @@ impl BatchPanel {
                 ui.label(format!("Reason: {}", f.reason));
             });
         }
+    }
+}
+
+/// The batch's scores against the ground truths: the means, the worst files, the unscored.
+fn quality_ui(ui: &mut egui::Ui, r: &BatchReport, q: &batch::QualitySummary) {
+    use tessera_engine::metrics::Metric;
+    ui.strong(format!(
+        "Against {}: {} scored, {} not scored",
+        q.ground_truth.display(),
+        q.scored,
+        q.unscored
+    ));
+    if q.scored > 0 {
+        let (f, pf, d) = (
+            q.stat(Metric::FMeasure),
+            q.stat(Metric::PseudoFMeasure),
+            q.stat(Metric::Drd),
+        );
+        ui.label(format!(
+            "F-measure mean {:.2} %, median {:.2} % · pseudo-F mean {:.2} % · DRD mean {:.3}",
+            f.mean, f.median, pf.mean, d.mean
+        ));
+        let worst: Vec<String> = q
+            .worst
+            .iter()
+            .map(|w| format!("{} {:.1} %", short(&w.path), w.f_measure))
+            .collect();
+        ui.label(format!("Lowest F-measure: {}", worst.join(", ")));
+    }
+    if q.unscored > 0 {
+        egui::CollapsingHeader::new(format!("Not scored: {}", q.unscored))
+            .id_salt("batch-unscored")
+            .show(ui, |ui| {
+                for rec in &r.records {
+                    if let Some(batch::Quality::Unscored { ground_truth_error }) = &rec.quality {
+                        ui.label(format!("{}: {ground_truth_error}", short(&rec.path)));
+                    }
+                }
+            });
     }
 }
 

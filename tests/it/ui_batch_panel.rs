@@ -116,3 +116,50 @@ fn same_folder_without_suffix_is_refused_in_the_panel() {
     h.get_by_label_contains("Error:");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 6);
 }
+
+/// A folder of ground truths: each result is scored, the report says the means and which
+/// files had none.
+#[test]
+fn ground_truths_score_the_batch() {
+    let docs =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/engine/tests/data/metrics/documents");
+    let dir = tempfile::tempdir().unwrap();
+    let gts = dir.path().join("gt");
+    std::fs::create_dir(&gts).unwrap();
+    for i in [2, 4, 6] {
+        std::fs::copy(
+            docs.join(format!("truth/doc0{i}.png")),
+            gts.join(format!("doc0{i}.png")),
+        )
+        .unwrap();
+    }
+    let output = dir.path().join("out");
+    let settings = OpSettings {
+        op: OpKind::Otsu,
+        ..OpSettings::default()
+    };
+    let mut h = Harness::new_ui_state(
+        move |ui, panel: &mut BatchPanel| panel.ui(ui, &settings, 2),
+        BatchPanel::default(),
+    );
+    h.run();
+    for (label, value) in [
+        ("Input folder", docs.join("images")),
+        ("Output folder", output.clone()),
+        ("Ground truths", gts.clone()),
+    ] {
+        h.get_by_label(label).focus();
+        h.get_by_label(label).type_text(value.to_str().unwrap());
+    }
+    h.run();
+    h.get_by_label("Start").click();
+    h.step();
+    run_until_done(&mut h);
+    let r = h.state().report().expect("a report");
+    let q = r.quality.as_ref().expect("scored");
+    assert_eq!((q.scored, q.unscored), (3, 5));
+    h.get_by_label_contains("3 scored, 5 not scored");
+    h.get_by_label_contains("F-measure mean");
+    h.get_by_label_contains("Not scored: 5");
+    assert_eq!(r.written, 8);
+}

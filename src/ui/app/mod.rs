@@ -643,6 +643,7 @@ impl Workbench {
                 egui::CentralPanel::default().show(ui, |ui| self.central(ui));
             }
             Tab::Batch => {
+                self.batch.eval = self.eval_options();
                 egui::CentralPanel::default().show(ui, |ui| {
                     self.batch.ui(ui, &self.prefs.settings, self.prefs.workers);
                 });
