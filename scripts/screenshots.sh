@@ -158,8 +158,8 @@ start
 click 202 12           # Batch tab
 click 280 68; xdotool type "$BATCH/scans"
 click 280 94; xdotool type "$BATCH/results"
-click 30 230 4         # Start
-click 40 420 1         # a failure: its reason shows
+click 30 269 4         # Start (below the ground-truth row)
+click 40 459 1         # a failure: its reason shows
 shot batch 700 600
 stop
 

@@ -39,6 +39,7 @@
 
 mod config;
 pub mod folder;
+pub mod inference;
 pub mod report;
 pub mod stats;
 
@@ -310,6 +311,10 @@ pub struct SweepResult {
     pub date: String,
     /// Wall time of the whole sweep, pool creation included.
     pub total_s: f64,
+    /// The 1-minute load average just before the sweep (Linux; `None` elsewhere).
+    pub load_before: Option<f64>,
+    /// The same just after it.
+    pub load_after: Option<f64>,
 }
 
 impl SweepResult {
@@ -387,6 +392,7 @@ fn run_plan(
     t0: Instant,
 ) -> Result<SweepResult, EngineError> {
     let date = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let load_before = inference::load_average();
 
     let mut pools = Vec::with_capacity(cfg.workers.len());
     for &w in &cfg.workers {
@@ -447,6 +453,8 @@ fn run_plan(
         runs,
         date,
         total_s: t0.elapsed().as_secs_f64(),
+        load_before,
+        load_after: inference::load_average(),
     })
 }
 
