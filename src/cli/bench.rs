@@ -27,6 +27,11 @@ pub struct BenchArgs {
     /// Time a batch over the images of this folder instead of one image.
     #[arg(long, value_name = "FOLDER")]
     pub dir: Option<PathBuf>,
+    /// Time any program instead, as whole processes: a shell command line where {workers}
+    /// stands for the worker count of each configuration
+    /// (`--cmd 'python batch.py --procs {workers}'`).
+    #[arg(long, value_name = "COMMAND", conflicts_with_all = ["input", "dir"])]
+    pub cmd: Option<String>,
     #[command(flatten)]
     pub op: OpArgs,
     /// Worker counts: a comma-separated list, ranges allowed (1,2,4 or 1-8)
@@ -56,6 +61,13 @@ pub struct BenchArgs {
     /// Write the charts as PNG files into this folder (created if missing).
     #[arg(long, value_name = "DIR")]
     pub png: Option<PathBuf>,
+    /// Write the runs in hyperfine's JSON export format (one result per configuration).
+    #[arg(long, value_name = "FILE")]
+    pub hyperfine: Option<PathBuf>,
+    /// Compare with a sweep saved before (--json FILE): per configuration, faster, slower or
+    /// no change, with the probability.
+    #[arg(long, value_name = "FILE")]
+    pub compare: Option<PathBuf>,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -87,31 +99,65 @@ pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
     args.op.op()?;
     let cfg = args.config(cores)?;
     check_targets(args)?;
-    let work: Box<dyn Workload> = match (&args.dir, &args.input) {
-        (Some(dir), _) => {
-            let w = FolderWorkload::new(dir, false, &settings)?;
-            super::signals::remove_on_stop(w.scratch_dir().to_path_buf());
-            Box::new(w)
+    if args.cmd.is_some() && cfg.tiles != [TileSize::Auto] {
+        return Err(EngineError::InvalidParam(
+            "--tiles does not apply to --cmd: a command is timed as a whole".into(),
+        ));
+    }
+    let old = match &args.compare {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| EngineError::Input {
+                path: p.clone(),
+                reason: tessera_engine::io::io_reason(&e),
+            })?;
+            let v: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| EngineError::Input {
+                    path: p.clone(),
+                    reason: format!("not JSON: {e}"),
+                })?;
+            Some(
+                sweep::inference::run_times(&v).map_err(|reason| EngineError::Input {
+                    path: p.clone(),
+                    reason,
+                })?,
+            )
         }
-        (None, Some(p)) => Box::new(ImageWorkload::new(
-            p.display().to_string(),
-            Arc::new(
-                read_image_with(
-                    p,
-                    &ReadOptions::new(DecodeLimits::default()).at(settings.read_depth()),
-                )?
-                .image,
-            ),
-            &settings,
-        )?),
-        (None, None) => Box::new(ImageWorkload::new(
-            crate::assets::SAMPLE_NAME,
-            Arc::new(crate::assets::sample_image()?),
-            &settings,
-        )?),
+        None => None,
+    };
+    let work: Box<dyn Workload> = match (&args.cmd, &args.dir, &args.input) {
+        (Some(c), _, _) => Box::new(sweep::command::CommandWorkload::new(c.clone())?),
+        (None, dir, input) => match (dir, input) {
+            (Some(dir), _) => {
+                let w = FolderWorkload::new(dir, false, &settings)?;
+                super::signals::remove_on_stop(w.scratch_dir().to_path_buf());
+                Box::new(w)
+            }
+            (None, Some(p)) => Box::new(ImageWorkload::new(
+                p.display().to_string(),
+                Arc::new(
+                    read_image_with(
+                        p,
+                        &ReadOptions::new(DecodeLimits::default()).at(settings.read_depth()),
+                    )?
+                    .image,
+                ),
+                &settings,
+            )?),
+            (None, None) => Box::new(ImageWorkload::new(
+                crate::assets::SAMPLE_NAME,
+                Arc::new(crate::assets::sample_image()?),
+                &settings,
+            )?),
+        },
     };
     let info = work.info();
     match (info.width, info.height) {
+        _ if info.kind == "command" => {
+            crate::outln!(
+                "workload: the command `{}`, timed as whole processes",
+                info.name
+            )
+        }
         (Some(w), Some(h)) => crate::outln!(
             "workload: {} ({w}x{h}, {:.2} MP), {}",
             info.name,
@@ -175,8 +221,23 @@ pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
     let summary = sweep::summarize(&result);
 
     crate::out!("{}", format_table(&result, &summary));
+    crate::out!(
+        "{}",
+        format_inference(&sweep::inference::infer(&result, &summary))
+    );
+    if let Some(old) = &old {
+        let new: Vec<(usize, String, f64)> = result
+            .measured()
+            .map(|r| (r.workers, r.tile.clone(), r.wall_s))
+            .collect();
+        crate::out!("{}", format_changes(&sweep::inference::compare(old, &new)));
+    }
 
     let mut wrote = Vec::new();
+    if let Some(p) = &args.hyperfine {
+        report::write_atomic(p, report::hyperfine_json(&result)?.as_bytes())?;
+        wrote.push(p.display().to_string());
+    }
     if let Some(p) = &args.csv {
         report::save_csv(&summary, p)?;
         wrote.push(p.display().to_string());
@@ -199,7 +260,10 @@ pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
 /// Checks every file `bench` will write before any run: not an input (the image, or an image
 /// of the folder), not a folder, in a folder that exists, and no two the same.
 fn check_targets(args: &BenchArgs) -> Result<(), EngineError> {
-    for p in [&args.csv, &args.json].into_iter().flatten() {
+    for p in [&args.csv, &args.json, &args.hyperfine]
+        .into_iter()
+        .flatten()
+    {
         if p.is_dir() {
             return Err(EngineError::InvalidParam(format!(
                 "{} is a folder; give a file path",
@@ -241,10 +305,14 @@ fn check_targets(args: &BenchArgs) -> Result<(), EngineError> {
     if let Some(p) = &args.json {
         targets.push(("--json", p));
     }
+    if let Some(p) = &args.hyperfine {
+        targets.push(("--hyperfine", p));
+    }
     for c in &charts {
         targets.push(("--png", c));
     }
-    let inputs: Vec<&std::path::Path> = args.input.iter().map(PathBuf::as_path).collect();
+    let mut inputs: Vec<&std::path::Path> = args.input.iter().map(PathBuf::as_path).collect();
+    inputs.extend(args.compare.as_deref());
     let folder = args.dir.as_deref().map(absolute);
     for (i, (flag, path)) in targets.iter().enumerate() {
         check_target(flag, path, &inputs, &targets[..i])?;
@@ -334,6 +402,91 @@ pub fn format_table(result: &SweepResult, s: &Summary) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    out
+}
+
+/// The intervals, models and warnings `tessera bench` prints after the table.
+pub fn format_inference(inf: &sweep::inference::Inference) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(out, "\nVerdict: {}", inf.verdict);
+    let _ = writeln!(out, "95 % intervals (bootstrap; speedups paired by round):");
+    for r in &inf.rows {
+        let _ = writeln!(
+            out,
+            "  {:>3} workers, tile {:<5} median {:>9.2} ms [{:.2}, {:.2}]  speedup {:.2}x [{:.2}, {:.2}]  CV {:.1} %{}",
+            r.workers,
+            r.tile,
+            r.median_s * 1e3,
+            r.median_ci_s.0 * 1e3,
+            r.median_ci_s.1 * 1e3,
+            r.speedup,
+            r.speedup_ci.0,
+            r.speedup_ci.1,
+            r.cv * 100.0,
+            if r.outliers > 0 {
+                format!(", {} outlier run(s)", r.outliers)
+            } else {
+                String::new()
+            }
+        );
+    }
+    for m in &inf.models {
+        let f = |v: Option<f64>, d: usize| v.map_or("–".into(), |v| format!("{v:.d$}"));
+        let kf: Vec<String> = m
+            .karp_flatt
+            .iter()
+            .map(|(n, e)| format!("{n}: {e:.3}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "Models, tile {}: USL contention {} coherency {}; Gustafson alpha {}; Karp-Flatt {}; \
+             best predicted {} workers; predicted speedup {} at 2x and {} at 4x the cores",
+            m.tile,
+            f(m.usl_sigma, 4),
+            f(m.usl_kappa, 5),
+            f(m.gustafson_alpha, 3),
+            if kf.is_empty() {
+                "–".into()
+            } else {
+                kf.join(", ")
+            },
+            m.best_workers.map_or("–".into(), |b| b.to_string()),
+            f(m.speedup_2x_cores, 2),
+            f(m.speedup_4x_cores, 2),
+        );
+    }
+    if let (Some(a), Some(b)) = inf.load {
+        let _ = writeln!(out, "load average: {a:.2} before, {b:.2} after");
+    }
+    for w in &inf.warnings {
+        let _ = writeln!(out, "noise: {w}");
+    }
+    out
+}
+
+/// The comparison with a saved sweep.
+pub fn format_changes(changes: &[sweep::inference::Change]) -> String {
+    use std::fmt::Write;
+    let mut out = String::from("\nAgainst the saved sweep (new / old median, 95 % interval):\n");
+    if changes.is_empty() {
+        out += "  no configuration in common\n";
+    }
+    for c in changes {
+        let _ = writeln!(
+            out,
+            "  {:>3} workers, tile {:<5} {:>9.2} -> {:>9.2} ms  x{:.3} [{:.3}, {:.3}]  {} (p faster {:.2})",
+            c.workers,
+            c.tile,
+            c.old_s * 1e3,
+            c.new_s * 1e3,
+            c.ratio,
+            c.ratio_ci.0,
+            c.ratio_ci.1,
+            c.verdict,
+            c.p_faster
+        );
+    }
     out
 }
 

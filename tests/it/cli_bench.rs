@@ -231,3 +231,121 @@ fn bench_times_a_folder_batch_per_image_and_leaves_the_folder_alone() {
     let after: Vec<_> = std::fs::read_dir(input.path()).unwrap().collect();
     assert_eq!(before.len(), after.len());
 }
+
+/// Any program as a workload: a shell command timed as whole processes, `{workers}` replaced,
+/// exported in hyperfine's format; a failing command is one error line.
+#[test]
+fn a_command_is_timed_with_the_same_statistics_and_exported_for_hyperfine() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("calls.txt");
+    let hf = dir.path().join("hf.json");
+    let cmd = format!("echo {{workers}} >> {}", log.display());
+    let out = crate::common::tessera(&[
+        "bench",
+        "--cmd",
+        &cmd,
+        "--workers",
+        "1,2,3",
+        "--repeats",
+        "3",
+        "--warmup",
+        "1",
+        "-q",
+        "--hyperfine",
+        hf.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("workload: the command `echo {workers} >>"),
+        "{text}"
+    );
+    assert!(text.contains("Verdict: 2 workers:"), "{text}");
+    assert!(text.contains("95 % intervals"), "{text}");
+    // Every configuration ran warm-up + repeats times, interleaved, with its own count.
+    let calls = std::fs::read_to_string(&log).unwrap();
+    let mut counts = [0; 4];
+    for l in calls.lines() {
+        counts[l.trim().parse::<usize>().unwrap()] += 1;
+    }
+    assert_eq!(&counts[1..], &[4, 4, 4]);
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&hf).unwrap()).unwrap();
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    for (r, w) in results.iter().zip(1..) {
+        assert_eq!(r["command"], format!("echo {w} >> {}", log.display()));
+        for k in ["mean", "stddev", "median", "min", "max", "user", "system"] {
+            assert!(r[k].is_number(), "{k}");
+        }
+        assert_eq!(r["times"].as_array().unwrap().len(), 3);
+        assert_eq!(r["parameters"]["workers"], w.to_string());
+        let (min, med, max) = (
+            r["min"].as_f64().unwrap(),
+            r["median"].as_f64().unwrap(),
+            r["max"].as_f64().unwrap(),
+        );
+        assert!(min <= med && med <= max);
+    }
+    let out = crate::common::tessera(&[
+        "bench",
+        "--cmd",
+        "echo oops >&2; exit 3",
+        "--workers",
+        "1",
+        "-q",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("failed (exit status: 3): oops"), "{err}");
+    // --tiles does not apply to a command.
+    let out = crate::common::tessera(&["bench", "--cmd", "true", "--tiles", "64"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// A saved sweep compared with a new one: every configuration gets a verdict.
+#[test]
+fn a_sweep_is_compared_with_a_saved_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("old.json");
+    let out = crate::common::tessera(&[
+        "bench",
+        "--workers",
+        "1,2",
+        "--repeats",
+        "3",
+        "-q",
+        "--json",
+        saved.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&saved).unwrap()).unwrap();
+    assert!(
+        v["inference"]["verdict"]
+            .as_str()
+            .unwrap()
+            .starts_with("2 workers: ")
+    );
+    assert_eq!(v["inference"]["rows"].as_array().unwrap().len(), 2);
+    let out = crate::common::tessera(&[
+        "bench",
+        "--workers",
+        "1,2",
+        "--repeats",
+        "3",
+        "-q",
+        "--compare",
+        saved.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Against the saved sweep"), "{text}");
+    let verdicts = text
+        .lines()
+        .filter(|l| l.contains("faster") || l.contains("slower") || l.contains("no change"))
+        .count();
+    assert_eq!(verdicts, 2, "{text}");
+}

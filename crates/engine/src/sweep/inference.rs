@@ -431,7 +431,10 @@ fn verdict(rows: &[ConfigStats], summary: &Summary, models: &[Models], cores: us
         .find(|m| m.tile == tile)
         .and_then(|m| m.best_workers)
     {
-        s += &format!("; best predicted: {b} workers");
+        s += &format!(
+            "; best predicted: {b} worker{}",
+            if b == 1 { "" } else { "s" }
+        );
     }
     s
 }

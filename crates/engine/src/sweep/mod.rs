@@ -37,6 +37,7 @@
 //! assert_eq!(summary.rows[0].speedup, 1.0);
 //! ```
 
+pub mod command;
 mod config;
 pub mod folder;
 pub mod inference;

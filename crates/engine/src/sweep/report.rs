@@ -113,6 +113,13 @@ pub struct SweepReport<'a> {
     pub amdahl: &'a [AmdahlFit],
     /// Every run in the order made, warm-ups included (flagged), with per-tile records.
     pub runs: &'a [RunRecord],
+    /// Intervals, outliers, noise warnings, models and the verdict
+    /// ([`inference`](super::inference)).
+    pub inference: super::inference::Inference,
+    /// The 1-minute load average before and after the sweep.
+    pub load_before: Option<f64>,
+    /// See [`SweepReport::load_before`].
+    pub load_after: Option<f64>,
 }
 
 impl<'a> SweepReport<'a> {
@@ -152,8 +159,56 @@ impl<'a> SweepReport<'a> {
             baselines: &summary.baselines,
             amdahl: &summary.amdahl,
             runs: &result.runs,
+            inference: super::inference::infer(result, summary),
+            load_before: result.load_before,
+            load_after: result.load_after,
         }
     }
+}
+
+/// The sweep in hyperfine's JSON export format (`{"results": [{"command", "mean", "stddev",
+/// "median", "user", "system", "min", "max", "times", "parameters"}]}`), one result per
+/// configuration, so scripts written for hyperfine plot it as they are. `user` and `system`
+/// are not measured (0). Times in seconds, measured runs only.
+pub fn hyperfine_json(result: &SweepResult) -> Result<String, EngineError> {
+    let name = &result.workload.name;
+    let results: Vec<serde_json::Value> = result
+        .configs
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let times: Vec<f64> = result
+                .measured()
+                .filter(|r| r.config == i)
+                .map(|r| r.wall_s)
+                .collect();
+            let n = times.len().max(1) as f64;
+            let mean = times.iter().sum::<f64>() / n;
+            let var = if times.len() > 1 {
+                times.iter().map(|t| (t - mean) * (t - mean)).sum::<f64>() / (n - 1.0)
+            } else {
+                0.0
+            };
+            serde_json::json!({
+                "command": if result.workload.kind == "command" {
+                    name.replace("{workers}", &k.workers.to_string())
+                } else {
+                    format!("{name} (workers={}, tile={})", k.workers, k.tile)
+                },
+                "mean": mean,
+                "stddev": var.sqrt(),
+                "median": super::stats::median(&times),
+                "user": 0.0,
+                "system": 0.0,
+                "min": times.iter().cloned().fold(f64::INFINITY, f64::min),
+                "max": times.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+                "times": times,
+                "parameters": {"workers": k.workers.to_string(), "tile": k.tile.to_string()},
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&serde_json::json!({ "results": results }))
+        .map_err(|e| EngineError::Internal(format!("JSON: {e}")))
 }
 
 /// Writes the derived table as CSV (header + one row per configuration).
