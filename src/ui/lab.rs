@@ -37,6 +37,8 @@ pub struct SweepEntry {
     pub label: String,
     pub result: Arc<SweepResult>,
     pub summary: Summary,
+    /// Intervals, models, noise warnings and the verdict.
+    pub inference: sweep::inference::Inference,
     /// Overlaid on the charts.
     pub visible: bool,
 }
@@ -68,6 +70,8 @@ pub struct LabPanel {
     selected: Option<usize>,
     /// Configuration index of the Gantt chart (`None`: the last measured run).
     gantt_config: Option<usize>,
+    /// The y ranges the time, speedup and efficiency charts showed last frame.
+    chart_ranges: Vec<(f64, f64)>,
     running: Option<Running>,
     /// The last message: (is an error, text).
     message: Option<(bool, String)>,
@@ -91,6 +95,7 @@ impl Default for LabPanel {
             history: Vec::new(),
             selected: None,
             gantt_config: None,
+            chart_ranges: Vec::new(),
             running: None,
             message: None,
             exporting: None,
@@ -244,15 +249,22 @@ impl LabPanel {
     /// Adds a finished sweep to the history and selects it.
     pub fn push(&mut self, label: String, result: SweepResult) {
         let summary = sweep::summarize(&result);
+        let inference = sweep::inference::infer(&result, &summary);
         self.history.push(SweepEntry {
             number: self.history.len() + 1,
             label,
             result: Arc::new(result),
             summary,
+            inference,
             visible: true,
         });
         self.selected = Some(self.history.len() - 1);
         self.gantt_config = None;
+    }
+
+    /// The y ranges the time, speedup and efficiency charts showed last frame.
+    pub fn chart_ranges(&self) -> &[(f64, f64)] {
+        &self.chart_ranges
     }
 
     fn selected_entry(&self) -> Option<&SweepEntry> {
@@ -287,11 +299,12 @@ impl LabPanel {
                 self.export_ui(ui);
                 ui.separator();
                 if let Some(e) = self.selected_entry() {
+                    charts::verdict(ui, e);
                     charts::table(ui, e);
                 }
                 ui.separator();
                 let visible: Vec<&SweepEntry> = self.history.iter().filter(|e| e.visible).collect();
-                charts::overlay_charts(ui, &visible, self.cores);
+                self.chart_ranges = charts::overlay_charts(ui, &visible, self.cores);
                 if let Some(i) = self.selected {
                     let entry = &self.history[i];
                     charts::tile_heatmap(ui, entry);

@@ -195,3 +195,67 @@ fn bad_lists_disable_the_run_and_say_why() {
     // Without an open image the sample is the workload.
     assert!(has(&h, "sample"));
 }
+
+/// After a sweep the lab says its result in one sentence (speedup with its interval,
+/// efficiency, the predicted best worker count), and the mouse wheel over a chart scrolls the
+/// page instead of zooming the chart.
+#[test]
+fn the_verdict_appears_and_the_wheel_scrolls_the_page_over_a_chart() {
+    let state = State {
+        panel: LabPanel::default(),
+        settings: OpSettings::default(),
+        image: Some(small_image()),
+    };
+    let mut h = Harness::builder()
+        .with_size([1100.0, 700.0])
+        .build_ui_state(
+            |ui, s: &mut State| {
+                let image = s.image.clone();
+                s.panel.ui(ui, &s.settings, image);
+            },
+            state,
+        );
+    {
+        let p = &mut h.state_mut().panel;
+        p.workers_text = "1,2".into();
+        p.repeats = 3;
+        p.warmup = 1;
+    }
+    h.step();
+    h.get_by_label("Run sweep").click();
+    wait_done(&mut h);
+    let verdict = h.state().panel.history()[0].inference.verdict.clone();
+    assert!(
+        verdict.contains("x [") && verdict.contains("% efficient"),
+        "{verdict}"
+    );
+    assert!(has(&h, &format!("#1: {verdict}")), "the sentence is shown");
+    // Scroll so a chart is in view, then turn the wheel over it: the page moves.
+    let title = h.get_by_label_contains("Time vs workers");
+    title.scroll_to_me();
+    h.step();
+    h.step();
+    let before = h.get_by_label_contains("Time vs workers").rect();
+    let ranges = h.state().panel.chart_ranges().to_vec();
+    assert_eq!(ranges.len(), 3);
+    let over_chart = before.center_bottom() + egui::vec2(0.0, 80.0);
+    h.hover_at(over_chart);
+    h.step();
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, -120.0),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Wheel,
+        modifiers: egui::Modifiers::NONE,
+    });
+    for _ in 0..10 {
+        h.step();
+    }
+    let after = h.get_by_label_contains("Time vs workers").rect();
+    assert!(
+        after.top() < before.top() - 20.0,
+        "the page did not scroll: {before:?} -> {after:?}"
+    );
+    // ... and the chart under the pointer kept its range.
+    assert_eq!(h.state().panel.chart_ranges(), &ranges[..]);
+}

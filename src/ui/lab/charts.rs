@@ -114,7 +114,10 @@ pub fn table(ui: &mut egui::Ui, e: &SweepEntry) {
 }
 
 /// Time, speedup and efficiency against workers, every visible sweep overlaid.
-pub fn overlay_charts(ui: &mut egui::Ui, visible: &[&SweepEntry], cores: usize) {
+/// Draws the time, speedup and efficiency charts; returns the y range each shows (what a
+/// stray wheel turn must not change).
+pub fn overlay_charts(ui: &mut egui::Ui, visible: &[&SweepEntry], cores: usize) -> Vec<(f64, f64)> {
+    let mut ranges = Vec::new();
     let max_w = visible
         .iter()
         .flat_map(|e| e.result.config.workers.iter().copied())
@@ -131,8 +134,12 @@ pub fn overlay_charts(ui: &mut egui::Ui, visible: &[&SweepEntry], cores: usize) 
         .collect();
 
     ui.strong("Time vs workers (median, box: quartiles, whiskers: min–max)");
-    Plot::new("lab_time")
+    let shown = Plot::new("lab_time")
         .height(PLOT_HEIGHT)
+        // The wheel scrolls the page; zoom with a right-drag box, reset with a double-click.
+        .allow_scroll(false)
+        .allow_zoom(false)
+        .allow_drag(false)
         .legend(Legend::default())
         .x_axis_label("workers")
         .y_axis_label("time (ms)")
@@ -175,10 +182,16 @@ pub fn overlay_charts(ui: &mut egui::Ui, visible: &[&SweepEntry], cores: usize) 
                 );
             }
         });
+    let b = shown.transform.bounds();
+    ranges.push((b.min()[1], b.max()[1]));
 
-    ui.strong("Speedup vs workers (ideal line, Amdahl fit dashed)");
-    Plot::new("lab_speedup")
+    ui.strong("Speedup vs workers (ideal line, 95 % intervals, Amdahl fit dashed, USL dotted)");
+    let shown = Plot::new("lab_speedup")
         .height(PLOT_HEIGHT)
+        // The wheel scrolls the page; zoom with a right-drag box, reset with a double-click.
+        .allow_scroll(false)
+        .allow_zoom(false)
+        .allow_drag(false)
         .legend(Legend::default())
         .x_axis_label("workers")
         .y_axis_label("speedup")
@@ -214,6 +227,42 @@ pub fn overlay_charts(ui: &mut egui::Ui, visible: &[&SweepEntry], cores: usize) 
                     .collect();
                 p.line(Line::new(name.clone(), pts.clone()).color(*c));
                 p.add(Points::new(name.clone(), pts).color(*c).radius(3.0));
+                // 95 % intervals of the speedups (bootstrap, paired by round).
+                for r in e.inference.rows.iter().filter(|r| &r.tile == t) {
+                    let (lo, hi) = r.speedup_ci;
+                    if lo.is_finite() && hi.is_finite() && hi > lo {
+                        let x = r.workers as f64;
+                        for seg in [
+                            vec![[x, lo], [x, hi]],
+                            vec![[x - 0.08, lo], [x + 0.08, lo]],
+                            vec![[x - 0.08, hi], [x + 0.08, hi]],
+                        ] {
+                            p.line(Line::new(format!("95 % CI ({name})"), seg).color(*c));
+                        }
+                    }
+                }
+                if let Some((sig, kap)) = e
+                    .inference
+                    .models
+                    .iter()
+                    .find(|m| &m.tile == t)
+                    .and_then(|m| Some((m.usl_sigma?, m.usl_kappa?)))
+                {
+                    let curve: Vec<[f64; 2]> = (0..=60)
+                        .map(|i| {
+                            let n = 1.0 + (max_w - 1.0) * i as f64 / 60.0;
+                            [
+                                n,
+                                tessera_engine::sweep::inference::usl_speedup(n, sig, kap),
+                            ]
+                        })
+                        .collect();
+                    p.line(
+                        Line::new(format!("USL σ={sig:.3} κ={kap:.4} ({name})"), curve)
+                            .color(*c)
+                            .style(LineStyle::dotted_loose()),
+                    );
+                }
                 if let (Some(f), Some(b)) = (
                     e.summary.fit(t),
                     e.summary.baselines.iter().find(|b| &b.tile == t),
@@ -232,10 +281,16 @@ pub fn overlay_charts(ui: &mut egui::Ui, visible: &[&SweepEntry], cores: usize) 
                 }
             }
         });
+    let b = shown.transform.bounds();
+    ranges.push((b.min()[1], b.max()[1]));
 
     ui.strong("Efficiency vs workers (speedup / workers)");
-    Plot::new("lab_efficiency")
+    let shown = Plot::new("lab_efficiency")
         .height(PLOT_HEIGHT)
+        // The wheel scrolls the page; zoom with a right-drag box, reset with a double-click.
+        .allow_scroll(false)
+        .allow_zoom(false)
+        .allow_drag(false)
         .legend(Legend::default())
         .x_axis_label("workers")
         .y_axis_label("efficiency (%)")
@@ -257,6 +312,9 @@ pub fn overlay_charts(ui: &mut egui::Ui, visible: &[&SweepEntry], cores: usize) 
                 p.add(Points::new(name, pts).color(*c).radius(3.0));
             }
         });
+    let b = shown.transform.bounds();
+    ranges.push((b.min()[1], b.max()[1]));
+    ranges
 }
 
 /// Tile size × workers heat map of the throughput (MP/s) of one sweep.
@@ -398,4 +456,34 @@ pub fn gantt(ui: &mut egui::Ui, e: &SweepEntry, config: &mut Option<usize>) {
             }
             p.add(VLine::new("end of run", run.wall_s * 1e3).color(Color32::DARK_RED));
         });
+}
+
+/// The sweep in one sentence, and why not to trust parts of it.
+pub fn verdict(ui: &mut egui::Ui, e: &SweepEntry) {
+    let inf = &e.inference;
+    if !inf.verdict.is_empty() {
+        ui.label(
+            egui::RichText::new(format!("#{}: {}", e.number, inf.verdict))
+                .strong()
+                .size(16.0),
+        )
+        .on_hover_text(
+            "Speedup of the most workers within the cores, with its 95 % bootstrap interval \
+             (paired by round), its efficiency, and the worker count the fitted model \
+             (Universal Scalability Law, else Amdahl) predicts fastest",
+        );
+    }
+    if let (Some(a), Some(b)) = inf.load {
+        ui.label(
+            egui::RichText::new(format!(
+                "Load average {a:.2} before, {b:.2} after the sweep ({} cores)",
+                e.summary.cores
+            ))
+            .small()
+            .weak(),
+        );
+    }
+    for w in &inf.warnings {
+        ui.colored_label(ui.visuals().warn_fg_color, format!("Noise: {w}"));
+    }
 }
