@@ -441,7 +441,7 @@ pub fn format_inference(inf: &sweep::inference::Inference) -> String {
         let _ = writeln!(
             out,
             "Models, tile {}: USL contention {} coherency {}; Gustafson alpha {}; Karp-Flatt {}; \
-             best predicted {} workers; predicted speedup {} at 2x and {} at 4x the cores",
+             {}; predicted speedup {} at 2x and {} at 4x the cores",
             m.tile,
             f(m.usl_sigma, 4),
             f(m.usl_kappa, 5),
@@ -451,7 +451,10 @@ pub fn format_inference(inf: &sweep::inference::Inference) -> String {
             } else {
                 kf.join(", ")
             },
-            m.best_workers.map_or("–".into(), |b| b.to_string()),
+            m.best_workers
+                .map_or("no peak predicted".into(), |b| format!(
+                    "best predicted {b} workers"
+                )),
             f(m.speedup_2x_cores, 2),
             f(m.speedup_4x_cores, 2),
         );

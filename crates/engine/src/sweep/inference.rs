@@ -178,7 +178,8 @@ pub struct Models {
     pub usl_kappa: Option<f64>,
     /// Karp–Flatt's serial fraction per worker count (N > 1).
     pub karp_flatt: Vec<(usize, f64)>,
-    /// The worker count the USL (else Amdahl) predicts fastest, up to 4× the cores.
+    /// The worker count the USL (else Amdahl) predicts fastest, when its curve peaks below
+    /// 4× the cores (`None`: it only flattens there).
     pub best_workers: Option<usize>,
     /// The predicted speedup at 2× and at 4× the cores.
     pub speedup_2x_cores: Option<f64>,
@@ -379,10 +380,14 @@ fn models_for(tile: &str, summary: &Summary, cores: usize) -> Models {
         (None, Some(f)) => Some(f.speedup(n, 1)),
         _ => None,
     };
-    let best = (1..=4 * cores)
+    // The fastest predicted count, when the curve peaks before 4x the cores (with no
+    // coherency cost the USL, like Amdahl, only flattens: no peak to name).
+    let cap = 4 * cores;
+    let best = (1..=cap)
         .filter_map(|n| predict(n as f64).map(|s| (n, s)))
         .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
-        .map(|b| b.0);
+        .map(|b| b.0)
+        .filter(|&b| b < cap);
     Models {
         tile: tile.to_string(),
         amdahl_serial_fraction: amdahl.map(|f| f.serial_fraction),
@@ -426,15 +431,17 @@ fn verdict(rows: &[ConfigStats], summary: &Summary, models: &[Models], cores: us
         r.speedup_ci.1,
         eff * 100.0
     );
-    if let Some(b) = models
-        .iter()
-        .find(|m| m.tile == tile)
-        .and_then(|m| m.best_workers)
-    {
-        s += &format!(
-            "; best predicted: {b} worker{}",
-            if b == 1 { "" } else { "s" }
-        );
+    if let Some(m) = models.iter().find(|m| m.tile == tile) {
+        match (m.best_workers, m.speedup_4x_cores) {
+            (Some(b), _) => {
+                s += &format!(
+                    "; best predicted: {b} worker{}",
+                    if b == 1 { "" } else { "s" }
+                )
+            }
+            (None, Some(x)) => s += &format!("; no peak predicted (at 4x the cores: {x:.2}x)"),
+            (None, None) => {}
+        }
     }
     s
 }
