@@ -105,7 +105,47 @@ impl Default for LabPanel {
     }
 }
 
+/// What the lab remembers between runs (kept in the window's preferences).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct LabSettings {
+    pub workers_text: String,
+    pub tiles_text: String,
+    pub folder_text: String,
+    pub repeats: usize,
+    pub warmup: usize,
+    pub export_base: String,
+}
+
+impl Default for LabSettings {
+    fn default() -> Self {
+        LabPanel::default().settings()
+    }
+}
+
 impl LabPanel {
+    /// The fields worth remembering.
+    pub fn settings(&self) -> LabSettings {
+        LabSettings {
+            workers_text: self.workers_text.clone(),
+            tiles_text: self.tiles_text.clone(),
+            folder_text: self.folder_text.clone(),
+            repeats: self.repeats,
+            warmup: self.warmup,
+            export_base: self.export_base.clone(),
+        }
+    }
+
+    /// Restores remembered fields.
+    pub fn apply(&mut self, s: &LabSettings) {
+        self.workers_text = s.workers_text.clone();
+        self.tiles_text = s.tiles_text.clone();
+        self.folder_text = s.folder_text.clone();
+        self.repeats = s.repeats.clamp(1, tessera_engine::sweep::MAX_REPEATS);
+        self.warmup = s.warmup.min(tessera_engine::sweep::MAX_REPEATS);
+        self.export_base = s.export_base.clone();
+    }
+
     /// The sweeps of this session, oldest first.
     pub fn history(&self) -> &[SweepEntry] {
         &self.history

@@ -259,3 +259,34 @@ fn the_verdict_appears_and_the_wheel_scrolls_the_page_over_a_chart() {
     // ... and the chart under the pointer kept its range.
     assert_eq!(h.state().panel.chart_ranges(), &ranges[..]);
 }
+
+/// The timeline gives every worker a row and names the ones that got no tile (a 1-row image
+/// on 4 workers leaves some idle).
+#[test]
+fn the_timeline_lists_idle_workers() {
+    let tiny = Arc::new(SourceImage::gray(image::GrayImage::from_fn(
+        64,
+        2,
+        |x, _| image::Luma([(x * 3) as u8]),
+    )));
+    let mut h = harness(Some(tiny));
+    {
+        let p = &mut h.state_mut().panel;
+        p.workers_text = "1,4".into();
+        p.repeats = 1;
+        p.warmup = 0;
+    }
+    h.step();
+    h.get_by_label("Run sweep").click();
+    wait_done(&mut h);
+    let hist = h.state().panel.history();
+    let run = hist[0].result.measured().last().unwrap().clone();
+    assert_eq!(run.workers, 4);
+    let busy: std::collections::HashSet<usize> = run.items.iter().map(|i| i.worker).collect();
+    let idle = 4 - busy.len();
+    assert!(idle > 0, "every worker got a tile: {busy:?}");
+    assert!(has(
+        &h,
+        &format!("Idle workers (no tile in this run): {idle} of 4")
+    ));
+}

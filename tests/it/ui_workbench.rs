@@ -433,6 +433,9 @@ fn settings_persist_between_runs() {
     h.step();
     h.get_by_label("Side by side").click();
     h.step();
+    // The Scaling lab's fields are remembered too.
+    h.state_mut().lab_mut().workers_text = "1,3".into();
+    h.state_mut().lab_mut().repeats = 7;
     let mut storage = MemStorage::default();
     eframe::App::save(h.state_mut(), &mut storage);
     let saved = h.state().prefs.clone();
@@ -454,6 +457,10 @@ fn settings_persist_between_runs() {
     let (_, settings, workers) = app.result().unwrap();
     assert_eq!((settings.block_size, workers), (31, 1));
     assert_eq!(app.prefs.view_mode, tessera::ui::view::ViewMode::SideBySide);
+    assert_eq!(
+        (app.lab().workers_text.as_str(), app.lab().repeats),
+        ("1,3", 7)
+    );
     assert_eq!(
         again
             .get_by_label("Side by side")

@@ -277,6 +277,7 @@ impl Workbench {
             score_asked: None,
             prefs,
         };
+        app.lab.apply(&app.prefs.lab);
         let first = !app.prefs.started_before;
         app.prefs.started_before = true;
         match startup {
@@ -820,6 +821,7 @@ impl eframe::App for Workbench {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.prefs.lab = self.lab.settings();
         eframe::set_value(storage, STORAGE_KEY, &self.prefs);
     }
 

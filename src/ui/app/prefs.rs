@@ -56,6 +56,8 @@ pub struct Prefs {
     pub truth_white: bool,
     /// Ground truth: doxa's definitions (else DIBCO's).
     pub truth_doxa: bool,
+    /// The Scaling lab's fields.
+    pub lab: crate::ui::lab::LabSettings,
 }
 
 impl Default for Prefs {
@@ -78,6 +80,7 @@ impl Default for Prefs {
             started_before: false,
             truth_white: false,
             truth_doxa: false,
+            lab: Default::default(),
         }
     }
 }

@@ -373,13 +373,57 @@ pub fn tile_heatmap(ui: &mut egui::Ui, e: &SweepEntry) {
         })
         .show(ui, |p| {
             p.add(
-                Heatmap::new(values, cols)
+                Heatmap::new(values.clone(), cols)
                     .name("MP/s")
+                    .palette(&VIRIDIS)
                     .show_labels(true)
                     .formatter(Box::new(|v| format!("{v:.1}"))),
             );
         });
+    // The colour scale: viridis from the lowest to the highest throughput shown.
+    let (lo, hi) = values
+        .iter()
+        .filter(|v| **v > 0.0)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    if lo.is_finite() {
+        ui.horizontal(|ui| {
+            ui.label(egui::RichText::new(format!("{lo:.1} MP/s")).small());
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(200.0, 12.0), egui::Sense::hover());
+            let n = VIRIDIS.len() - 1;
+            for (i, c) in VIRIDIS.iter().enumerate() {
+                let x0 = rect.left() + rect.width() * i as f32 / (n + 1) as f32;
+                let x1 = rect.left() + rect.width() * (i + 1) as f32 / (n + 1) as f32;
+                ui.painter().rect_filled(
+                    egui::Rect::from_min_max(
+                        egui::pos2(x0, rect.top()),
+                        egui::pos2(x1, rect.bottom()),
+                    ),
+                    0.0,
+                    *c,
+                );
+            }
+            ui.label(
+                egui::RichText::new(format!("{hi:.1} MP/s (viridis: dark slow, yellow fast)"))
+                    .small(),
+            );
+        });
+    }
 }
+
+/// Viridis, the perceptually uniform sequential colour map, in 9 stops.
+const VIRIDIS: [Color32; 9] = [
+    Color32::from_rgb(68, 1, 84),
+    Color32::from_rgb(71, 44, 122),
+    Color32::from_rgb(59, 81, 139),
+    Color32::from_rgb(44, 113, 142),
+    Color32::from_rgb(33, 144, 141),
+    Color32::from_rgb(39, 173, 129),
+    Color32::from_rgb(92, 200, 99),
+    Color32::from_rgb(170, 220, 50),
+    Color32::from_rgb(253, 231, 37),
+];
 
 /// The per-worker timeline of one measured run: which worker ran which tile, and when.
 /// `config` picks the configuration (`None`: the last measured run of the sweep).
@@ -423,13 +467,38 @@ pub fn gantt(ui: &mut egui::Ui, e: &SweepEntry, config: &mut Option<usize>) {
         }
     }
     let workers = run.workers;
+    let idle_workers: Vec<String> = (0..workers)
+        .filter(|w| !run.items.iter().any(|i| i.worker == *w))
+        .map(|w| w.to_string())
+        .collect();
+    if !idle_workers.is_empty() {
+        ui.label(format!(
+            "Idle workers (no tile in this run): {} of {workers}: worker {}",
+            idle_workers.len(),
+            idle_workers.join(", ")
+        ));
+    }
     Plot::new(("lab_gantt", e.number))
         .height((40.0 + 28.0 * workers as f32).clamp(120.0, 420.0))
         .legend(Legend::default())
         .x_axis_label("time since the run started (ms)")
         .y_axis_label("worker")
+        // Every worker has its row, idle ones included; the chart stays put under the wheel.
         .include_x(0.0)
         .include_x(run.wall_s * 1e3)
+        .include_y(-0.6)
+        .include_y(workers as f64 - 0.4)
+        .allow_scroll(false)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .y_axis_formatter(move |m, _| {
+            let v = m.value.round();
+            if (m.value - v).abs() < 1e-6 && v >= 0.0 && (v as usize) < workers {
+                format!("{v:.0}")
+            } else {
+                String::new()
+            }
+        })
         .y_grid_spacer(move |_| {
             (0..workers)
                 .map(|w| GridMark {
