@@ -61,6 +61,9 @@ pub struct LabPanel {
     pub tiles_text: String,
     /// A folder to time as a batch instead of the open image (empty: the open image).
     pub folder_text: String,
+    /// Any program to time instead, `{workers}` standing for the worker count (empty:
+    /// tessera itself).
+    pub command_text: String,
     pub repeats: usize,
     pub warmup: usize,
     /// Base path of the exports: `<base>.csv`, `<base>.json`, `<base>-<chart>.png`.
@@ -89,6 +92,7 @@ impl Default for LabPanel {
             workers_text: format!("1-{}", (2 * cores).min(tessera_engine::pool::MAX_WORKERS)),
             tiles_text: "auto".into(),
             folder_text: String::new(),
+            command_text: String::new(),
             repeats: 5,
             warmup: 1,
             export_base: "tessera-sweep".into(),
@@ -112,6 +116,7 @@ pub struct LabSettings {
     pub workers_text: String,
     pub tiles_text: String,
     pub folder_text: String,
+    pub command_text: String,
     pub repeats: usize,
     pub warmup: usize,
     pub export_base: String,
@@ -130,6 +135,7 @@ impl LabPanel {
             workers_text: self.workers_text.clone(),
             tiles_text: self.tiles_text.clone(),
             folder_text: self.folder_text.clone(),
+            command_text: self.command_text.clone(),
             repeats: self.repeats,
             warmup: self.warmup,
             export_base: self.export_base.clone(),
@@ -141,6 +147,7 @@ impl LabPanel {
         self.workers_text = s.workers_text.clone();
         self.tiles_text = s.tiles_text.clone();
         self.folder_text = s.folder_text.clone();
+        self.command_text = s.command_text.clone();
         self.repeats = s.repeats.clamp(1, tessera_engine::sweep::MAX_REPEATS);
         self.warmup = s.warmup.min(tessera_engine::sweep::MAX_REPEATS);
         self.export_base = s.export_base.clone();
@@ -197,18 +204,31 @@ impl LabPanel {
         let folder = Some(self.folder_text.trim())
             .filter(|f| !f.is_empty())
             .map(PathBuf::from);
-        let label = format!(
-            "#{} {}, {}",
-            self.history.len() + 1,
-            match (&folder, &image) {
-                (Some(f), _) => format!("folder {}", f.display()),
-                (None, Some(_)) => "open image".into(),
-                (None, None) => "sample".into(),
-            },
-            settings.op.name()
-        );
+        let command = Some(self.command_text.trim().to_string()).filter(|c| !c.is_empty());
+        if command.is_some() && cfg.tiles != [tessera_engine::TileSize::Auto] {
+            return Err(EngineError::InvalidParam(
+                "tile sizes do not apply to a command: set Tile sizes to auto".into(),
+            ));
+        }
+        let label = match &command {
+            Some(c) => format!("#{} command `{c}`", self.history.len() + 1),
+            None => format!(
+                "#{} {}, {}",
+                self.history.len() + 1,
+                match (&folder, &image) {
+                    (Some(f), _) => format!("folder {}", f.display()),
+                    (None, Some(_)) => "open image".into(),
+                    (None, None) => "sample".into(),
+                },
+                settings.op.name()
+            ),
+        };
         let work = move |r: &Reporter<_>| {
             let result = (|| {
+                if let Some(c) = command {
+                    let w = sweep::command::CommandWorkload::new(c)?;
+                    return sweep::run(&w, &cfg, &ctl2);
+                }
                 let work: Box<dyn Workload> = match (folder, image) {
                     // Counting the folder's files is I/O: done here, never on the UI thread.
                     (Some(f), _) => Box::new(FolderWorkload::new(&f, false, &settings)?),
@@ -363,6 +383,12 @@ impl LabPanel {
     ) {
         ui.heading("Scaling lab");
         let workload = match (self.folder_text.trim(), &image) {
+            _ if !self.command_text.trim().is_empty() => {
+                format!(
+                    "the command `{}`, timed as whole processes",
+                    self.command_text.trim()
+                )
+            }
             ("", Some(i)) => format!("the open image ({}x{})", i.width(), i.height()),
             ("", None) => format!("the {}", crate::assets::SAMPLE_NAME),
             (f, _) => format!("a batch of the folder {f} (results to a temporary folder)"),
@@ -371,8 +397,13 @@ impl LabPanel {
             .to_op()
             .map(|o| o.describe())
             .unwrap_or_else(|e| format!("invalid settings: {e}"));
+        let op = if self.command_text.trim().is_empty() {
+            format!(", {op}")
+        } else {
+            String::new()
+        };
         ui.label(format!(
-            "Workload: {workload}, {op}. This machine has {} cores.",
+            "Workload: {workload}{op}. This machine has {} cores.",
             self.cores
         ));
         egui::Grid::new("lab_controls")
@@ -417,6 +448,19 @@ impl LabPanel {
                 ui.add(egui::DragValue::new(&mut self.warmup).range(0..=sweep::MAX_REPEATS))
                     .labelled_by(l.id)
                     .on_hover_text("Unmeasured runs of each configuration, first");
+                ui.end_row();
+                let l = ui.label("Command");
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.command_text)
+                        .hint_text("empty: tessera; or python my.py --procs {workers}")
+                        .desired_width(360.0),
+                )
+                .labelled_by(l.id)
+                .on_hover_text(
+                    "Time any program instead, as whole processes: a shell command line where \
+                     {workers} stands for each worker count (your own program beside tessera \
+                     on the same charts)",
+                );
                 ui.end_row();
             });
         let cfg = self.config();

@@ -290,3 +290,32 @@ fn the_timeline_lists_idle_workers() {
         &format!("Idle workers (no tile in this run): {idle} of 4")
     ));
 }
+
+/// Any program as the lab's workload: the command's runs join the history with the same
+/// statistics, `{workers}` replaced.
+#[test]
+fn a_command_is_swept_in_the_lab() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("calls.txt");
+    let mut h = harness(None);
+    {
+        let p = &mut h.state_mut().panel;
+        p.workers_text = "1,2".into();
+        p.repeats = 2;
+        p.warmup = 0;
+        p.command_text = format!("echo {{workers}} >> {}", log.display());
+    }
+    h.step();
+    assert!(has(&h, "Workload: the command `echo {workers}"));
+    h.get_by_label("Run sweep").click();
+    wait_done(&mut h);
+    let hist = h.state().panel.history();
+    assert_eq!(hist[0].result.workload.kind, "command");
+    assert_eq!(hist[0].result.measured().count(), 4);
+    let calls = std::fs::read_to_string(&log).unwrap();
+    let mut lines: Vec<&str> = calls.lines().collect();
+    lines.sort_unstable();
+    assert_eq!(lines, ["1", "1", "2", "2"]);
+    assert!(has(&h, "#1 command `echo {workers}"));
+    assert!(!hist[0].inference.verdict.is_empty());
+}
