@@ -68,6 +68,10 @@ pub struct BenchArgs {
     /// no change, with the probability.
     #[arg(long, value_name = "FILE")]
     pub compare: Option<PathBuf>,
+    /// Also measure the memory copy bandwidth (STREAM-like, 256 MiB) on each worker count and
+    /// print the speedup a memory-bound op cannot pass (image workloads).
+    #[arg(long)]
+    pub bandwidth: bool,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -199,7 +203,7 @@ pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
     let ctl = Arc::new(Control::new());
     super::signals::install(&ctl, "stopping after the current run");
     let ctl = &*ctl;
-    let result = std::thread::scope(|s| {
+    let mut result = std::thread::scope(|s| {
         let h = s.spawn(|| sweep::run(work.as_ref(), &cfg, ctl));
         let bar = if args.quiet {
             indicatif::ProgressBar::hidden()
@@ -225,6 +229,14 @@ pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
         "{}",
         format_inference(&sweep::inference::infer(&result, &summary))
     );
+    if args.bandwidth {
+        result.bandwidth = Some(sweep::bandwidth::measure(
+            &result.config.workers,
+            sweep::bandwidth::DEFAULT_BYTES,
+            3,
+        )?);
+        crate::out!("{}", bandwidth_lines(&result, &summary));
+    }
     if let Some(old) = &old {
         let new: Vec<(usize, String, f64)> = result
             .measured()
@@ -402,6 +414,32 @@ pub fn format_table(result: &SweepResult, s: &Summary) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    out
+}
+
+/// The memory copy bandwidth per worker count and the speedup ceiling it sets.
+fn bandwidth_lines(result: &SweepResult, summary: &Summary) -> String {
+    use std::fmt::Write;
+    let bytes_per_pixel = result.workload.bytes_per_pixel;
+    let bws = result.bandwidth.clone().unwrap_or_default();
+    let mut out =
+        String::from("\nMemory copy bandwidth (STREAM-like copy of 256 MiB, best of 3):\n");
+    let one = summary
+        .rows
+        .iter()
+        .find(|r| r.workers == 1 && r.runs > 0)
+        .map(|r| r.mp_per_s);
+    for b in &bws {
+        let _ = write!(out, "  {:>3} workers: {:.1} GB/s", b.workers, b.gb_per_s);
+        if let (Some(bpp), Some(mp1)) = (bytes_per_pixel, one) {
+            let _ = write!(
+                out,
+                "; an op moving {bpp:.0} bytes/pixel cannot pass {:.1}x here",
+                sweep::bandwidth::ceiling_speedup(b, bpp, mp1)
+            );
+        }
+        out.push('\n');
+    }
     out
 }
 

@@ -64,6 +64,11 @@ pub struct LabPanel {
     /// Any program to time instead, `{workers}` standing for the worker count (empty:
     /// tessera itself).
     pub command_text: String,
+    /// The open image's name, for labels and exports (the window sets it).
+    pub image_name: Option<String>,
+    /// Also measure the memory copy bandwidth on each worker count after the sweep, for the
+    /// speedup chart's memory ceiling.
+    pub measure_bandwidth: bool,
     pub repeats: usize,
     pub warmup: usize,
     /// Base path of the exports: `<base>.csv`, `<base>.json`, `<base>-<chart>.png`.
@@ -93,6 +98,8 @@ impl Default for LabPanel {
             tiles_text: "auto".into(),
             folder_text: String::new(),
             command_text: String::new(),
+            image_name: None,
+            measure_bandwidth: true,
             repeats: 5,
             warmup: 1,
             export_base: "tessera-sweep".into(),
@@ -205,6 +212,11 @@ impl LabPanel {
             .filter(|f| !f.is_empty())
             .map(PathBuf::from);
         let command = Some(self.command_text.trim().to_string()).filter(|c| !c.is_empty());
+        let bandwidth = self.measure_bandwidth;
+        let image_name = self
+            .image_name
+            .clone()
+            .unwrap_or_else(|| "open image".to_string());
         if command.is_some() && cfg.tiles != [tessera_engine::TileSize::Auto] {
             return Err(EngineError::InvalidParam(
                 "tile sizes do not apply to a command: set Tile sizes to auto".into(),
@@ -217,7 +229,7 @@ impl LabPanel {
                 self.history.len() + 1,
                 match (&folder, &image) {
                     (Some(f), _) => format!("folder {}", f.display()),
-                    (None, Some(_)) => "open image".into(),
+                    (None, Some(_)) => image_name.clone(),
                     (None, None) => "sample".into(),
                 },
                 settings.op.name()
@@ -232,14 +244,23 @@ impl LabPanel {
                 let work: Box<dyn Workload> = match (folder, image) {
                     // Counting the folder's files is I/O: done here, never on the UI thread.
                     (Some(f), _) => Box::new(FolderWorkload::new(&f, false, &settings)?),
-                    (None, Some(i)) => Box::new(ImageWorkload::new("open image", i, &settings)?),
+                    (None, Some(i)) => Box::new(ImageWorkload::new(image_name, i, &settings)?),
                     (None, None) => Box::new(ImageWorkload::new(
                         crate::assets::SAMPLE_NAME,
                         Arc::new(crate::assets::sample_image()?),
                         &settings,
                     )?),
                 };
-                sweep::run(work.as_ref(), &cfg, &ctl2)
+                let mut result = sweep::run(work.as_ref(), &cfg, &ctl2)?;
+                if bandwidth && result.workload.bytes_per_pixel.is_some() && !ctl2.is_cancelled() {
+                    // 128 MiB, best of 2: a second or so per worker count.
+                    result.bandwidth = Some(sweep::bandwidth::measure(
+                        &result.config.workers,
+                        128 << 20,
+                        2,
+                    )?);
+                }
+                Ok(result)
             })();
             r.send(result);
         };
@@ -448,6 +469,16 @@ impl LabPanel {
                 ui.add(egui::DragValue::new(&mut self.warmup).range(0..=sweep::MAX_REPEATS))
                     .labelled_by(l.id)
                     .on_hover_text("Unmeasured runs of each configuration, first");
+                ui.end_row();
+                ui.label("Memory ceiling");
+                ui.checkbox(
+                    &mut self.measure_bandwidth,
+                    "measure the copy bandwidth after the sweep",
+                )
+                .on_hover_text(
+                    "A STREAM-like copy on each worker count: the speedup chart then shows the \
+                     ceiling a memory-bound operation cannot pass",
+                );
                 ui.end_row();
                 let l = ui.label("Command");
                 ui.add(

@@ -88,6 +88,14 @@ fn a_sweep_shows_table_charts_history_and_exports() {
     let hist = h.state().panel.history();
     assert_eq!(hist.len(), 1);
     assert_eq!(hist[0].summary.rows.len(), 6);
+    // The memory ceiling was measured on each worker count (on by default) and is reported.
+    let bws = hist[0]
+        .result
+        .bandwidth
+        .as_ref()
+        .expect("bandwidth measured");
+    assert_eq!(bws.len(), 3);
+    assert!(has(&h, "memory copy bandwidth"));
     assert_eq!(hist[0].result.measured().count(), 12);
     // The table and every chart are on screen.
     for text in [

@@ -651,6 +651,7 @@ impl Workbench {
             }
             Tab::Lab => {
                 let image = self.source();
+                self.lab.image_name = self.image_name();
                 egui::CentralPanel::default().show(ui, |ui| {
                     self.lab.ui(ui, &self.prefs.settings, image);
                 });

@@ -241,6 +241,42 @@ pub fn overlay_charts(ui: &mut egui::Ui, visible: &[&SweepEntry], cores: usize) 
                         }
                     }
                 }
+                // The memory ceiling: copy bandwidth / bytes moved per pixel, over the
+                // 1-worker throughput.
+                if let (Some(bws), Some(bpp), Some(one)) = (
+                    &e.result.bandwidth,
+                    e.result.workload.bytes_per_pixel,
+                    e.summary
+                        .rows_for(t)
+                        .find(|r| r.workers == 1 && r.runs > 0)
+                        .map(|r| r.mp_per_s),
+                ) {
+                    let pts: Vec<[f64; 2]> = bws
+                        .iter()
+                        .map(|b| {
+                            [
+                                b.workers as f64,
+                                tessera_engine::sweep::bandwidth::ceiling_speedup(b, bpp, one),
+                            ]
+                        })
+                        .collect();
+                    let measured = e
+                        .summary
+                        .rows_for(t)
+                        .map(|r| r.speedup)
+                        .filter(|v| v.is_finite())
+                        .fold(1.0, f64::max);
+                    let low = pts.iter().map(|p| p[1]).fold(f64::INFINITY, f64::min);
+                    // Drawn when it is near enough to matter; else it would flatten the chart
+                    // (the note under the chart gives it).
+                    if low <= 3.0 * measured {
+                        p.line(
+                            Line::new(format!("memory ceiling, {bpp:.0} B/px ({name})"), pts)
+                                .color(Color32::from_rgb(200, 80, 80))
+                                .style(LineStyle::dashed_dense()),
+                        );
+                    }
+                }
                 if let Some((sig, kap)) = e
                     .inference
                     .models
@@ -284,6 +320,40 @@ pub fn overlay_charts(ui: &mut egui::Ui, visible: &[&SweepEntry], cores: usize) 
     let b = shown.transform.bounds();
     ranges.push((b.min()[1], b.max()[1]));
 
+    for e in visible {
+        if let (Some(bws), Some(bpp)) = (&e.result.bandwidth, e.result.workload.bytes_per_pixel) {
+            let text: Vec<String> = bws
+                .iter()
+                .map(|b| format!("{}: {:.1} GB/s", b.workers, b.gb_per_s))
+                .collect();
+            let one = e
+                .summary
+                .rows
+                .iter()
+                .find(|r| r.workers == 1 && r.runs > 0)
+                .map(|r| r.mp_per_s);
+            let last = bws.last();
+            let ceiling = last
+                .zip(one)
+                .map(|(b, one)| tessera_engine::sweep::bandwidth::ceiling_speedup(b, bpp, one));
+            ui.label(
+                egui::RichText::new(format!(
+                    "#{}: memory copy bandwidth {} (STREAM-like); moving {bpp:.0} bytes per pixel, \
+                     the op could not pass {} its 1-worker speed on {} workers{}",
+                    e.number,
+                    text.join(", "),
+                    ceiling.map_or("–".into(), |c| format!("{c:.1}x")),
+                    last.map_or(0, |b| b.workers),
+                    if ceiling.is_some_and(|c| c > 3.0) {
+                        ": far above the measured curve, so what limits it is not memory bandwidth"
+                    } else {
+                        ""
+                    }
+                ))
+                .small(),
+            );
+        }
+    }
     ui.strong("Efficiency vs workers (speedup / workers)");
     let shown = Plot::new("lab_efficiency")
         .height(PLOT_HEIGHT)

@@ -54,6 +54,7 @@ impl Workload for CommandWorkload {
             megapixels: 0.0,
             op: OpSettings::default(),
             op_description: "an external command, timed as a whole process".into(),
+            bytes_per_pixel: None,
         }
     }
 

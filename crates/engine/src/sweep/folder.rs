@@ -57,6 +57,7 @@ impl FolderWorkload {
             megapixels: 0.0,
             op: *settings,
             op_description: op.describe(),
+            bytes_per_pixel: None,
         };
         Ok(FolderWorkload {
             cfg,

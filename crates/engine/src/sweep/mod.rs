@@ -37,6 +37,7 @@
 //! assert_eq!(summary.rows[0].speedup, 1.0);
 //! ```
 
+pub mod bandwidth;
 pub mod command;
 mod config;
 pub mod folder;
@@ -118,6 +119,11 @@ pub struct WorkloadInfo {
     pub op: OpSettings,
     /// The operation in words (`adaptive-gaussian binary block 11 C 2 ...`).
     pub op_description: String,
+    /// The least bytes an image workload reads and writes per pixel (its samples plus an 8-bit
+    /// result): the divisor of the memory ceiling ([`bandwidth`]). `None` for folders and
+    /// commands.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes_per_pixel: Option<f64>,
 }
 
 /// Something a sweep can time: runs once on a given pool and tile size.
@@ -185,6 +191,9 @@ impl Workload for ImageWorkload {
             megapixels: self.src.megapixels(),
             op: self.settings,
             op_description: self.op.describe(),
+            bytes_per_pixel: Some(
+                self.src.channels() as f64 * f64::from(self.src.bit_depth() / 8) + 1.0,
+            ),
         }
     }
 
@@ -316,6 +325,10 @@ pub struct SweepResult {
     pub load_before: Option<f64>,
     /// The same just after it.
     pub load_after: Option<f64>,
+    /// The memory copy bandwidth per worker count, when measured ([`bandwidth::measure`],
+    /// `tessera bench --bandwidth`, the lab's "Memory ceiling").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bandwidth: Option<Vec<bandwidth::Bandwidth>>,
 }
 
 impl SweepResult {
@@ -456,6 +469,7 @@ fn run_plan(
         total_s: t0.elapsed().as_secs_f64(),
         load_before,
         load_after: inference::load_average(),
+        bandwidth: None,
     })
 }
 

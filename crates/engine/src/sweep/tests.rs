@@ -51,6 +51,7 @@ impl Workload for Fake {
             megapixels: 1.0,
             op: OpSettings::default(),
             op_description: "fake".into(),
+            bytes_per_pixel: None,
         }
     }
 
@@ -643,4 +644,24 @@ mod inference_tests {
             inf.warnings
         );
     }
+}
+
+#[test]
+fn bandwidth_is_measured_per_worker_count_and_sets_a_ceiling() {
+    use super::bandwidth::{Bandwidth, ceiling_speedup, measure};
+    let bws = measure(&[1, 2], 4 << 20, 1).unwrap();
+    assert_eq!(
+        bws.iter().map(|b| b.workers).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    assert!(
+        bws.iter()
+            .all(|b| b.gb_per_s > 0.0 && b.gb_per_s.is_finite())
+    );
+    // 10 GB/s moving 4 bytes per pixel: 2500 MP/s at most; at 100 MP/s on 1 worker, 25x.
+    let b = Bandwidth {
+        workers: 4,
+        gb_per_s: 10.0,
+    };
+    assert!((ceiling_speedup(&b, 4.0, 100.0) - 25.0).abs() < 1e-9);
 }
