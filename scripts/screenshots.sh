@@ -189,6 +189,6 @@ stop
 start assets/sample-coffee.png
 click 273 12           # Scaling lab tab
 click 148 131; xdotool key ctrl+a; xdotool type "auto,64"
-click 47 260 25        # Run sweep (below the Command row), then wait for it
+click 47 283 25        # Run sweep (below the Memory ceiling and Command rows), then wait
 shot lab 700 600
 stop

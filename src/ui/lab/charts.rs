@@ -622,7 +622,40 @@ pub fn verdict(ui: &mut egui::Ui, e: &SweepEntry) {
             .weak(),
         );
     }
-    for w in &inf.warnings {
-        ui.colored_label(ui.visuals().warn_fg_color, format!("Noise: {w}"));
+    // One line, the details folded: a noisy sweep can have a warning per configuration.
+    if !inf.warnings.is_empty() {
+        let noisy = inf
+            .warnings
+            .iter()
+            .filter(|w| w.contains("vary by"))
+            .count();
+        let overlaps = inf
+            .warnings
+            .iter()
+            .filter(|w| w.contains("overlap"))
+            .count();
+        let busy = inf.warnings.len() - noisy - overlaps;
+        let mut parts = Vec::new();
+        if noisy > 0 {
+            parts.push(format!("{noisy} configurations vary by more than 5 %"));
+        }
+        if overlaps > 0 {
+            parts.push(format!(
+                "{overlaps} pairs of worker counts are not told apart"
+            ));
+        }
+        if busy > 0 {
+            parts.push("the machine was busy".to_string());
+        }
+        egui::CollapsingHeader::new(
+            egui::RichText::new(format!("Noise: {}", parts.join("; ")))
+                .color(ui.visuals().warn_fg_color),
+        )
+        .id_salt(("lab-noise", e.number))
+        .show(ui, |ui| {
+            for w in &inf.warnings {
+                ui.label(egui::RichText::new(w).small());
+            }
+        });
     }
 }
