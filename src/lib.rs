@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod cli;
+pub mod colormap;
 pub mod exit;
 #[cfg(feature = "png-charts")]
 pub mod plots;

@@ -447,27 +447,10 @@ pub fn save_all(
     save_all_prefixed(result, summary, dir, "")
 }
 
-/// Viridis (matplotlib's perceptually uniform sequential map), 9 stops, interpolated.
-const VIRIDIS: [(u8, u8, u8); 9] = [
-    (68, 1, 84),
-    (71, 44, 122),
-    (59, 81, 139),
-    (44, 113, 142),
-    (33, 144, 141),
-    (39, 173, 129),
-    (92, 200, 99),
-    (170, 220, 50),
-    (253, 231, 37),
-];
-
-/// The viridis colour of `t` in 0..=1.
+/// The viridis colour of `t` in 0..=1 ([`crate::colormap`]).
 pub fn viridis(t: f64) -> RGBColor {
-    let t = t.clamp(0.0, 1.0) * (VIRIDIS.len() - 1) as f64;
-    let i = (t.floor() as usize).min(VIRIDIS.len() - 2);
-    let f = t - i as f64;
-    let (a, b) = (VIRIDIS[i], VIRIDIS[i + 1]);
-    let mix = |x: u8, y: u8| (x as f64 + (y as f64 - x as f64) * f).round() as u8;
-    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+    let [r, g, b] = crate::colormap::viridis(t);
+    RGBColor(r, g, b)
 }
 
 /// The heat map of a parameter search: the best method's mean score over its first two grid

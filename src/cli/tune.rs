@@ -247,21 +247,6 @@ fn write_outputs(args: &TuneArgs, r: &TuneReport) -> Result<(), EngineError> {
     Ok(())
 }
 
-/// The grid values of a row, as `block-size 31, k 0.3`.
-pub fn values_text(r: &TuneReport, row: &tune::Row) -> String {
-    let v: Vec<String> = r
-        .grid
-        .iter()
-        .zip(&row.values)
-        .filter_map(|(a, v)| v.map(|v| format!("{} {v}", a.name)))
-        .collect();
-    if v.is_empty() {
-        "(no grid parameter)".into()
-    } else {
-        v.join(", ")
-    }
-}
-
 fn print_report(args: &TuneArgs, r: &TuneReport) {
     let m = r.metric;
     crate::outln!(
@@ -289,7 +274,7 @@ fn print_report(args: &TuneArgs, r: &TuneReport) {
             "{:>4}  {:<18} {:<34} {:>9.2} {:>8.2} {:>8.3} {:>11.1}",
             i + 1,
             row.method,
-            values_text(r, row),
+            r.values_text(row, "(no grid parameter)"),
             row.mean(Metric::FMeasure),
             row.mean(Metric::Psnr),
             row.mean(Metric::Drd),

@@ -507,7 +507,7 @@ impl TunePanel {
                     ui.label(format!("{}", k + 1));
                     ui.label(&row.method);
                     if ui
-                        .link(values_text(r, row))
+                        .link(r.values_text(row, "(defaults)"))
                         .on_hover_text(format!("Apply: {}", row.op))
                         .clicked()
                     {
@@ -523,40 +523,10 @@ impl TunePanel {
     }
 }
 
-/// The grid values of a row, as `block-size 31, k 0.3`.
-pub fn values_text(r: &TuneReport, row: &tune::Row) -> String {
-    let v: Vec<String> = r
-        .grid
-        .iter()
-        .zip(&row.values)
-        .filter_map(|(a, v)| v.map(|v| format!("{} {v}", a.name)))
-        .collect();
-    if v.is_empty() {
-        "(defaults)".into()
-    } else {
-        v.join(", ")
-    }
-}
-
-/// The viridis colour of `t` in 0..=1.
+/// The viridis colour of `t` in 0..=1 ([`crate::colormap`]).
 fn viridis(t: f64) -> Color32 {
-    const STOPS: [(u8, u8, u8); 9] = [
-        (68, 1, 84),
-        (71, 44, 122),
-        (59, 81, 139),
-        (44, 113, 142),
-        (33, 144, 141),
-        (39, 173, 129),
-        (92, 200, 99),
-        (170, 220, 50),
-        (253, 231, 37),
-    ];
-    let t = t.clamp(0.0, 1.0) * 8.0;
-    let i = (t.floor() as usize).min(7);
-    let f = t - i as f64;
-    let (a, b) = (STOPS[i], STOPS[i + 1]);
-    let mix = |x: u8, y: u8| (x as f64 + (y as f64 - x as f64) * f).round() as u8;
-    Color32::from_rgb(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+    let [r, g, b] = crate::colormap::viridis(t);
+    Color32::from_rgb(r, g, b)
 }
 
 /// The heat map, painted: cells in viridis from worst to best, values in them, axes labelled,

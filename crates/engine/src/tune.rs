@@ -374,6 +374,21 @@ impl TuneReport {
         rows
     }
 
+    /// The grid values of a row, as `block-size 31, k 0.3` (`none` when it uses no axis).
+    pub fn values_text(&self, row: &Row, none: &str) -> String {
+        let v: Vec<String> = self
+            .grid
+            .iter()
+            .zip(&row.values)
+            .filter_map(|(a, v)| v.map(|v| format!("{} {v}", a.name)))
+            .collect();
+        if v.is_empty() {
+            none.to_string()
+        } else {
+            v.join(", ")
+        }
+    }
+
     /// The best row.
     pub fn best(&self) -> &Row {
         &self.rows[self.best]

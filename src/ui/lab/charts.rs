@@ -445,7 +445,7 @@ pub fn tile_heatmap(ui: &mut egui::Ui, e: &SweepEntry) {
             p.add(
                 Heatmap::new(values.clone(), cols)
                     .name("MP/s")
-                    .palette(&VIRIDIS)
+                    .palette(&viridis_stops())
                     .show_labels(true)
                     .formatter(Box::new(|v| format!("{v:.1}"))),
             );
@@ -461,8 +461,9 @@ pub fn tile_heatmap(ui: &mut egui::Ui, e: &SweepEntry) {
         ui.horizontal(|ui| {
             ui.label(egui::RichText::new(format!("{lo:.1} MP/s")).small());
             let (rect, _) = ui.allocate_exact_size(egui::vec2(200.0, 12.0), egui::Sense::hover());
-            let n = VIRIDIS.len() - 1;
-            for (i, c) in VIRIDIS.iter().enumerate() {
+            let stops = viridis_stops();
+            let n = stops.len() - 1;
+            for (i, c) in stops.iter().enumerate() {
                 let x0 = rect.left() + rect.width() * i as f32 / (n + 1) as f32;
                 let x1 = rect.left() + rect.width() * (i + 1) as f32 / (n + 1) as f32;
                 ui.painter().rect_filled(
@@ -482,18 +483,13 @@ pub fn tile_heatmap(ui: &mut egui::Ui, e: &SweepEntry) {
     }
 }
 
-/// Viridis, the perceptually uniform sequential colour map, in 9 stops.
-const VIRIDIS: [Color32; 9] = [
-    Color32::from_rgb(68, 1, 84),
-    Color32::from_rgb(71, 44, 122),
-    Color32::from_rgb(59, 81, 139),
-    Color32::from_rgb(44, 113, 142),
-    Color32::from_rgb(33, 144, 141),
-    Color32::from_rgb(39, 173, 129),
-    Color32::from_rgb(92, 200, 99),
-    Color32::from_rgb(170, 220, 50),
-    Color32::from_rgb(253, 231, 37),
-];
+/// Viridis's stops ([`crate::colormap`]) as egui colours.
+fn viridis_stops() -> Vec<Color32> {
+    crate::colormap::VIRIDIS
+        .iter()
+        .map(|&[r, g, b]| Color32::from_rgb(r, g, b))
+        .collect()
+}
 
 /// The per-worker timeline of one measured run: which worker ran which tile, and when.
 /// `config` picks the configuration (`None`: the last measured run of the sweep).
