@@ -86,6 +86,14 @@ pub struct BatchArgs {
     /// Whose metric definitions with --ground-truth: dibco or doxa (see `tessera eval`).
     #[arg(long, default_value = "dibco", value_name = "dibco|doxa")]
     pub metrics_like: tessera_engine::metrics::Like,
+    /// Process only task I of N of a job array (I from 0, as `sbatch --array=0-3` numbers
+    /// them): the files are sorted by path and each task takes a contiguous slice, so N
+    /// tasks together write exactly what one batch writes. `auto` reads the task from
+    /// Slurm's SLURM_ARRAY_TASK_ID/COUNT; `auto/N` also from Kubernetes'
+    /// JOB_COMPLETION_INDEX, AWS Batch's AWS_BATCH_JOB_ARRAY_INDEX or GNU parallel's
+    /// PARALLEL_SEQ.
+    #[arg(long, value_name = "I/N|auto")]
+    pub shard: Option<batch::ShardSpec>,
 }
 
 pub(crate) fn parse_format(s: &str) -> Result<OutputFormat, String> {
@@ -138,6 +146,10 @@ impl BatchArgs {
                     like: self.metrics_like,
                 },
             }),
+            shard: match &self.shard {
+                Some(spec) => spec.resolve()?,
+                None => batch::Shard::ALL,
+            },
             ..BatchConfig::new(&self.input, &self.output)
         };
         cfg.validate()?;
@@ -302,7 +314,10 @@ fn fmt_duration(d: Duration) -> String {
 }
 
 fn print_summary(r: &BatchReport) {
-    crate::outln!("{}: {}", r.input.display(), r.counts_line());
+    match r.shard {
+        Some(sh) => crate::outln!("{} (shard {sh}): {}", r.input.display(), r.counts_line()),
+        None => crate::outln!("{}: {}", r.input.display(), r.counts_line()),
+    }
     crate::outln!(
         "{} on {} workers ({}), {} -> {}",
         r.op,

@@ -522,3 +522,104 @@ fn ctrl_c_cancels_cleanly_and_a_rerun_finishes_the_rest() {
     );
     assert_eq!(contents(&out).len(), n as usize);
 }
+
+/// N shards (`--shard I/N`, run at once as separate processes into one folder) write exactly
+/// what one batch writes, collisions included; `--shard auto` reads Slurm's variables; a
+/// task that does not exist is a usage error.
+#[test]
+fn shards_together_write_what_one_batch_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    good_files(&input);
+    // Two inputs wanting one output name: the second gets another name, in every shard.
+    std::fs::copy(input.join("coins.png"), input.join("photo.png")).unwrap();
+    for i in 0..7 {
+        std::fs::copy(input.join("small.bmp"), input.join(format!("s{i}.bmp"))).unwrap();
+    }
+    let whole = dir.path().join("whole");
+    let o = tessera(&["batch", s(&input), "-o", s(&whole), "-q", "--workers", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let sharded = dir.path().join("sharded");
+    let n = 3;
+    let children: Vec<_> = (0..n)
+        .map(|i| {
+            let report = dir.path().join(format!("shard-{i}.json"));
+            Command::new(env!("CARGO_BIN_EXE_tessera"))
+                .args([
+                    "batch",
+                    s(&input),
+                    "-o",
+                    s(&sharded),
+                    "-q",
+                    "--workers",
+                    "1",
+                ])
+                .args(["--shard", &format!("{i}/{n}"), "--report", s(&report)])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let mut found = 0;
+    for (i, o) in children.iter().enumerate() {
+        assert!(o.status.success(), "shard {i}: {}", stderr(o));
+        let text = std::fs::read_to_string(dir.path().join(format!("shard-{i}.json"))).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["shard"]["index"], i);
+        assert_eq!(v["shard"]["count"], n);
+        found += v["found"].as_u64().unwrap();
+    }
+    let strip = |m: BTreeMap<PathBuf, Vec<u8>>| -> BTreeMap<PathBuf, Vec<u8>> {
+        m.into_iter()
+            .filter(|(p, _)| !p.to_string_lossy().contains(".tessera-"))
+            .collect()
+    };
+    let (a, b) = (strip(contents(&whole)), strip(contents(&sharded)));
+    assert_eq!(found as usize, a.len());
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    assert!(a == b, "the shards' results differ from the whole batch's");
+
+    // --shard auto under a Slurm array task: task 1 of 2 takes the second half.
+    let auto = dir.path().join("auto");
+    let o = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["batch", s(&input), "-o", s(&auto), "-q", "--shard", "auto"])
+        .env("SLURM_ARRAY_TASK_ID", "1")
+        .env("SLURM_ARRAY_TASK_COUNT", "2")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got = strip(contents(&auto));
+    let names: Vec<_> = a.keys().cloned().collect();
+    let second: Vec<_> = names[names.len() / 2..].to_vec();
+    assert_eq!(got.keys().cloned().collect::<Vec<_>>(), second);
+
+    // Usage errors: exit 2, one line, nothing written.
+    let none = dir.path().join("none");
+    for (args, word) in [
+        (vec!["--shard", "3/3"], "does not exist"),
+        (vec!["--shard", "x"], "I/N"),
+        (vec!["--shard", "auto"], "no task index"),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(["batch", s(&input), "-o", s(&none)])
+            .args(&args)
+            .env_remove("SLURM_ARRAY_TASK_ID")
+            .env_remove("JOB_COMPLETION_INDEX")
+            .env_remove("AWS_BATCH_JOB_ARRAY_INDEX")
+            .env_remove("PARALLEL_SEQ")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(
+            e.contains(word) && e.trim().lines().count() == 1,
+            "{args:?}: {e}"
+        );
+        assert!(!none.exists());
+    }
+}

@@ -224,6 +224,8 @@ pub struct BatchConfig {
     /// per-file metrics go to [`ImageRecord::quality`](super::ImageRecord::quality) and a
     /// summary to [`BatchReport::quality`](super::BatchReport::quality).
     pub ground_truth: Option<super::GroundTruth>,
+    /// Only this task's slice of the sorted listing ([`Shard::ALL`](super::Shard::ALL): all).
+    pub shard: super::Shard,
 }
 
 impl BatchConfig {
@@ -246,6 +248,7 @@ impl BatchConfig {
             fail_on: FailOn::Error,
             durability: Durability::Never,
             ground_truth: None,
+            shard: super::Shard::ALL,
         }
     }
 

@@ -36,6 +36,9 @@
 //! * **Never into the inputs.** The output folder may be the input folder only with a
 //!   suffix, outputs never take an input's name (see [`plan`] for collisions), and a result
 //!   is never written over the file it came from.
+//! * **Shards.** With [`BatchConfig::shard`] a batch takes only its [`Shard`] of the sorted
+//!   listing (task I of N of a job array); outputs are named over the whole listing, so N
+//!   shards write exactly what one batch would.
 //! * **Errors per file.** Unreadable, empty, truncated, corrupt, non-image and oversized
 //!   files, broken links, write failures and panics are recorded with their reason and the
 //!   batch goes on. [`run`] fails only for usage and setup problems.
@@ -46,6 +49,7 @@ mod output;
 pub mod plan;
 pub mod quality;
 mod report;
+pub mod shard;
 mod worker;
 
 use std::collections::HashSet;
@@ -58,6 +62,7 @@ pub use manifest::MANIFEST_NAME;
 pub use plan::{Collision, INPUT_EXTENSIONS, Item, Plan};
 pub use quality::{GroundTruth, Quality, QualitySummary, Stat, Worst};
 pub use report::{BatchReport, Failure, ImageRecord, Outcome, Warning};
+pub use shard::{Shard, ShardSpec};
 
 /// The control, its phases and file events, re-exported here where batch code looks for them.
 pub use crate::control::{Control, FileEvent, Phase, Progress};
@@ -139,6 +144,7 @@ fn run_inner(
             ctl.poke();
         }
     })?;
+    let plan = plan.shard(cfg.shard);
     ctl.set_found(plan.items.len());
     let discovery = t0.elapsed();
     ctl.set_phase(Phase::Running);
@@ -237,6 +243,7 @@ fn run_inner(
         failures,
         warnings,
         collisions: plan.collisions,
+        shard: (cfg.shard != Shard::ALL).then_some(cfg.shard),
         quality: cfg
             .ground_truth
             .as_ref()

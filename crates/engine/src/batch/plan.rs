@@ -72,6 +72,23 @@ pub struct Plan {
     pub collisions: Vec<Collision>,
 }
 
+impl Plan {
+    /// Only `shard`'s slice of the items, and the collisions of those items. Names were
+    /// planned over the whole listing, so a shard's outputs are those of a whole batch.
+    pub fn shard(mut self, shard: super::Shard) -> Plan {
+        if shard == super::Shard::ALL {
+            return self;
+        }
+        let r = shard.range(self.items.len());
+        self.items.truncate(r.end);
+        self.items.drain(..r.start);
+        let outputs: HashSet<&Path> = self.items.iter().map(|i| i.output.as_path()).collect();
+        self.collisions
+            .retain(|c| outputs.contains(c.output.as_path()));
+        self
+    }
+}
+
 /// Compiles include patterns (glob syntax, matched against the path relative to the input
 /// folder, `/` as separator; `*` also crosses folders, `{a,b}` alternatives are allowed).
 pub fn compile_include(patterns: &[String]) -> Result<Option<GlobSet>, EngineError> {

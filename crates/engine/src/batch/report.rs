@@ -132,6 +132,9 @@ pub struct BatchReport {
     pub warnings: Vec<Warning>,
     /// Outputs renamed because their name was taken.
     pub collisions: Vec<Collision>,
+    /// The task of a job array this batch ran (absent for a whole batch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<super::Shard>,
     /// Every file a worker took, sorted by start time.
     pub records: Vec<ImageRecord>,
     /// The results against their ground truths (with
