@@ -453,92 +453,70 @@ pub fn viridis(t: f64) -> RGBColor {
     RGBColor(r, g, b)
 }
 
-/// The heat map of a parameter search: the best method's mean score over its first two grid
-/// parameters (the others held at the best row's values), viridis from the worst to the best
-/// score shown, a colour bar, and the best cell outlined.
-pub fn tune_heatmap(r: &tessera_engine::tune::TuneReport) -> Result<image::RgbImage, String> {
+/// One cell of a [`Heat`] map.
+pub struct HeatCell {
+    /// Colour position, 0 (worst) to 1 (best).
+    pub t: f64,
+    /// Lines of text, centred (the first larger).
+    pub text: Vec<String>,
+    /// Outlined in red (the best cell).
+    pub outline: bool,
+    /// Hatched (cells to warn about).
+    pub hatch: bool,
+}
+
+/// A heat map: a grid of cells on viridis with labelled axes and a colour bar.
+pub struct Heat {
+    pub title: String,
+    pub sub: String,
+    pub x_desc: String,
+    pub x_labels: Vec<String>,
+    pub y_desc: String,
+    pub y_labels: Vec<String>,
+    /// `cells[y][x]`; `None` draws nothing.
+    pub cells: Vec<Vec<Option<HeatCell>>>,
+    /// The colour bar: its axis name, value range and the colour position of a value.
+    pub bar_desc: String,
+    pub bar_range: (f64, f64),
+    pub bar_t: Box<dyn Fn(f64) -> f64>,
+}
+
+/// Draws a [`Heat`] map into an RGB image of [`SIZE`].
+pub fn heat_map(hm: &Heat) -> Result<image::RgbImage, String> {
     ensure_font();
-    let best = r.best();
-    let metric = r.metric;
-    let hm = r.heat_map();
-    let xs: Vec<f64> = hm.x.as_ref().map_or(vec![0.0], |a| a.1.clone());
-    let ys: Vec<f64> = hm.y.as_ref().map_or(vec![0.0], |a| a.1.clone());
-    let rows: Vec<&tessera_engine::tune::Row> = hm
-        .cells
-        .iter()
-        .flatten()
-        .flatten()
-        .map(|&i| &r.rows[i])
-        .collect();
-    let scores: Vec<f64> = rows
-        .iter()
-        .map(|row| row.mean(metric))
-        .filter(|v| v.is_finite())
-        .collect();
-    let lo = scores.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    // 0 = worst, 1 = best, whichever way the metric goes.
-    let norm = |v: f64| {
-        if !v.is_finite() || hi <= lo {
-            1.0
-        } else if metric.higher_is_better() {
-            (v - lo) / (hi - lo)
-        } else {
-            (hi - v) / (hi - lo)
-        }
-    };
     let (w, h) = SIZE;
     let mut buf = vec![0u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
-        let title = format!(
-            "Mean {} of {} over {} images",
-            metric,
-            best.method,
-            r.images.len()
-        );
-        let mut sub = format!(
-            "against ground truth ({} definitions, {} foreground)",
-            r.eval.like, r.eval.foreground
-        );
-        let held: Vec<String> = hm.held.iter().map(|(n, v)| format!("{n} {v}")).collect();
-        if !held.is_empty() {
-            sub += &format!("; held at {}", held.join(", "));
+        let mut area = root.titled(&hm.title, (FONT, 22)).map_err(err)?;
+        for line in hm.sub.lines() {
+            area = area.titled(line, (FONT, 13)).map_err(err)?;
         }
-        sub += &format!("; best outlined: {}", best.op);
-        let area = root
-            .titled(&title, (FONT, 22))
-            .map_err(err)?
-            .titled(&sub, (FONT, 13))
-            .map_err(err)?;
         let (plot, bar) = area.split_horizontally(w - 130);
-        let (cols, nrows) = (xs.len(), ys.len());
+        let (cols, nrows) = (hm.x_labels.len().max(1), hm.y_labels.len().max(1));
         let mut c: Chart<'_, '_> = ChartBuilder::on(&plot)
             .margin(14)
             .x_label_area_size(48)
             .y_label_area_size(70)
             .build_cartesian_2d(-0.5..cols as f64 - 0.5, -0.5..nrows as f64 - 0.5)
             .map_err(err)?;
-        let fmt_axis = |vals: Vec<f64>| {
+        let fmt_axis = |vals: &[String]| {
+            let vals = vals.to_vec();
             move |v: &f64| {
                 let i = v.round();
                 if (v - i).abs() < 1e-6 && i >= 0.0 {
-                    vals.get(i as usize)
-                        .map(|x| format!("{x}"))
-                        .unwrap_or_default()
+                    vals.get(i as usize).cloned().unwrap_or_default()
                 } else {
                     String::new()
                 }
             }
         };
-        let (xf, yf) = (fmt_axis(xs.clone()), fmt_axis(ys.clone()));
-        let x_desc = hm.x.as_ref().map_or(String::new(), |a| a.0.clone());
-        let y_desc = hm.y.as_ref().map_or(String::new(), |a| a.0.clone());
+        let (xf, yf) = (fmt_axis(&hm.x_labels), fmt_axis(&hm.y_labels));
         c.configure_mesh()
             .disable_mesh()
-            .x_desc(x_desc)
-            .y_desc(y_desc)
+            .x_desc(hm.x_desc.clone())
+            .y_desc(hm.y_desc.clone())
             .x_labels(cols.min(24))
             .y_labels(nrows.min(24))
             .x_label_formatter(&xf)
@@ -549,19 +527,35 @@ pub fn tune_heatmap(r: &tessera_engine::tune::TuneReport) -> Result<image::RgbIm
             .map_err(err)?;
         let label = cols * nrows <= 240;
         let font_px = if cols > 12 { 11 } else { 14 };
+        let centre = plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Center,
+            plotters::style::text_anchor::VPos::Center,
+        );
         for (yi, line) in hm.cells.iter().enumerate() {
-            for (xi, idx) in line.iter().enumerate() {
-                let Some(idx) = *idx else { continue };
-                let row = &r.rows[idx];
-                let v = row.mean(metric);
-                let t = norm(v);
+            for (xi, cell) in line.iter().enumerate() {
+                let Some(cell) = cell else { continue };
                 let (cx, cy) = (xi as f64, yi as f64);
                 c.draw_series(std::iter::once(Rectangle::new(
                     [(cx - 0.5, cy - 0.5), (cx + 0.5, cy + 0.5)],
-                    viridis(t).filled(),
+                    viridis(cell.t).filled(),
                 )))
                 .map_err(err)?;
-                if idx == hm.best {
+                let ink = if cell.t > 0.6 { BLACK } else { WHITE };
+                if cell.hatch {
+                    // Lines x + y = cx + cy + d across the cell.
+                    let style = ShapeStyle::from(&ink.mix(0.3)).stroke_width(2);
+                    for k in 1..10 {
+                        let d = -1.0 + k as f64 * 0.2;
+                        let seg = if d <= 0.0 {
+                            vec![(cx - 0.5, cy + d + 0.5), (cx + d + 0.5, cy - 0.5)]
+                        } else {
+                            vec![(cx + d - 0.5, cy + 0.5), (cx + 0.5, cy + d - 0.5)]
+                        };
+                        c.draw_series(std::iter::once(PathElement::new(seg, style)))
+                            .map_err(err)?;
+                    }
+                }
+                if cell.outline {
                     c.draw_series(std::iter::once(Rectangle::new(
                         [(cx - 0.46, cy - 0.46), (cx + 0.46, cy + 0.46)],
                         ShapeStyle::from(&RED).stroke_width(3),
@@ -569,23 +563,23 @@ pub fn tune_heatmap(r: &tessera_engine::tune::TuneReport) -> Result<image::RgbIm
                     .map_err(err)?;
                 }
                 if label {
-                    let text_color = if t > 0.6 { BLACK } else { WHITE };
-                    let style = (FONT, font_px).into_font().color(&text_color).pos(
-                        plotters::style::text_anchor::Pos::new(
-                            plotters::style::text_anchor::HPos::Center,
-                            plotters::style::text_anchor::VPos::Center,
-                        ),
-                    );
-                    c.draw_series(std::iter::once(Text::new(
-                        format!("{v:.1}"),
-                        (cx, cy),
-                        style,
-                    )))
-                    .map_err(err)?;
+                    let n = cell.text.len();
+                    for (k, t) in cell.text.iter().enumerate() {
+                        let px = if k == 0 { font_px + 2 } else { font_px - 1 };
+                        let dy = (n as f64 - 1.0) / 2.0 - k as f64;
+                        let style = (FONT, px).into_font().color(&ink).pos(centre);
+                        c.draw_series(std::iter::once(Text::new(
+                            t.clone(),
+                            (cx, cy + dy * 0.16 * (4.0 / nrows.max(4) as f64)),
+                            style,
+                        )))
+                        .map_err(err)?;
+                    }
                 }
             }
         }
         // The colour bar: worst at the bottom, best at the top, with the values.
+        let (lo, hi) = hm.bar_range;
         let (vlo, vhi) = if hi > lo {
             (lo, hi)
         } else {
@@ -604,14 +598,14 @@ pub fn tune_heatmap(r: &tessera_engine::tune::TuneReport) -> Result<image::RgbIm
             let z = vlo + (vhi - vlo) * (i + 1) as f64 / steps as f64;
             b.draw_series(std::iter::once(Rectangle::new(
                 [(0.0, a), (1.0, z)],
-                viridis(norm((a + z) / 2.0)).filled(),
+                viridis((hm.bar_t)((a + z) / 2.0)).filled(),
             )))
             .map_err(err)?;
         }
         b.configure_mesh()
             .disable_mesh()
             .disable_x_axis()
-            .y_desc(format!("mean {metric}"))
+            .y_desc(hm.bar_desc.clone())
             .y_labels(6)
             .label_style((FONT, 13))
             .axis_desc_style((FONT, 14))
@@ -620,4 +614,144 @@ pub fn tune_heatmap(r: &tessera_engine::tune::TuneReport) -> Result<image::RgbIm
         root.present().map_err(err)?;
     }
     image::RgbImage::from_raw(w, h, buf).ok_or_else(|| "bitmap size".to_string())
+}
+
+/// The heat map of a parameter search: the best method's mean score over its first two grid
+/// parameters (the others held at the best row's values), viridis from the worst to the best
+/// score shown, a colour bar, and the best cell outlined.
+pub fn tune_heatmap(r: &tessera_engine::tune::TuneReport) -> Result<image::RgbImage, String> {
+    let best = r.best();
+    let metric = r.metric;
+    let hm = r.heat_map();
+    let xs: Vec<f64> = hm.x.as_ref().map_or(vec![0.0], |a| a.1.clone());
+    let ys: Vec<f64> = hm.y.as_ref().map_or(vec![0.0], |a| a.1.clone());
+    let scores: Vec<f64> = hm
+        .cells
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|&i| r.rows[i].mean(metric))
+        .filter(|v| v.is_finite())
+        .collect();
+    let lo = scores.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let higher = metric.higher_is_better();
+    // 0 = worst, 1 = best, whichever way the metric goes.
+    let norm = move |v: f64| {
+        if !v.is_finite() || hi <= lo {
+            1.0
+        } else if higher {
+            (v - lo) / (hi - lo)
+        } else {
+            (hi - v) / (hi - lo)
+        }
+    };
+    let mut sub = format!(
+        "against ground truth ({} definitions, {} foreground)",
+        r.eval.like, r.eval.foreground
+    );
+    let held: Vec<String> = hm.held.iter().map(|(n, v)| format!("{n} {v}")).collect();
+    if !held.is_empty() {
+        sub += &format!("; held at {}", held.join(", "));
+    }
+    sub += &format!("; best outlined: {}", best.op);
+    heat_map(&Heat {
+        title: format!(
+            "Mean {} of {} over {} images",
+            metric,
+            best.method,
+            r.images.len()
+        ),
+        sub,
+        x_desc: hm.x.as_ref().map_or(String::new(), |a| a.0.clone()),
+        x_labels: xs.iter().map(|x| format!("{x}")).collect(),
+        y_desc: hm.y.as_ref().map_or(String::new(), |a| a.0.clone()),
+        y_labels: ys.iter().map(|y| format!("{y}")).collect(),
+        cells: hm
+            .cells
+            .iter()
+            .map(|line| {
+                line.iter()
+                    .map(|idx| {
+                        idx.map(|i| {
+                            let v = r.rows[i].mean(metric);
+                            HeatCell {
+                                t: norm(v),
+                                text: vec![format!("{v:.1}")],
+                                outline: i == hm.best,
+                                hatch: false,
+                            }
+                        })
+                    })
+                    .collect()
+            })
+            .collect(),
+        bar_desc: format!("mean {metric}"),
+        bar_range: (lo, hi),
+        bar_t: Box::new(norm),
+    })
+}
+
+/// The heat map of a processes × threads grid: speedup over the smallest cell on viridis,
+/// each cell with its interval, oversubscribed cells (P·T above the cores) hatched and the
+/// fastest outlined.
+pub fn grid_heatmap(
+    g: &tessera_engine::sweep::grid::GridResult,
+) -> Result<image::RgbImage, String> {
+    let speedups: Vec<f64> = g
+        .cells
+        .iter()
+        .map(|c| c.speedup)
+        .filter(|v| v.is_finite())
+        .collect();
+    let lo = speedups.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = speedups.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let norm = move |v: f64| {
+        if !v.is_finite() || hi <= lo {
+            0.5
+        } else {
+            (v - lo) / (hi - lo)
+        }
+    };
+    let cells = g
+        .config
+        .procs
+        .iter()
+        .map(|&p| {
+            g.config
+                .threads
+                .iter()
+                .map(|&t| {
+                    g.cell(p, t).map(|c| HeatCell {
+                        t: norm(c.speedup),
+                        text: vec![
+                            format!("{:.2}x", c.speedup),
+                            format!("[{:.2}, {:.2}]", c.speedup_ci.0, c.speedup_ci.1),
+                            format!("{:.0} ms", c.median_s * 1e3),
+                        ],
+                        outline: (p, t) == g.best,
+                        hatch: c.oversubscribed,
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    heat_map(&Heat {
+        title: format!(
+            "Speedup over {}×{}: processes × threads per process",
+            g.baseline.0, g.baseline.1
+        ),
+        sub: format!(
+            "{}\n{} cores, {} · median of {} runs [95 % CI] · hatched: processes × threads > {} cores · fastest outlined",
+            g.workload, g.cores, g.date, g.config.repeats, g.cores
+        ),
+        x_desc: "threads per process".into(),
+        x_labels: g.config.threads.iter().map(|t| t.to_string()).collect(),
+        y_desc: "processes".into(),
+        y_labels: g.config.procs.iter().map(|p| p.to_string()).collect(),
+        cells,
+        bar_desc: "speedup (x)".into(),
+        bar_range: (lo, hi),
+        bar_t: Box::new(norm),
+    })
 }

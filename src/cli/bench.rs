@@ -72,6 +72,14 @@ pub struct BenchArgs {
     /// print the speedup a memory-bound op cannot pass (image workloads).
     #[arg(long)]
     pub bandwidth: bool,
+    /// A processes x threads grid instead of a worker sweep: process counts (rows), e.g.
+    /// 1-4. With --cmd, {procs} and {threads} are replaced in the command; with --dir,
+    /// tessera splits the folder over that many `tessera batch --shard` processes.
+    #[arg(long, value_name = "LIST", requires = "threads", conflicts_with_all = ["workers", "input", "hyperfine", "compare", "bandwidth"])]
+    pub procs: Option<String>,
+    /// Threads (workers) per process of the grid (columns), e.g. 1-4.
+    #[arg(long, value_name = "LIST", requires = "procs")]
+    pub threads: Option<String>,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -271,7 +279,7 @@ pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
 
 /// Checks every file `bench` will write before any run: not an input (the image, or an image
 /// of the folder), not a folder, in a folder that exists, and no two the same.
-fn check_targets(args: &BenchArgs) -> Result<(), EngineError> {
+pub(super) fn check_targets(args: &BenchArgs) -> Result<(), EngineError> {
     for p in [&args.csv, &args.json, &args.hyperfine]
         .into_iter()
         .flatten()
@@ -342,7 +350,7 @@ fn check_targets(args: &BenchArgs) -> Result<(), EngineError> {
     Ok(())
 }
 
-fn join<T: ToString>(it: impl Iterator<Item = T>) -> String {
+pub(super) fn join<T: ToString>(it: impl Iterator<Item = T>) -> String {
     it.map(|t| t.to_string()).collect::<Vec<_>>().join(",")
 }
 
@@ -532,6 +540,12 @@ pub fn format_changes(changes: &[sweep::inference::Change]) -> String {
 }
 
 pub fn execute(args: &BenchArgs) -> ExitCode {
+    if args.procs.is_some() {
+        return match super::grid::run(args) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => report_error(&e),
+        };
+    }
     match run(args) {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => report_error(&e),

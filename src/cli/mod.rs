@@ -5,6 +5,7 @@
 pub mod batch;
 pub mod bench;
 pub mod eval;
+pub mod grid;
 pub mod levels;
 pub mod methods;
 pub mod montage;
@@ -137,6 +138,47 @@ impl OpArgs {
     /// The settings, every value checked (also those the chosen op does not use).
     pub fn op(&self) -> Result<tessera_engine::ops::Op, EngineError> {
         self.settings().to_op_strict()
+    }
+
+    /// The flags that give these same settings to another `tessera` command (every value
+    /// spelled out, so the child needs no defaults of its own).
+    pub fn to_flags(&self) -> Vec<String> {
+        let mut v: Vec<String> = vec![
+            "--op".into(),
+            self.op.to_string(),
+            "--type".into(),
+            self.kind.to_string(),
+            "--thresh".into(),
+            self.thresh.to_string(),
+            "--max-value".into(),
+            self.max_value.to_string(),
+            "--block-size".into(),
+            self.block_size.to_string(),
+            "--radius".into(),
+            self.radius.to_string(),
+            "--classes".into(),
+            self.classes.to_string(),
+            "--depth".into(),
+            self.depth.to_string(),
+        ];
+        if let Some(a) = self.like {
+            v.extend(["--like".into(), a.to_string()]);
+        }
+        for (flag, val) in [
+            ("--c", self.c),
+            ("--k", self.k),
+            ("--r", self.r),
+            ("--t", self.t),
+            ("--contrast", self.contrast),
+        ] {
+            if let Some(x) = val {
+                v.extend([flag.to_string(), x.to_string()]);
+            }
+        }
+        if let Some(b) = self.bins {
+            v.extend(["--bins".into(), b.to_string()]);
+        }
+        v
     }
 
     pub fn settings(&self) -> OpSettings {

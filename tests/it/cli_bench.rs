@@ -349,3 +349,121 @@ fn a_sweep_is_compared_with_a_saved_one() {
         .count();
     assert_eq!(verdicts, 2, "{text}");
 }
+
+/// A processes × threads grid of a command taking both: every cell runs warm-up + repeats
+/// times with its own values, the table marks oversubscribed cells, the JSON has every cell
+/// with its interval, and the heat map is a PNG.
+#[test]
+fn a_processes_by_threads_grid_of_a_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("calls.txt");
+    let json = dir.path().join("grid.json");
+    let png = dir.path().join("charts");
+    let cmd = format!("echo {{procs}} {{threads}} >> {}", log.display());
+    let out = crate::common::tessera(&[
+        "bench",
+        "--cmd",
+        &cmd,
+        "--procs",
+        "1,2",
+        "--threads",
+        "1-3",
+        "--repeats",
+        "3",
+        "--warmup",
+        "1",
+        "-q",
+        "--json",
+        json.to_str().unwrap(),
+        "--png",
+        png.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("procs \\ thr"), "{text}");
+    assert!(text.contains("best: "), "{text}");
+    let calls = std::fs::read_to_string(&log).unwrap();
+    for p in 1..=2 {
+        for t in 1..=3 {
+            let n = calls.lines().filter(|l| *l == format!("{p} {t}")).count();
+            assert_eq!(n, 4, "{p}x{t}: {calls}");
+        }
+    }
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let cells = v["grid"]["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 6);
+    let cores = v["grid"]["cores"].as_u64().unwrap();
+    for c in cells {
+        let (p, t) = (c["procs"].as_u64().unwrap(), c["threads"].as_u64().unwrap());
+        assert_eq!(c["oversubscribed"], p * t > cores, "{c}");
+        assert_eq!(c["times_s"].as_array().unwrap().len(), 3);
+        let ci = c["speedup_ci"].as_array().unwrap();
+        assert!(ci[0].as_f64().unwrap() <= ci[1].as_f64().unwrap());
+    }
+    assert_eq!(cells[0]["speedup"], 1.0);
+    let img = image::open(png.join("grid.png")).unwrap();
+    assert_eq!((img.width(), img.height()), (960, 560));
+
+    // Usage errors, before anything runs: exit 2 and one line.
+    for (args, word) in [
+        (vec!["--procs", "1-2"], "--threads"),
+        (vec!["--procs", "1-2", "--threads", "1"], "--cmd"),
+        (
+            vec!["--procs", "1-2", "--threads", "1", "--cmd", "true"],
+            "{procs}",
+        ),
+        (
+            vec!["--procs", "0", "--threads", "1", "--cmd", "echo {procs}"],
+            "--procs",
+        ),
+    ] {
+        let mut a = vec!["bench", "-q"];
+        a.extend(&args);
+        let o = crate::common::tessera(&a);
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
+        assert!(e.contains(word), "{args:?}: {e}");
+    }
+}
+
+/// tessera itself on the grid: a folder split over P `tessera batch --shard` processes of T
+/// workers; results go to a temporary folder, never into the input folder.
+#[test]
+fn a_grid_splits_a_folder_over_processes() {
+    let input = tempfile::tempdir().unwrap();
+    for (i, name) in ["coins", "page", "camera"].iter().enumerate() {
+        std::fs::copy(
+            crate::common::data(&format!("{name}/input.png")),
+            input.path().join(format!("{i}.png")),
+        )
+        .unwrap();
+    }
+    let before = std::fs::read_dir(input.path()).unwrap().count();
+    let out = crate::common::tessera(&[
+        "bench",
+        "--dir",
+        input.path().to_str().unwrap(),
+        "--op",
+        "otsu",
+        "--procs",
+        "1-2",
+        "--threads",
+        "1-2",
+        "--repeats",
+        "2",
+        "-q",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("tessera batch --shard over"), "{text}");
+    assert!(text.contains("(3 images), otsu"), "{text}");
+    assert_eq!(std::fs::read_dir(input.path()).unwrap().count(), before);
+}

@@ -41,6 +41,7 @@ pub mod bandwidth;
 pub mod command;
 mod config;
 pub mod folder;
+pub mod grid;
 pub mod inference;
 pub mod report;
 pub mod stats;
