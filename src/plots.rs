@@ -70,6 +70,9 @@ pub fn render(
     summary: &Summary,
 ) -> Result<image::RgbImage, String> {
     ensure_font();
+    if chart == "tiles" {
+        return tiles_heatmap(result, summary);
+    }
     let (w, h) = SIZE;
     let mut buf = vec![0u8; (w * h * 3) as usize];
     {
@@ -77,7 +80,6 @@ pub fn render(
         root.fill(&WHITE).map_err(err)?;
         match chart {
             "time" | "speedup" | "efficiency" => lines(&root, chart, result, summary)?,
-            "tiles" => heat(&root, result, summary)?,
             "timeline" => timeline(&root, result)?,
             other => return Err(format!("unknown chart {other:?}")),
         }
@@ -253,90 +255,53 @@ fn legend<'a, 'b: 'a>(c: &mut Chart<'a, 'b>, position: SeriesLabelPosition) -> R
         .map_err(err)
 }
 
-fn heat(
-    root: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
-    result: &SweepResult,
-    s: &Summary,
-) -> Result<(), String> {
+/// Throughput by tile size × workers on viridis, with its scale (highest outlined).
+fn tiles_heatmap(result: &SweepResult, s: &Summary) -> Result<image::RgbImage, String> {
     let tiles = tiles_of(result);
     let workers = &result.config.workers;
-    let (cols, rows) = (workers.len(), tiles.len());
-    let vmax = s
+    let vals: Vec<f64> = s.rows.iter().map(|r| r.mp_per_s).collect();
+    let lo = vals.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = vals.iter().copied().fold(0.0, f64::max);
+    let norm = move |v: f64| if hi > lo { (v - lo) / (hi - lo) } else { 1.0 };
+    let best = s
         .rows
         .iter()
-        .map(|r| r.mp_per_s)
-        .fold(0.0, f64::max)
-        .max(1e-9);
-    let area = titled(
-        root,
-        result,
-        "Throughput (MP/s, median) by tile size x workers",
-    )?;
-    let mut c: Chart<'_, '_> = ChartBuilder::on(&area)
-        .margin(14)
-        .x_label_area_size(44)
-        .y_label_area_size(64)
-        .build_cartesian_2d(-0.5..cols as f64 - 0.5, -0.5..rows as f64 - 0.5)
-        .map_err(err)?;
-    let wl = workers.clone();
-    let tl = tiles.clone();
-    let xf = move |x: &f64| {
-        let i = x.round();
-        if (x - i).abs() < 1e-6 && i >= 0.0 {
-            wl.get(i as usize)
-                .map(|w| w.to_string())
-                .unwrap_or_default()
-        } else {
-            String::new()
-        }
-    };
-    let yf = move |y: &f64| {
-        let i = y.round();
-        if (y - i).abs() < 1e-6 && i >= 0.0 {
-            tl.get(i as usize).cloned().unwrap_or_default()
-        } else {
-            String::new()
-        }
-    };
-    c.configure_mesh()
-        .disable_mesh()
-        .x_desc("workers")
-        .y_desc("tile")
-        .x_labels(cols)
-        .y_labels(rows)
-        .x_label_formatter(&xf)
-        .y_label_formatter(&yf)
-        .label_style((FONT, 14))
-        .axis_desc_style((FONT, 16))
-        .draw()
-        .map_err(err)?;
-    for (ti, t) in tiles.iter().enumerate() {
-        for (wi, &w) in workers.iter().enumerate() {
-            let Some(r) = s.rows.iter().find(|r| &r.tile == t && r.workers == w) else {
-                continue;
-            };
-            let v = (r.mp_per_s / vmax).clamp(0.0, 1.0);
-            let color = RGBColor(
-                (255.0 - 200.0 * v) as u8,
-                (255.0 - 120.0 * v) as u8,
-                (255.0 - 40.0 * v) as u8,
-            );
-            let (x, y) = (wi as f64, ti as f64);
-            c.draw_series(std::iter::once(Rectangle::new(
-                [(x - 0.48, y - 0.48), (x + 0.48, y + 0.48)],
-                color.filled(),
-            )))
-            .map_err(err)?;
-            let text_color = if v > 0.6 { WHITE } else { BLACK };
-            c.draw_series(std::iter::once(Text::new(
-                format!("{:.1}", r.mp_per_s),
-                (x - 0.15, y + 0.05),
-                (FONT, 16).into_font().color(&text_color),
-            )))
-            .map_err(err)?;
-        }
-    }
-    Ok(())
+        .filter(|r| r.runs > 0)
+        .max_by(|a, b| a.mp_per_s.total_cmp(&b.mp_per_s))
+        .map(|r| (r.tile.clone(), r.workers));
+    heat_map(&Heat {
+        title: "Throughput (MP/s, median) by tile size x workers".into(),
+        sub: format!(
+            "{}, {} ({} cores, {}); highest outlined",
+            result.workload.name, result.workload.op_description, result.cores, result.date
+        ),
+        x_desc: "workers".into(),
+        x_labels: workers.iter().map(|w| w.to_string()).collect(),
+        y_desc: "tile".into(),
+        y_labels: tiles.clone(),
+        cells: tiles
+            .iter()
+            .map(|t| {
+                workers
+                    .iter()
+                    .map(|&w| {
+                        s.rows
+                            .iter()
+                            .find(|r| &r.tile == t && r.workers == w && r.runs > 0)
+                            .map(|r| HeatCell {
+                                t: norm(r.mp_per_s),
+                                text: vec![format!("{:.1}", r.mp_per_s)],
+                                outline: best.as_ref() == Some(&(t.clone(), w)),
+                                hatch: false,
+                            })
+                    })
+                    .collect()
+            })
+            .collect(),
+        bar_desc: "MP/s".into(),
+        bar_range: (lo.min(hi), hi),
+        bar_t: Box::new(norm),
+    })
 }
 
 fn timeline(
@@ -407,6 +372,17 @@ fn timeline(
     legend(&mut c, SeriesLabelPosition::UpperRight)
 }
 
+/// Writes an image as a PNG file, atomically (complete or absent).
+pub fn save_png(img: &image::RgbImage, path: &Path) -> Result<(), EngineError> {
+    let mut bytes = Cursor::new(Vec::new());
+    img.write_to(&mut bytes, image::ImageFormat::Png)
+        .map_err(|e| EngineError::Output {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    write_atomic(path, bytes.get_ref())
+}
+
 /// Writes every chart as `<dir>/<prefix><chart>.png` (the folder is created if missing) and
 /// returns the paths.
 pub fn save_all_prefixed(
@@ -426,13 +402,7 @@ pub fn save_all_prefixed(
             path: path.clone(),
             reason,
         })?;
-        let mut bytes = Cursor::new(Vec::new());
-        img.write_to(&mut bytes, image::ImageFormat::Png)
-            .map_err(|e| EngineError::Output {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
-        write_atomic(&path, bytes.get_ref())?;
+        save_png(&img, &path)?;
         out.push(path);
     }
     Ok(out)
@@ -754,4 +724,255 @@ pub fn grid_heatmap(
         bar_range: (lo, hi),
         bar_t: Box::new(norm),
     })
+}
+
+/// A sweep read back from its saved JSON (`tessera bench --json`, the lab's Save JSON), for
+/// [`compare_chart`]: the first tile size's medians and speedups with their intervals.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedSweep {
+    /// The legend's name for it.
+    pub label: String,
+    /// Cores of the machine it ran on.
+    pub cores: usize,
+    /// When it ran.
+    pub date: String,
+    /// `(workers, median s, median interval, speedup, speedup interval)`.
+    pub rows: Vec<(usize, f64, (f64, f64), f64, (f64, f64))>,
+    /// The fitted USL (σ, κ), if any.
+    pub usl: Option<(f64, f64)>,
+}
+
+impl SavedSweep {
+    /// Reads the parts of a saved sweep the chart needs; a file that is not one says why.
+    pub fn from_json(v: &serde_json::Value) -> Result<SavedSweep, String> {
+        let inf = &v["inference"];
+        let rows_v = inf["rows"]
+            .as_array()
+            .ok_or("no \"inference.rows\": not a sweep saved by tessera bench --json or the lab")?;
+        let tile = rows_v
+            .first()
+            .and_then(|r| r["tile"].as_str())
+            .unwrap_or("auto")
+            .to_string();
+        let pair = |x: &serde_json::Value| -> Option<(f64, f64)> {
+            Some((x[0].as_f64()?, x[1].as_f64()?))
+        };
+        let mut rows = Vec::new();
+        for r in rows_v.iter().filter(|r| r["tile"].as_str() == Some(&tile)) {
+            let row = (|| {
+                Some((
+                    r["workers"].as_u64()? as usize,
+                    r["median_s"].as_f64()?,
+                    pair(&r["median_ci_s"])?,
+                    r["speedup"].as_f64()?,
+                    pair(&r["speedup_ci"])?,
+                ))
+            })()
+            .ok_or_else(|| format!("a row of \"inference.rows\" lacks a field: {r}"))?;
+            rows.push(row);
+        }
+        if rows.is_empty() {
+            return Err("the sweep has no measured configuration".into());
+        }
+        let usl = inf["models"].as_array().and_then(|ms| {
+            let m = ms.iter().find(|m| m["tile"].as_str() == Some(&tile))?;
+            Some((m["usl_sigma"].as_f64()?, m["usl_kappa"].as_f64()?))
+        });
+        let w = &v["settings"]["workload"];
+        let name = w["name"].as_str().unwrap_or("sweep");
+        let label = match w["kind"].as_str() {
+            Some("command") => format!("command: {}", shorten(name, 70)),
+            Some("folder") => format!(
+                "tessera batch {} ({})",
+                shorten(name, 40),
+                w["op_description"].as_str().unwrap_or("")
+            ),
+            _ => format!(
+                "tessera {} ({})",
+                shorten(name, 40),
+                w["op_description"].as_str().unwrap_or("")
+            ),
+        };
+        Ok(SavedSweep {
+            label,
+            cores: v["machine"]["cores"].as_u64().unwrap_or(0) as usize,
+            date: v["date"].as_str().unwrap_or("").to_string(),
+            rows,
+            usl,
+        })
+    }
+}
+
+/// `s` cut to at most `n` characters, with an ellipsis in the middle.
+fn shorten(s: &str, n: usize) -> String {
+    let c: Vec<char> = s.chars().collect();
+    if c.len() <= n {
+        return s.to_string();
+    }
+    let half = (n - 1) / 2;
+    let head: String = c[..half].iter().collect();
+    let tail: String = c[c.len() - (n - 1 - half)..].iter().collect();
+    format!("{head}…{tail}")
+}
+
+/// Size of the comparison chart (two panels).
+pub const COMPARE_SIZE: (u32, u32) = (1400, 600);
+
+/// Saved sweeps side by side: median time (95 % interval bars) and speedup over each one's
+/// own 1-worker time (95 % interval bars, paired by round; ideal line; USL dotted), one
+/// colour per sweep.
+pub fn compare_chart(sweeps: &[SavedSweep], title: &str) -> Result<image::RgbImage, String> {
+    ensure_font();
+    let (w, h) = COMPARE_SIZE;
+    let mut buf = vec![0u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let cores: Vec<String> = sweeps.iter().map(|s| s.cores.to_string()).collect();
+        let mut cores_u = cores.clone();
+        cores_u.dedup();
+        let dates: Vec<&str> = sweeps.iter().map(|s| s.date.as_str()).collect();
+        let sub = format!(
+            "{} cores · {} · medians with 95 % bootstrap intervals; speedup paired by round",
+            cores_u.join("/"),
+            dates.join(", ")
+        );
+        let area = root
+            .titled(title, (FONT, 22))
+            .map_err(err)?
+            .titled(&sub, (FONT, 13))
+            .map_err(err)?;
+        let (left, right) = area.split_horizontally(w / 2);
+        let max_w = sweeps
+            .iter()
+            .flat_map(|s| s.rows.iter().map(|r| r.0))
+            .max()
+            .unwrap_or(1) as f64;
+        let n_cores = sweeps.iter().map(|s| s.cores).max().unwrap_or(0) as f64;
+        for (panel, which) in [(&left, "time"), (&right, "speedup")] {
+            let y_max = sweeps
+                .iter()
+                .flat_map(|s| s.rows.iter())
+                .map(|r| {
+                    if which == "time" {
+                        r.2.1 * 1e3
+                    } else {
+                        r.4.1.max(r.3)
+                    }
+                })
+                .filter(|v| v.is_finite())
+                .fold(
+                    if which == "time" {
+                        0.0
+                    } else {
+                        // The ideal line up to a little past the cores, not to the most workers
+                        // (which would flatten every curve on a small machine).
+                        max_w.min((n_cores * 1.25).max(2.0))
+                    },
+                    f64::max,
+                );
+            let top = y_max * 1.12 + 1e-9;
+            let mut c: Chart<'_, '_> = ChartBuilder::on(panel)
+                .margin(16)
+                .x_label_area_size(44)
+                .y_label_area_size(64)
+                .caption(
+                    if which == "time" {
+                        "Median time vs workers"
+                    } else {
+                        "Speedup vs workers (each over its own 1-worker time)"
+                    },
+                    (FONT, 16),
+                )
+                .build_cartesian_2d(0.5..max_w + 0.5, 0.0..top)
+                .map_err(err)?;
+            c.configure_mesh()
+                .x_desc("workers (processes for a command)")
+                .y_desc(if which == "time" {
+                    "time (ms)"
+                } else {
+                    "speedup"
+                })
+                .x_labels((max_w as usize).min(16))
+                .x_label_formatter(&|x| format!("{x:.0}"))
+                .label_style((FONT, 14))
+                .axis_desc_style((FONT, 15))
+                .draw()
+                .map_err(err)?;
+            if n_cores >= 1.0 && n_cores <= max_w {
+                c.draw_series(LineSeries::new(
+                    vec![(n_cores, 0.0), (n_cores, top)],
+                    RED.mix(0.5),
+                ))
+                .map_err(err)?
+                .label(format!("{n_cores:.0} cores"))
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.mix(0.5)));
+            }
+            if which == "speedup" {
+                let x_end = max_w.min(top);
+                c.draw_series(DashedLineSeries::new(
+                    vec![(1.0, 1.0), (x_end, x_end)],
+                    2,
+                    4,
+                    BLACK.mix(0.5).into(),
+                ))
+                .map_err(err)?
+                .label("ideal")
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.5)));
+            }
+            for (k, sw) in sweeps.iter().enumerate() {
+                let color = COLORS[k % COLORS.len()];
+                let pts: Vec<(f64, f64)> = sw
+                    .rows
+                    .iter()
+                    .map(|r| (r.0 as f64, if which == "time" { r.1 * 1e3 } else { r.3 }))
+                    .collect();
+                c.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+                    .map_err(err)?
+                    .label(sw.label.clone())
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                    });
+                c.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))
+                    .map_err(err)?;
+                c.draw_series(sw.rows.iter().filter_map(|r| {
+                    let (mid, (lo, hi)) = if which == "time" {
+                        (r.1 * 1e3, (r.2.0 * 1e3, r.2.1 * 1e3))
+                    } else {
+                        (r.3, r.4)
+                    };
+                    (lo.is_finite() && hi.is_finite()).then(|| {
+                        ErrorBar::new_vertical(r.0 as f64, lo, mid, hi, color.stroke_width(2), 12)
+                    })
+                }))
+                .map_err(err)?;
+                if which == "speedup"
+                    && let Some((sig, kap)) = sw.usl
+                {
+                    let curve: Vec<(f64, f64)> = (0..=60)
+                        .map(|i| {
+                            let n = 1.0 + (max_w - 1.0) * i as f64 / 60.0;
+                            (
+                                n,
+                                tessera_engine::sweep::inference::usl_speedup(n, sig, kap),
+                            )
+                        })
+                        .filter(|&(_, y)| y <= top)
+                        .collect();
+                    c.draw_series(DashedLineSeries::new(curve, 2, 6, color.into()))
+                        .map_err(err)?;
+                }
+            }
+            legend(
+                &mut c,
+                if which == "time" {
+                    SeriesLabelPosition::UpperRight
+                } else {
+                    SeriesLabelPosition::UpperLeft
+                },
+            )?;
+        }
+        root.present().map_err(err)?;
+    }
+    image::RgbImage::from_raw(w, h, buf).ok_or_else(|| "bitmap size".to_string())
 }

@@ -149,13 +149,7 @@ pub fn run(args: &BenchArgs) -> Result<GridResult, EngineError> {
         })?;
         let img = crate::plots::grid_heatmap(&result).map_err(EngineError::Internal)?;
         let p = dir.join("grid.png");
-        let mut bytes = Vec::new();
-        img.write_to(
-            &mut std::io::Cursor::new(&mut bytes),
-            image::ImageFormat::Png,
-        )
-        .map_err(|e| EngineError::Internal(format!("PNG: {e}")))?;
-        write_atomic(&p, &bytes)?;
+        crate::plots::save_png(&img, &p)?;
         wrote.push(p.display().to_string());
     }
     if !wrote.is_empty() {

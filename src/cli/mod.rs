@@ -10,6 +10,7 @@ pub mod levels;
 pub mod methods;
 pub mod montage;
 pub mod out;
+pub mod plot;
 pub mod run;
 pub mod signals;
 pub mod tune;
@@ -70,6 +71,9 @@ pub enum Command {
     /// Find the best parameters for a folder: every combination of a grid, for one or more
     /// methods, scored against ground truth on N workers.
     Tune(tune::TuneArgs),
+    /// Draw sweeps saved with `bench --json` (or the lab) on one chart: time and speedup
+    /// with their 95 % intervals, e.g. your own program beside tessera.
+    Plot(plot::PlotArgs),
 }
 
 /// The operation options shared by `run`, `batch` and `bench`.
@@ -380,6 +384,7 @@ pub fn execute(cmd: Command) -> ExitCode {
         Command::Run(args) => run::execute(&args),
         Command::Batch(args) => batch::execute(&args),
         Command::Bench(args) => bench::execute(&args),
+        Command::Plot(args) => plot::execute(&args),
         Command::Levels(args) => levels::execute(&args),
         Command::Methods(args) => methods::execute(&args),
         Command::Montage(args) => montage::execute(&args),

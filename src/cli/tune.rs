@@ -235,14 +235,7 @@ fn write_outputs(args: &TuneArgs, r: &TuneReport) -> Result<(), EngineError> {
             path: h.clone(),
             reason,
         })?;
-        let mut bytes = std::io::Cursor::new(Vec::new());
-        image::DynamicImage::ImageRgb8(img)
-            .write_to(&mut bytes, image::ImageFormat::Png)
-            .map_err(|e| EngineError::Output {
-                path: h.clone(),
-                reason: e.to_string(),
-            })?;
-        write_atomic(h, bytes.get_ref())?;
+        crate::plots::save_png(&img, h)?;
     }
     Ok(())
 }

@@ -53,8 +53,64 @@ struct Running {
 /// How often the window redraws while a sweep runs.
 const SWEEP_REPAINT: std::time::Duration = std::time::Duration::from_millis(500);
 
+/// What the lab's main area shows: the summary (verdict and speedup chart) first, each
+/// other view one click away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabView {
+    Summary,
+    Table,
+    Time,
+    Efficiency,
+    Tiles,
+    Timeline,
+    Everything,
+}
+
+impl LabView {
+    /// In the order of the view bar.
+    pub const ALL: [LabView; 7] = [
+        LabView::Summary,
+        LabView::Table,
+        LabView::Time,
+        LabView::Efficiency,
+        LabView::Tiles,
+        LabView::Timeline,
+        LabView::Everything,
+    ];
+
+    /// The view bar's label.
+    pub fn name(self) -> &'static str {
+        match self {
+            LabView::Summary => "Summary",
+            LabView::Table => "Table",
+            LabView::Time => "Time",
+            LabView::Efficiency => "Efficiency",
+            LabView::Tiles => "Tile sizes",
+            LabView::Timeline => "Timeline",
+            LabView::Everything => "All on one page",
+        }
+    }
+
+    fn hint(self) -> &'static str {
+        match self {
+            LabView::Summary => {
+                "The verdict and the speedup chart: ideal line, 95 % intervals, fitted models, \
+                 memory ceiling"
+            }
+            LabView::Table => "Every configuration of the selected sweep, with its statistics",
+            LabView::Time => "Median time against workers, every shown sweep overlaid",
+            LabView::Efficiency => "Speedup per worker, every shown sweep overlaid",
+            LabView::Tiles => "Throughput by tile size and workers (selected sweep)",
+            LabView::Timeline => "What each worker did during one run (selected sweep)",
+            LabView::Everything => "The table and every chart on one scrolling page",
+        }
+    }
+}
+
 /// State of the Scaling lab tab.
 pub struct LabPanel {
+    /// The view shown (the lab opens on the summary).
+    pub view: LabView,
     /// Worker counts as typed (`1-4`, `1,2,4`).
     pub workers_text: String,
     /// Tile sizes as typed (`auto, 64, 256`).
@@ -94,6 +150,7 @@ impl Default for LabPanel {
     fn default() -> Self {
         let cores = available_cores();
         LabPanel {
+            view: LabView::Summary,
             workers_text: format!("1-{}", (2 * cores).min(tessera_engine::pool::MAX_WORKERS)),
             tiles_text: "auto".into(),
             folder_text: String::new(),
@@ -361,39 +418,104 @@ impl LabPanel {
         image: Option<Arc<SourceImage>>,
     ) {
         self.poll();
-        egui::ScrollArea::vertical()
-            .id_salt("lab_scroll")
-            .auto_shrink([false, false])
+        // Settings, history and exports on the left; the chosen view fills the rest, so the
+        // summary chart is in sight without scrolling.
+        egui::Panel::left("lab_side")
+            .resizable(true)
+            .default_size(340.0)
+            .size_range(260.0..=520.0)
             .show(ui, |ui| {
-                self.controls(ui, settings, image);
-                ui.separator();
-                self.history_ui(ui);
-                if self.history.is_empty() {
-                    ui.label(
-                        "No sweep yet. Choose worker counts and tile sizes, then Run sweep: \
-                         every configuration runs after a warm-up, interleaved with the others, \
-                         and the charts compare their medians.",
-                    );
-                    return;
-                }
-                ui.separator();
-                self.export_ui(ui);
-                ui.separator();
-                if let Some(e) = self.selected_entry() {
-                    charts::verdict(ui, e);
-                    charts::table(ui, e);
-                }
-                ui.separator();
-                let visible: Vec<&SweepEntry> = self.history.iter().filter(|e| e.visible).collect();
-                self.chart_ranges = charts::overlay_charts(ui, &visible, self.cores);
-                if let Some(i) = self.selected {
-                    let entry = &self.history[i];
-                    charts::tile_heatmap(ui, entry);
-                    let mut cfg = self.gantt_config;
-                    charts::gantt(ui, entry, &mut cfg);
-                    self.gantt_config = cfg;
+                egui::ScrollArea::vertical()
+                    .id_salt("lab_side_scroll")
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| {
+                        self.controls(ui, settings, image);
+                        if !self.history.is_empty() {
+                            ui.separator();
+                            self.history_ui(ui);
+                            ui.separator();
+                            self.export_ui(ui);
+                        }
+                    });
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            if self.history.is_empty() {
+                ui.label(
+                    "No sweep yet. Choose worker counts and tile sizes, then Run sweep: \
+                     every configuration runs after a warm-up, interleaved with the others, \
+                     and the charts compare their medians.",
+                );
+                return;
+            }
+            ui.horizontal_wrapped(|ui| {
+                for v in LabView::ALL {
+                    ui.selectable_value(&mut self.view, v, v.name())
+                        .on_hover_text(v.hint());
                 }
             });
+            ui.separator();
+            let visible: Vec<&SweepEntry> = self.history.iter().filter(|e| e.visible).collect();
+            let selected = self.selected.and_then(|i| self.history.get(i));
+            egui::ScrollArea::vertical()
+                .id_salt("lab_scroll")
+                .auto_shrink([false, false])
+                .show(ui, |ui| {
+                    let mut cfg = self.gantt_config;
+                    self.chart_ranges = match self.view {
+                        LabView::Summary => {
+                            for e in &visible {
+                                charts::verdict(ui, e);
+                            }
+                            // The chart takes the rest of the view (at least a usable height).
+                            let h = (ui.available_height() - 60.0).max(260.0);
+                            let r = charts::speedup_chart(ui, &visible, self.cores, h);
+                            charts::memory_notes(ui, &visible);
+                            vec![r]
+                        }
+                        LabView::Table => {
+                            if let Some(e) = selected {
+                                charts::verdict(ui, e);
+                                charts::table(ui, e);
+                            }
+                            Vec::new()
+                        }
+                        LabView::Time => {
+                            let h = (ui.available_height() - 30.0).max(260.0);
+                            vec![charts::time_chart(ui, &visible, h)]
+                        }
+                        LabView::Efficiency => {
+                            let h = (ui.available_height() - 30.0).max(260.0);
+                            vec![charts::efficiency_chart(ui, &visible, self.cores, h)]
+                        }
+                        LabView::Tiles => {
+                            if let Some(e) = selected {
+                                charts::tile_heatmap(ui, e);
+                            }
+                            Vec::new()
+                        }
+                        LabView::Timeline => {
+                            if let Some(e) = selected {
+                                charts::gantt(ui, e, &mut cfg);
+                            }
+                            Vec::new()
+                        }
+                        LabView::Everything => {
+                            if let Some(e) = selected {
+                                charts::verdict(ui, e);
+                                charts::table(ui, e);
+                            }
+                            ui.separator();
+                            let r = charts::overlay_charts(ui, &visible, self.cores);
+                            if let Some(e) = selected {
+                                charts::tile_heatmap(ui, e);
+                                charts::gantt(ui, e, &mut cfg);
+                            }
+                            r
+                        }
+                    };
+                    self.gantt_config = cfg;
+                });
+        });
     }
 
     fn controls(
@@ -484,7 +606,7 @@ impl LabPanel {
                 ui.add(
                     egui::TextEdit::singleline(&mut self.command_text)
                         .hint_text("empty: tessera; or python my.py --procs {workers}")
-                        .desired_width(360.0),
+                        .desired_width(200.0),
                 )
                 .labelled_by(l.id)
                 .on_hover_text(

@@ -467,3 +467,75 @@ fn a_grid_splits_a_folder_over_processes() {
     assert!(text.contains("(3 images), otsu"), "{text}");
     assert_eq!(std::fs::read_dir(input.path()).unwrap().count(), before);
 }
+
+/// Saved sweeps drawn on one chart by `tessera plot`: two sweeps saved with `--json` make a
+/// PNG of the comparison's size; a file that is not a sweep, or an output that is one of the
+/// inputs, is a one-line error.
+#[test]
+fn plot_draws_saved_sweeps_on_one_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut saved = Vec::new();
+    for name in ["a", "b"] {
+        let p = dir.path().join(format!("{name}.json"));
+        let o = crate::common::tessera(&[
+            "bench",
+            "--cmd",
+            "test {workers} -ge 1",
+            "--workers",
+            "1-3",
+            "--repeats",
+            "3",
+            "-q",
+            "--json",
+            p.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        saved.push(p);
+    }
+    let png = dir.path().join("cmp.png");
+    let o = crate::common::tessera(&[
+        "plot",
+        saved[0].to_str().unwrap(),
+        saved[1].to_str().unwrap(),
+        "--label",
+        "first",
+        "-o",
+        png.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let img = image::open(&png).unwrap();
+    let (w, h) = tessera::plots::COMPARE_SIZE;
+    assert_eq!((img.width(), img.height()), (w, h));
+    // The two series are drawn in their own colours (blue, orange).
+    let rgb = img.to_rgb8();
+    for want in [[31u8, 119, 180], [255, 127, 14]] {
+        assert!(rgb.pixels().any(|p| p.0 == want), "{want:?} not drawn");
+    }
+
+    let not_sweep = dir.path().join("x.json");
+    std::fs::write(&not_sweep, "{\"rows\": []}").unwrap();
+    let o = crate::common::tessera(&[
+        "plot",
+        not_sweep.to_str().unwrap(),
+        "-o",
+        png.to_str().unwrap(),
+    ]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(
+        e.contains("inference.rows") && e.trim().lines().count() == 1,
+        "{e}"
+    );
+    let o = crate::common::tessera(&[
+        "plot",
+        saved[0].to_str().unwrap(),
+        "-o",
+        saved[0].to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        std::fs::read_to_string(&saved[0])
+            .unwrap()
+            .contains("inference")
+    );
+}

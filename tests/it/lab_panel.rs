@@ -97,6 +97,20 @@ fn a_sweep_shows_table_charts_history_and_exports() {
     assert_eq!(bws.len(), 3);
     assert!(has(&h, "memory copy bandwidth"));
     assert_eq!(hist[0].result.measured().count(), 12);
+    // The lab opens on the summary: the verdict and the speedup chart, the rest one click
+    // away.
+    assert!(has(&h, "#1: "), "no verdict on the summary");
+    assert!(has(&h, "Speedup vs workers"));
+    for text in ["Timeline of a run", "Time vs workers", "median ms"] {
+        assert!(!has(&h, text), "{text:?} on the summary");
+    }
+    h.get_by_label("Timeline").click();
+    h.step();
+    h.step();
+    assert!(has(&h, "Timeline of a run") && !has(&h, "Speedup vs workers"));
+    h.get_by_label("All on one page").click();
+    h.step();
+    h.step();
     // The table and every chart are on screen.
     for text in [
         "median ms",
@@ -238,6 +252,10 @@ fn the_verdict_appears_and_the_wheel_scrolls_the_page_over_a_chart() {
         "{verdict}"
     );
     assert!(has(&h, &format!("#1: {verdict}")), "the sentence is shown");
+    assert_eq!(h.state().panel.view, tessera::ui::lab::LabView::Summary);
+    h.get_by_label("All on one page").click();
+    h.step();
+    h.step();
     // Scroll so a chart is in view, then turn the wheel over it: the page moves.
     let title = h.get_by_label_contains("Time vs workers");
     title.scroll_to_me();
@@ -293,6 +311,9 @@ fn the_timeline_lists_idle_workers() {
     let busy: std::collections::HashSet<usize> = run.items.iter().map(|i| i.worker).collect();
     let idle = 4 - busy.len();
     assert!(idle > 0, "every worker got a tile: {busy:?}");
+    h.get_by_label("Timeline").click();
+    h.step();
+    h.step();
     assert!(has(
         &h,
         &format!("Idle workers (no tile in this run): {idle} of 4")

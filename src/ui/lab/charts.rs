@@ -113,17 +113,9 @@ pub fn table(ui: &mut egui::Ui, e: &SweepEntry) {
     }
 }
 
-/// Time, speedup and efficiency against workers, every visible sweep overlaid.
-/// Draws the time, speedup and efficiency charts; returns the y range each shows (what a
-/// stray wheel turn must not change).
-pub fn overlay_charts(ui: &mut egui::Ui, visible: &[&SweepEntry], cores: usize) -> Vec<(f64, f64)> {
-    let mut ranges = Vec::new();
-    let max_w = visible
-        .iter()
-        .flat_map(|e| e.result.config.workers.iter().copied())
-        .max()
-        .unwrap_or(1) as f64;
-    let series: Vec<(&SweepEntry, String, Color32)> = visible
+/// The series of the visible sweeps: one per (sweep, tile size), with its colour.
+fn series_of<'a>(visible: &[&'a SweepEntry]) -> Vec<(&'a SweepEntry, String, Color32)> {
+    visible
         .iter()
         .flat_map(|e| {
             tiles_of(&e.result)
@@ -131,11 +123,34 @@ pub fn overlay_charts(ui: &mut egui::Ui, visible: &[&SweepEntry], cores: usize) 
                 .enumerate()
                 .map(move |(j, t)| (*e, t, PALETTE[((e.number - 1) * 3 + j) % PALETTE.len()]))
         })
-        .collect();
+        .collect()
+}
 
+fn max_workers(visible: &[&SweepEntry]) -> f64 {
+    visible
+        .iter()
+        .flat_map(|e| e.result.config.workers.iter().copied())
+        .max()
+        .unwrap_or(1) as f64
+}
+
+/// Time, speedup and efficiency against workers, every visible sweep overlaid, with the
+/// memory notes. Returns the y range each chart shows (what a stray wheel turn must not
+/// change).
+pub fn overlay_charts(ui: &mut egui::Ui, visible: &[&SweepEntry], cores: usize) -> Vec<(f64, f64)> {
+    let t = time_chart(ui, visible, PLOT_HEIGHT);
+    let s = speedup_chart(ui, visible, cores, PLOT_HEIGHT);
+    memory_notes(ui, visible);
+    let e = efficiency_chart(ui, visible, cores, PLOT_HEIGHT);
+    vec![t, s, e]
+}
+
+/// Median time against workers (box: quartiles, whiskers: min–max).
+pub fn time_chart(ui: &mut egui::Ui, visible: &[&SweepEntry], height: f32) -> (f64, f64) {
+    let series = series_of(visible);
     ui.strong("Time vs workers (median, box: quartiles, whiskers: min–max)");
     let shown = Plot::new("lab_time")
-        .height(PLOT_HEIGHT)
+        .height(height)
         // The wheel scrolls the page; zoom with a right-drag box, reset with a double-click.
         .allow_scroll(false)
         .allow_zoom(false)
@@ -183,11 +198,22 @@ pub fn overlay_charts(ui: &mut egui::Ui, visible: &[&SweepEntry], cores: usize) 
             }
         });
     let b = shown.transform.bounds();
-    ranges.push((b.min()[1], b.max()[1]));
+    (b.min()[1], b.max()[1])
+}
 
+/// Speedup against workers: the ideal line, 95 % intervals, the memory ceiling, the USL and
+/// Amdahl fits; returns the y range shown.
+pub fn speedup_chart(
+    ui: &mut egui::Ui,
+    visible: &[&SweepEntry],
+    cores: usize,
+    height: f32,
+) -> (f64, f64) {
+    let series = series_of(visible);
+    let max_w = max_workers(visible);
     ui.strong("Speedup vs workers (ideal line, 95 % intervals, Amdahl fit dashed, USL dotted)");
     let shown = Plot::new("lab_speedup")
-        .height(PLOT_HEIGHT)
+        .height(height)
         // The wheel scrolls the page; zoom with a right-drag box, reset with a double-click.
         .allow_scroll(false)
         .allow_zoom(false)
@@ -318,8 +344,12 @@ pub fn overlay_charts(ui: &mut egui::Ui, visible: &[&SweepEntry], cores: usize) 
             }
         });
     let b = shown.transform.bounds();
-    ranges.push((b.min()[1], b.max()[1]));
+    (b.min()[1], b.max()[1])
+}
 
+/// One line per visible sweep with a measured memory bandwidth: the copy bandwidth per
+/// worker count and the speedup it allows.
+pub fn memory_notes(ui: &mut egui::Ui, visible: &[&SweepEntry]) {
     for e in visible {
         if let (Some(bws), Some(bpp)) = (&e.result.bandwidth, e.result.workload.bytes_per_pixel) {
             let text: Vec<String> = bws
@@ -354,9 +384,19 @@ pub fn overlay_charts(ui: &mut egui::Ui, visible: &[&SweepEntry], cores: usize) 
             );
         }
     }
+}
+
+/// Efficiency (speedup / workers) against workers; returns the y range shown.
+pub fn efficiency_chart(
+    ui: &mut egui::Ui,
+    visible: &[&SweepEntry],
+    cores: usize,
+    height: f32,
+) -> (f64, f64) {
+    let series = series_of(visible);
     ui.strong("Efficiency vs workers (speedup / workers)");
     let shown = Plot::new("lab_efficiency")
-        .height(PLOT_HEIGHT)
+        .height(height)
         // The wheel scrolls the page; zoom with a right-drag box, reset with a double-click.
         .allow_scroll(false)
         .allow_zoom(false)
@@ -383,8 +423,7 @@ pub fn overlay_charts(ui: &mut egui::Ui, visible: &[&SweepEntry], cores: usize) 
             }
         });
     let b = shown.transform.bounds();
-    ranges.push((b.min()[1], b.max()[1]));
-    ranges
+    (b.min()[1], b.max()[1])
 }
 
 /// Tile size × workers heat map of the throughput (MP/s) of one sweep.

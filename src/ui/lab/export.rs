@@ -46,11 +46,11 @@ impl LabPanel {
     }
 
     pub(super) fn export_ui(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let l = ui.label("Export to");
             ui.add(
                 egui::TextEdit::singleline(&mut self.export_base)
-                    .desired_width(260.0)
+                    .desired_width(200.0)
                     .hint_text("path without extension"),
             )
             .labelled_by(l.id)
