@@ -736,10 +736,22 @@ pub struct SavedSweep {
     pub cores: usize,
     /// When it ran.
     pub date: String,
-    /// `(workers, median s, median interval, speedup, speedup interval)`.
-    pub rows: Vec<(usize, f64, (f64, f64), f64, (f64, f64))>,
+    /// One per worker count.
+    pub rows: Vec<SavedRow>,
     /// The fitted USL (σ, κ), if any.
     pub usl: Option<(f64, f64)>,
+}
+
+/// One worker count of a [`SavedSweep`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SavedRow {
+    pub workers: usize,
+    pub median_s: f64,
+    /// 95 % interval of the median.
+    pub median_ci_s: (f64, f64),
+    pub speedup: f64,
+    /// 95 % interval of the speedup, paired by round.
+    pub speedup_ci: (f64, f64),
 }
 
 impl SavedSweep {
@@ -760,13 +772,13 @@ impl SavedSweep {
         let mut rows = Vec::new();
         for r in rows_v.iter().filter(|r| r["tile"].as_str() == Some(&tile)) {
             let row = (|| {
-                Some((
-                    r["workers"].as_u64()? as usize,
-                    r["median_s"].as_f64()?,
-                    pair(&r["median_ci_s"])?,
-                    r["speedup"].as_f64()?,
-                    pair(&r["speedup_ci"])?,
-                ))
+                Some(SavedRow {
+                    workers: r["workers"].as_u64()? as usize,
+                    median_s: r["median_s"].as_f64()?,
+                    median_ci_s: pair(&r["median_ci_s"])?,
+                    speedup: r["speedup"].as_f64()?,
+                    speedup_ci: pair(&r["speedup_ci"])?,
+                })
             })()
             .ok_or_else(|| format!("a row of \"inference.rows\" lacks a field: {r}"))?;
             rows.push(row);
@@ -845,7 +857,7 @@ pub fn compare_chart(sweeps: &[SavedSweep], title: &str) -> Result<image::RgbIma
         let (left, right) = area.split_horizontally(w / 2);
         let max_w = sweeps
             .iter()
-            .flat_map(|s| s.rows.iter().map(|r| r.0))
+            .flat_map(|s| s.rows.iter().map(|r| r.workers))
             .max()
             .unwrap_or(1) as f64;
         let n_cores = sweeps.iter().map(|s| s.cores).max().unwrap_or(0) as f64;
@@ -855,9 +867,9 @@ pub fn compare_chart(sweeps: &[SavedSweep], title: &str) -> Result<image::RgbIma
                 .flat_map(|s| s.rows.iter())
                 .map(|r| {
                     if which == "time" {
-                        r.2.1 * 1e3
+                        r.median_ci_s.1 * 1e3
                     } else {
-                        r.4.1.max(r.3)
+                        r.speedup_ci.1.max(r.speedup)
                     }
                 })
                 .filter(|v| v.is_finite())
@@ -925,7 +937,16 @@ pub fn compare_chart(sweeps: &[SavedSweep], title: &str) -> Result<image::RgbIma
                 let pts: Vec<(f64, f64)> = sw
                     .rows
                     .iter()
-                    .map(|r| (r.0 as f64, if which == "time" { r.1 * 1e3 } else { r.3 }))
+                    .map(|r| {
+                        (
+                            r.workers as f64,
+                            if which == "time" {
+                                r.median_s * 1e3
+                            } else {
+                                r.speedup
+                            },
+                        )
+                    })
                     .collect();
                 c.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
                     .map_err(err)?
@@ -937,12 +958,22 @@ pub fn compare_chart(sweeps: &[SavedSweep], title: &str) -> Result<image::RgbIma
                     .map_err(err)?;
                 c.draw_series(sw.rows.iter().filter_map(|r| {
                     let (mid, (lo, hi)) = if which == "time" {
-                        (r.1 * 1e3, (r.2.0 * 1e3, r.2.1 * 1e3))
+                        (
+                            r.median_s * 1e3,
+                            (r.median_ci_s.0 * 1e3, r.median_ci_s.1 * 1e3),
+                        )
                     } else {
-                        (r.3, r.4)
+                        (r.speedup, r.speedup_ci)
                     };
                     (lo.is_finite() && hi.is_finite()).then(|| {
-                        ErrorBar::new_vertical(r.0 as f64, lo, mid, hi, color.stroke_width(2), 12)
+                        ErrorBar::new_vertical(
+                            r.workers as f64,
+                            lo,
+                            mid,
+                            hi,
+                            color.stroke_width(2),
+                            12,
+                        )
                     })
                 }))
                 .map_err(err)?;
