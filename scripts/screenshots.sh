@@ -54,6 +54,12 @@ if [ "${TESSERA_SCREEN:-1280}" = 1024 ]; then
     click 597 67 3         # Overlay
     shot overlay-1024 700 400
     stop
+    # The lab's summary at 1024x700.
+    start assets/sample-coffee.png
+    click 273 12
+    click 55 315 25        # Run sweep, then wait
+    shot lab-1024 200 650
+    stop
     exit 0
 fi
 
@@ -185,10 +191,14 @@ click 35 169 8         # Search
 shot tune 900 700
 stop
 
-# 5. The Scaling lab after a sweep of the colour sample over 1-4 workers and two tile sizes.
+# 5. The Scaling lab after a sweep of the colour sample over 1-4 workers and two tile sizes:
+# it opens on the summary (verdict and speedup chart); the pointer rests on the side panel so
+# the chart shows no hover crosshair.
 start assets/sample-coffee.png
 click 273 12           # Scaling lab tab
-click 148 131; xdotool key ctrl+a; xdotool type "auto,64"
-click 47 283 25        # Run sweep (below the Memory ceiling and Command rows), then wait
-shot lab 700 600
+click 190 148; xdotool key ctrl+a; xdotool type "auto,64"
+click 55 315 25        # Run sweep (below the Memory ceiling and Command rows), then wait
+shot lab 200 700
+click 880 52 2         # All on one page
+shot lab-all 200 700
 stop

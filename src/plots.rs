@@ -713,7 +713,11 @@ pub fn grid_heatmap(
         ),
         sub: format!(
             "{}\n{} cores, {} · median of {} runs [95 % CI] · hatched: processes × threads > {} cores · fastest outlined",
-            g.workload, g.cores, g.date, g.config.repeats, g.cores
+            shorten(&g.workload, 120),
+            g.cores,
+            g.date,
+            g.config.repeats,
+            g.cores
         ),
         x_desc: "threads per process".into(),
         x_labels: g.config.threads.iter().map(|t| t.to_string()).collect(),

@@ -687,22 +687,27 @@ impl LabPanel {
         if self.history.is_empty() {
             return;
         }
-        ui.label("Session history (tick to overlay, Show to select for the table and timeline):");
+        ui.label("Session history (tick to overlay; Show selects one for the table and timeline):");
         let mut remove = None;
         for (i, e) in self.history.iter_mut().enumerate() {
-            ui.horizontal(|ui| {
-                ui.checkbox(&mut e.visible, &e.label);
-                let sel = self.selected == Some(i);
-                if ui.selectable_label(sel, "Show").clicked() {
-                    self.selected = Some(i);
-                    self.gantt_config = None;
-                }
-                ui.weak(format!(
+            ui.horizontal_wrapped(|ui| {
+                let details = format!(
                     "{}, {} runs, {}",
                     e.result.workload.name,
                     e.result.measured().count(),
                     e.result.date
-                ));
+                );
+                ui.checkbox(&mut e.visible, &e.label)
+                    .on_hover_text(format!("Overlay on the charts. {details}"));
+                let sel = self.selected == Some(i);
+                if ui
+                    .selectable_label(sel, "Show")
+                    .on_hover_text("Select for the table, the tile sizes and the timeline")
+                    .clicked()
+                {
+                    self.selected = Some(i);
+                    self.gantt_config = None;
+                }
                 if ui.small_button("Remove").clicked() {
                     remove = Some(i);
                 }

@@ -47,8 +47,16 @@ pub fn tiles_of(result: &SweepResult) -> Vec<String> {
     v
 }
 
-fn series_name(e: &SweepEntry, tile: &str) -> String {
-    format!("{} · tile {tile}", e.label)
+/// A series' legend name: the sweep's label when several sweeps are shown, the tile size
+/// when the sweep has several (the heading above the chart names a lone sweep).
+fn series_name(e: &SweepEntry, tile: &str, sweeps: usize) -> String {
+    let tiles = tiles_of(&e.result).len();
+    match (sweeps > 1, tiles > 1) {
+        (true, true) => format!("{} · tile {tile}", e.label),
+        (true, false) => e.label.clone(),
+        (false, true) => format!("tile {tile}"),
+        (false, false) => "measured".into(),
+    }
 }
 
 /// The derived table of one sweep.
@@ -114,14 +122,23 @@ pub fn table(ui: &mut egui::Ui, e: &SweepEntry) {
 }
 
 /// The series of the visible sweeps: one per (sweep, tile size), with its colour.
-fn series_of<'a>(visible: &[&'a SweepEntry]) -> Vec<(&'a SweepEntry, String, Color32)> {
+fn series_of<'a>(visible: &[&'a SweepEntry]) -> Vec<(&'a SweepEntry, String, Color32, String)> {
+    let n = visible.len();
     visible
         .iter()
         .flat_map(|e| {
             tiles_of(&e.result)
                 .into_iter()
                 .enumerate()
-                .map(move |(j, t)| (*e, t, PALETTE[((e.number - 1) * 3 + j) % PALETTE.len()]))
+                .map(move |(j, t)| {
+                    let name = series_name(e, &t, n);
+                    (
+                        *e,
+                        t,
+                        PALETTE[((e.number - 1) * 3 + j) % PALETTE.len()],
+                        name,
+                    )
+                })
         })
         .collect()
 }
@@ -161,8 +178,8 @@ pub fn time_chart(ui: &mut egui::Ui, visible: &[&SweepEntry], height: f32) -> (f
         .include_y(0.0)
         .include_x(0.5)
         .show(ui, |p| {
-            for (e, t, c) in &series {
-                let name = series_name(e, t);
+            for (e, t, c, name) in &series {
+                let name = name.clone();
                 let rows: Vec<_> = e.summary.rows_for(t).filter(|r| r.runs > 0).collect();
                 p.line(
                     Line::new(
@@ -218,7 +235,7 @@ pub fn speedup_chart(
         .allow_scroll(false)
         .allow_zoom(false)
         .allow_drag(false)
-        .legend(Legend::default())
+        .legend(Legend::default().position(egui_plot::Corner::RightBottom))
         .x_axis_label("workers")
         .y_axis_label("speedup")
         .include_y(0.0)
@@ -243,8 +260,8 @@ pub fn speedup_chart(
                 );
             }
             p.add(VLine::new(format!("{cores} cores"), cores as f64).color(Color32::DARK_RED));
-            for (e, t, c) in &series {
-                let name = series_name(e, t);
+            for (e, t, c, name) in &series {
+                let name = name.clone();
                 let pts: Vec<[f64; 2]> = e
                     .summary
                     .rows_for(t)
@@ -263,7 +280,7 @@ pub fn speedup_chart(
                             vec![[x - 0.08, lo], [x + 0.08, lo]],
                             vec![[x - 0.08, hi], [x + 0.08, hi]],
                         ] {
-                            p.line(Line::new(format!("95 % CI ({name})"), seg).color(*c));
+                            p.line(Line::new(name.clone(), seg).color(*c));
                         }
                     }
                 }
@@ -410,8 +427,8 @@ pub fn efficiency_chart(
         .show(ui, |p| {
             p.add(HLine::new("100%", 100.0).color(Color32::GRAY));
             p.add(VLine::new(format!("{cores} cores"), cores as f64).color(Color32::DARK_RED));
-            for (e, t, c) in &series {
-                let name = series_name(e, t);
+            for (e, t, c, name) in &series {
+                let name = name.clone();
                 let pts: Vec<[f64; 2]> = e
                     .summary
                     .rows_for(t)
