@@ -91,7 +91,8 @@ pub struct BatchArgs {
     /// tasks together write exactly what one batch writes. `auto` reads the task from
     /// Slurm's SLURM_ARRAY_TASK_ID/COUNT; `auto/N` also from Kubernetes'
     /// JOB_COMPLETION_INDEX, AWS Batch's AWS_BATCH_JOB_ARRAY_INDEX or GNU parallel's
-    /// PARALLEL_SEQ.
+    /// PARALLEL_SEQ. The report then goes to OUTPUT_DIR/reports/shard-I-of-N.json (unless
+    /// --report says where), written last, for `tessera merge`.
     #[arg(long, value_name = "I/N|auto")]
     pub shard: Option<batch::ShardSpec>,
 }
@@ -238,8 +239,19 @@ pub fn execute(args: &BatchArgs) -> ExitCode {
     if !args.quiet {
         print_summary(&report);
     }
-    if let Some(path) = &args.report {
-        // Atomically: a full disk leaves the old report (or none), never a cut one.
+    // A shard's report goes, by default, to OUT/reports/shard-I-of-N.json for `tessera merge`.
+    let report_path = args.report.clone().or_else(|| {
+        report.shard.map(|s| {
+            cfg.output
+                .join("reports")
+                .join(batch::merge::report_name(s.index, s.count))
+        })
+    });
+    if let Some(path) = &report_path {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        // Atomically, and last: a full disk leaves the old report (or none), never a cut one.
         let write = serde_json::to_vec_pretty(&report)
             .map_err(|e| e.to_string())
             .and_then(|json| {

@@ -7,6 +7,7 @@ pub mod bench;
 pub mod eval;
 pub mod grid;
 pub mod levels;
+pub mod merge;
 pub mod methods;
 pub mod montage;
 pub mod out;
@@ -74,6 +75,9 @@ pub enum Command {
     /// Draw sweeps saved with `bench --json` (or the lab) on one chart: time and speedup
     /// with their 95 % intervals, e.g. your own program beside tessera.
     Plot(plot::PlotArgs),
+    /// Merge the reports of a sharded batch (`batch --shard I/N`) into one, refusing unless
+    /// every shard is there, complete and over the same listing.
+    Merge(merge::MergeArgs),
 }
 
 /// The operation options shared by `run`, `batch` and `bench`.
@@ -385,6 +389,7 @@ pub fn execute(cmd: Command) -> ExitCode {
         Command::Batch(args) => batch::execute(&args),
         Command::Bench(args) => bench::execute(&args),
         Command::Plot(args) => plot::execute(&args),
+        Command::Merge(args) => merge::execute(&args),
         Command::Levels(args) => levels::execute(&args),
         Command::Methods(args) => methods::execute(&args),
         Command::Montage(args) => montage::execute(&args),

@@ -593,6 +593,9 @@ fn shards_together_write_what_one_batch_writes() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
+    // The shard's report went to OUTPUT/reports for `tessera merge`.
+    assert!(auto.join("reports/shard-1-of-2.json").is_file());
+    std::fs::remove_dir_all(auto.join("reports")).unwrap();
     let got = strip(contents(&auto));
     let names: Vec<_> = a.keys().cloned().collect();
     let second: Vec<_> = names[names.len() / 2..].to_vec();
@@ -622,4 +625,65 @@ fn shards_together_write_what_one_batch_writes() {
         );
         assert!(!none.exists());
     }
+}
+
+/// `tessera merge` over shard reports written to OUTPUT/reports by default: refused (exit 1,
+/// naming the shard) while one is missing, then merged into a report with the single batch's
+/// items once the shard is rerun.
+#[test]
+fn merge_refuses_until_every_shard_is_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    good_files(&input);
+    let whole = dir.path().join("whole");
+    let single = dir.path().join("single.json");
+    let o = tessera(&["batch", s(&input), "-o", s(&whole), "-q", "--report", s(&single)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = dir.path().join("out");
+    let shard = |i: usize| {
+        let o = tessera(&["batch", s(&input), "-o", s(&out), "-q", "--shard", &format!("{i}/3")]);
+        assert!(o.status.success(), "shard {i}: {}", stderr(&o));
+    };
+    shard(0);
+    shard(2);
+    let reports = out.join("reports");
+    assert!(reports.join("shard-0-of-3.json").exists());
+    let merged = dir.path().join("merged.json");
+    let o = tessera(&["merge", s(&reports), "--expect", "3", "-o", s(&merged)]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(e.contains("no report for shard 1 of 3") && e.trim().lines().count() == 1, "{e}");
+    assert!(!merged.exists());
+    // Made for another count: refused too.
+    let o = tessera(&["merge", s(&reports), "--expect", "2"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("made for 3 shards"), "{}", stderr(&o));
+
+    shard(1);
+    let o = tessera(&["merge", s(&reports), "--expect", "3", "-o", s(&merged)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(&merged).unwrap()).unwrap();
+    let w: serde_json::Value = serde_json::from_slice(&std::fs::read(&single).unwrap()).unwrap();
+    for k in ["found", "written", "failed"] {
+        assert_eq!(m[k], w[k], "{k}");
+    }
+    let items = |v: &serde_json::Value, root: &Path| {
+        let mut x: Vec<(String, PathBuf)> = v["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let out = PathBuf::from(r["output"].as_str().unwrap());
+                (
+                    r["path"].as_str().unwrap().to_string(),
+                    out.strip_prefix(root).unwrap().to_path_buf(),
+                )
+            })
+            .collect();
+        x.sort();
+        x
+    };
+    assert_eq!(items(&m, &out), items(&w, &whole));
+    assert_eq!(m["shards"], 3);
+    assert!(m["listing"]["hash"].as_str().unwrap().starts_with("fnv1a64:"));
 }

@@ -45,6 +45,7 @@
 
 mod config;
 pub mod manifest;
+pub mod merge;
 mod output;
 pub mod plan;
 pub mod quality;
@@ -62,7 +63,7 @@ pub use manifest::MANIFEST_NAME;
 pub use plan::{Collision, INPUT_EXTENSIONS, Item, Plan};
 pub use quality::{GroundTruth, Quality, QualitySummary, Stat, Worst};
 pub use report::{BatchReport, Failure, ImageRecord, Outcome, Warning};
-pub use shard::{Shard, ShardSpec};
+pub use shard::{Listing, Shard, ShardSpec};
 
 /// The control, its phases and file events, re-exported here where batch code looks for them.
 pub use crate::control::{Control, FileEvent, Phase, Progress};
@@ -144,6 +145,7 @@ fn run_inner(
             ctl.poke();
         }
     })?;
+    let listing = (cfg.shard != Shard::ALL).then(|| shard::Listing::of(&plan, &cfg.input));
     let plan = plan.shard(cfg.shard);
     ctl.set_found(plan.items.len());
     let discovery = t0.elapsed();
@@ -244,6 +246,7 @@ fn run_inner(
         warnings,
         collisions: plan.collisions,
         shard: (cfg.shard != Shard::ALL).then_some(cfg.shard),
+        listing,
         quality: cfg
             .ground_truth
             .as_ref()

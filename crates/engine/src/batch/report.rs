@@ -135,6 +135,9 @@ pub struct BatchReport {
     /// The task of a job array this batch ran (absent for a whole batch).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard: Option<super::Shard>,
+    /// With a shard: the whole listing it was cut from (for `tessera merge`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listing: Option<super::Listing>,
     /// Every file a worker took, sorted by start time.
     pub records: Vec<ImageRecord>,
     /// The results against their ground truths (with

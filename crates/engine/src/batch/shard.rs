@@ -18,6 +18,7 @@
 
 use std::fmt;
 use std::ops::Range;
+use std::path::Path;
 use std::str::FromStr;
 
 use serde::Serialize;
@@ -65,14 +66,15 @@ impl Shard {
     /// `--shard auto` (or `auto/N`): the task from the scheduler's environment, read through
     /// `var`:
     ///
-    /// * Slurm: `SLURM_ARRAY_TASK_ID` with `SLURM_ARRAY_TASK_COUNT`, or with
-    ///   `SLURM_ARRAY_TASK_MIN`/`MAX` (the index is counted from MIN, so `--array=1-4` works);
+    /// * Slurm: the index is `SLURM_ARRAY_TASK_ID` (`--array=0-3`), the count
+    ///   `SLURM_ARRAY_TASK_COUNT` (else `SLURM_ARRAY_TASK_MAX − MIN + 1`);
     /// * Kubernetes Indexed Jobs: `JOB_COMPLETION_INDEX`;
     /// * AWS Batch array jobs: `AWS_BATCH_JOB_ARRAY_INDEX`;
     /// * GNU parallel: `PARALLEL_SEQ` (counted from 1).
     ///
-    /// Only Slurm tells the number of tasks; for the others it comes from `auto/N`. A count
-    /// given both ways must agree.
+    /// A count given as `auto/N` wins over Slurm's: rerunning only task 2 of 4
+    /// (`sbatch --array=2`) makes an array of one task, so its rerun needs `--shard auto/4`.
+    /// The other schedulers do not tell the count, so `auto/N` is needed there.
     pub fn from_env(
         count: Option<usize>,
         var: impl Fn(&str) -> Option<String>,
@@ -90,18 +92,16 @@ impl Shard {
         };
         let usage = |why: &str| EngineError::InvalidParam(format!("--shard auto: {why}"));
         let (index, found) = if let Some(id) = num("SLURM_ARRAY_TASK_ID")? {
-            let min = num("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
-            let from_env = match (num("SLURM_ARRAY_TASK_COUNT")?, num("SLURM_ARRAY_TASK_MAX")?) {
-                (Some(c), _) => Some(c),
-                (None, Some(max)) if max >= min => Some(max - min + 1),
+            let from_env = match (
+                num("SLURM_ARRAY_TASK_COUNT")?,
+                num("SLURM_ARRAY_TASK_MIN")?,
+                num("SLURM_ARRAY_TASK_MAX")?,
+            ) {
+                (Some(c), _, _) => Some(c),
+                (None, Some(min), Some(max)) if max >= min => Some(max - min + 1),
                 _ => None,
             };
-            if id < min {
-                return Err(usage(&format!(
-                    "SLURM_ARRAY_TASK_ID={id} is below SLURM_ARRAY_TASK_MIN={min}"
-                )));
-            }
-            (id - min, from_env)
+            (id, from_env)
         } else if let Some(i) = num("JOB_COMPLETION_INDEX")? {
             (i, None)
         } else if let Some(i) = num("AWS_BATCH_JOB_ARRAY_INDEX")? {
@@ -118,11 +118,6 @@ impl Shard {
             ));
         };
         let count = match (count, found) {
-            (Some(a), Some(b)) if a != b => {
-                return Err(usage(&format!(
-                    "auto/{a} disagrees with the scheduler's {b} tasks"
-                )));
-            }
             (Some(c), _) | (None, Some(c)) => c,
             (None, None) => {
                 return Err(usage(
@@ -130,6 +125,14 @@ impl Shard {
                 ));
             }
         };
+        if index >= count {
+            return Err(usage(&format!(
+                "task {index} of {count} does not exist; tasks are numbered from 0 \
+                 (--array=0-{}), and rerunning some tasks of a larger array needs the whole \
+                 count: --shard auto/N",
+                count.saturating_sub(1)
+            )));
+        }
         Shard::new(index, count)
     }
 }
@@ -154,6 +157,34 @@ impl FromStr for Shard {
 impl fmt::Display for Shard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// The whole listing a shard was cut from: its item count and a hash of its sorted relative
+/// paths (FNV-1a, 64 bits), so a merge can tell shards that saw different folder contents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Listing {
+    /// Items in the whole listing.
+    pub items: usize,
+    /// `fnv1a64:` and 16 hex digits.
+    pub hash: String,
+}
+
+impl Listing {
+    /// The listing of `plan` (made over the whole folder), paths relative to `input`.
+    pub fn of(plan: &super::Plan, input: &Path) -> Listing {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for it in &plan.items {
+            let rel = it.input.strip_prefix(input).unwrap_or(&it.input);
+            for &b in rel.as_os_str().as_encoded_bytes().iter().chain(&[0u8]) {
+                h ^= b as u64;
+                h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        }
+        Listing {
+            items: plan.items.len(),
+            hash: format!("fnv1a64:{h:016x}"),
+        }
     }
 }
 
@@ -261,19 +292,29 @@ mod tests {
             .unwrap(),
             Shard { index: 2, count: 4 }
         );
-        // --array=1-4: counted from MIN.
+        // A count from MIN and MAX.
         assert_eq!(
             s(
                 None,
                 &[
-                    ("SLURM_ARRAY_TASK_ID", "4"),
-                    ("SLURM_ARRAY_TASK_MIN", "1"),
-                    ("SLURM_ARRAY_TASK_MAX", "4")
+                    ("SLURM_ARRAY_TASK_ID", "3"),
+                    ("SLURM_ARRAY_TASK_MIN", "0"),
+                    ("SLURM_ARRAY_TASK_MAX", "3")
                 ]
             )
             .unwrap(),
             Shard { index: 3, count: 4 }
         );
+        // Rerunning task 2 of 4 alone (`sbatch --array=2`): Slurm says 1 task, auto/4 wins.
+        let rerun = [
+            ("SLURM_ARRAY_TASK_ID", "2"),
+            ("SLURM_ARRAY_TASK_COUNT", "1"),
+            ("SLURM_ARRAY_TASK_MIN", "2"),
+            ("SLURM_ARRAY_TASK_MAX", "2"),
+        ];
+        assert_eq!(s(Some(4), &rerun).unwrap(), Shard { index: 2, count: 4 });
+        let e = s(None, &rerun).unwrap_err().to_string();
+        assert!(e.contains("auto/N"), "{e}");
         assert_eq!(
             s(Some(5), &[("JOB_COMPLETION_INDEX", "4")]).unwrap(),
             Shard { index: 4, count: 5 }
@@ -286,18 +327,8 @@ mod tests {
             s(Some(3), &[("PARALLEL_SEQ", "3")]).unwrap(),
             Shard { index: 2, count: 3 }
         );
-        // No count anywhere, a count that disagrees, an index out of range, no index.
+        // No count anywhere, an index out of range, no index.
         assert!(s(None, &[("JOB_COMPLETION_INDEX", "1")]).is_err());
-        assert!(
-            s(
-                Some(3),
-                &[
-                    ("SLURM_ARRAY_TASK_ID", "0"),
-                    ("SLURM_ARRAY_TASK_COUNT", "4")
-                ]
-            )
-            .is_err()
-        );
         assert!(s(Some(2), &[("JOB_COMPLETION_INDEX", "2")]).is_err());
         assert!(s(Some(2), &[]).is_err());
         assert!(s(Some(2), &[("JOB_COMPLETION_INDEX", "x")]).is_err());
