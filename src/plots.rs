@@ -674,8 +674,10 @@ pub fn grid_heatmap(
         .map(|c| c.speedup)
         .filter(|v| v.is_finite())
         .collect();
-    let lo = speedups.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = speedups.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    // The scale runs from 1x (or below) to the ideal on this machine (the cores), so a grid
+    // within noise of 1x does not look like a range from worst to best.
+    let lo = speedups.iter().copied().fold(1.0, f64::min);
+    let hi = speedups.iter().copied().fold(g.cores as f64, f64::max);
     let norm = move |v: f64| {
         if !v.is_finite() || hi <= lo {
             0.5
@@ -724,7 +726,7 @@ pub fn grid_heatmap(
         y_desc: "processes".into(),
         y_labels: g.config.procs.iter().map(|p| p.to_string()).collect(),
         cells,
-        bar_desc: "speedup (x)".into(),
+        bar_desc: format!("speedup (x), up to {} cores", g.cores),
         bar_range: (lo, hi),
         bar_t: Box::new(norm),
     })

@@ -126,7 +126,7 @@ log "Slurm $(slurmctld -V | awk '{print $2}') up: $NODES nodes idle"
 # ------------------------------------------------------------------ input: ~200 images
 IN="$W/data/in"; mkdir -p "$IN"
 i=0
-for rep in $(seq 1 25); do
+for rep in $(seq 1 "${REPS:-25}"); do
   for img in "$REPO"/crates/engine/tests/data/golden/{camera,chelsea,coins,horse,page,text,noise_13x17,noise_rgb_10x6}/input.png; do
     i=$((i+1)); cp "$img" "$IN/img_$(printf %03d $i).png"
   done
@@ -134,7 +134,11 @@ done
 log "$(ls "$IN" | wc -l) input images"
 
 # ------------------------------------------------------------------ 1. the reference
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}'; }
+T=$(now)
 "$BIN" batch "$IN" -o "$W/data/single" --op sauvola --workers 2 -q --report "$W/data/single.json"
+log "one tessera batch (2 workers): $(since "$T") s"
 
 # Compares a merged report and its outputs with the reference.
 compare() { # compare MERGED_JSON OUTPUT_DIR
@@ -158,6 +162,7 @@ PY
 
 # ------------------------------------------------------------------ 2. array + dependent merge
 OUT="$W/data/sharded"
+T=$(now)
 AID=$(sbatch --parsable --array=0-3 -J tessera -o "$W/log/%A_%a.out" -e "$W/log/%A_%a.err" \
   --wrap "$BIN batch $IN -o $OUT --op sauvola --workers 1 -q --shard auto")
 set +e
@@ -170,8 +175,17 @@ for t in 0 1 2 3; do
   [ -s "$OUT/reports/shard-$t-of-4.json" ] || fail "no report from task $t"
 done
 [ -s "$W/data/merged.json" ] || fail "the merge job wrote no report"
+ARRAY_S=$(since "$T")
 compare "$W/data/merged.json" "$OUT"
 log "4-task array + merge: outputs and report equal the single run's"
+python3 - "$OUT/reports" "$ARRAY_S" <<'PY'
+import glob, json, sys
+rs = [json.load(open(p)) for p in sorted(glob.glob(sys.argv[1] + "/shard-*.json"))]
+print("[slurm_test] submit to merged: %s s; each shard's own time %s s (of it listing %s s)" % (
+    sys.argv[2],
+    ", ".join("%.2f" % r["seconds"] for r in rs),
+    ", ".join("%.3f" % r["discovery_seconds"] for r in rs)))
+PY
 
 # ------------------------------------------------------------------ 3. a failed shard, rerun
 OUT2="$W/data/sharded2"

@@ -13,7 +13,9 @@ use tessera_engine::EngineError;
 
 #[derive(Debug, Clone, Args)]
 pub struct PlotArgs {
-    /// Sweeps saved by `tessera bench --json` or the lab's Save JSON (one or more).
+    /// Sweeps saved by `tessera bench --json` or the lab's Save JSON (one or more), or one
+    /// processes x threads grid saved by `tessera bench --procs --threads --json` (its heat
+    /// map).
     #[arg(required = true, value_name = "SWEEP.json")]
     pub sweeps: Vec<PathBuf>,
     /// The PNG to write.
@@ -38,6 +40,29 @@ pub fn run(args: &PlotArgs) -> Result<(), EngineError> {
     }
     let inputs: Vec<&std::path::Path> = args.sweeps.iter().map(PathBuf::as_path).collect();
     check_target("--output", &args.output, &inputs, &[])?;
+    // A processes x threads grid saved by `bench --procs --threads --json`: its heat map.
+    if let [p] = &args.sweeps[..] {
+        let text = std::fs::read_to_string(p).map_err(|e| EngineError::Input {
+            path: p.clone(),
+            reason: tessera_engine::io::io_reason(&e),
+        })?;
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
+            && v.get("grid").is_some()
+        {
+            let g: tessera_engine::sweep::grid::GridResult =
+                serde_json::from_value(v["grid"].clone()).map_err(|e| EngineError::Input {
+                    path: p.clone(),
+                    reason: format!("not a saved grid: {e}"),
+                })?;
+            let img = crate::plots::grid_heatmap(&g).map_err(|reason| EngineError::Output {
+                path: args.output.clone(),
+                reason,
+            })?;
+            save_png(&img, &args.output)?;
+            crate::outln!("wrote {}", args.output.display());
+            return Ok(());
+        }
+    }
     let mut sweeps = Vec::with_capacity(args.sweeps.len());
     for (i, p) in args.sweeps.iter().enumerate() {
         let bad = |reason: String| EngineError::Input {

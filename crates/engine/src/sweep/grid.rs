@@ -17,7 +17,7 @@
 use std::ffi::OsString;
 use std::time::{Instant, SystemTime};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::command::{Process, run_processes};
 use super::config::{MAX_REPEATS, parse_worker_list};
@@ -69,7 +69,7 @@ impl Launch {
 }
 
 /// The cells to time and how often.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GridConfig {
     /// Process counts (rows).
     pub procs: Vec<usize>,
@@ -126,7 +126,7 @@ impl GridConfig {
 }
 
 /// One cell's figures.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GridCell {
     /// Processes.
     pub procs: usize,
@@ -148,8 +148,8 @@ pub struct GridCell {
     pub oversubscribed: bool,
 }
 
-/// Everything a grid measured.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Everything a grid measured (read back from `tessera bench --procs ... --json` with serde).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GridResult {
     /// What ran, in words (the command, or the folder and op).
     pub workload: String,
@@ -202,6 +202,19 @@ impl GridResult {
             self.baseline.0,
             self.baseline.1
         );
+        // Cells the best is not told apart from: their intervals overlap its interval.
+        let close = self
+            .cells
+            .iter()
+            .filter(|c| (c.procs, c.threads) != self.best)
+            .filter(|c| c.speedup_ci.1 >= b.speedup_ci.0 && c.speedup_ci.0 <= b.speedup_ci.1)
+            .count();
+        if close > 0 {
+            s += &format!(
+                "; {close} other cell{} within its interval (not told apart)",
+                if close == 1 { " is" } else { "s are" }
+            );
+        }
         // The worst oversubscribed cell against the best cell.
         if let Some(w) = self
             .cells
