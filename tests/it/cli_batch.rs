@@ -637,11 +637,27 @@ fn merge_refuses_until_every_shard_is_there() {
     good_files(&input);
     let whole = dir.path().join("whole");
     let single = dir.path().join("single.json");
-    let o = tessera(&["batch", s(&input), "-o", s(&whole), "-q", "--report", s(&single)]);
+    let o = tessera(&[
+        "batch",
+        s(&input),
+        "-o",
+        s(&whole),
+        "-q",
+        "--report",
+        s(&single),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = dir.path().join("out");
     let shard = |i: usize| {
-        let o = tessera(&["batch", s(&input), "-o", s(&out), "-q", "--shard", &format!("{i}/3")]);
+        let o = tessera(&[
+            "batch",
+            s(&input),
+            "-o",
+            s(&out),
+            "-q",
+            "--shard",
+            &format!("{i}/3"),
+        ]);
         assert!(o.status.success(), "shard {i}: {}", stderr(&o));
     };
     shard(0);
@@ -652,7 +668,10 @@ fn merge_refuses_until_every_shard_is_there() {
     let o = tessera(&["merge", s(&reports), "--expect", "3", "-o", s(&merged)]);
     let e = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{e}");
-    assert!(e.contains("no report for shard 1 of 3") && e.trim().lines().count() == 1, "{e}");
+    assert!(
+        e.contains("no report for shard 1 of 3") && e.trim().lines().count() == 1,
+        "{e}"
+    );
     assert!(!merged.exists());
     // Made for another count: refused too.
     let o = tessera(&["merge", s(&reports), "--expect", "2"]);
@@ -685,5 +704,10 @@ fn merge_refuses_until_every_shard_is_there() {
     };
     assert_eq!(items(&m, &out), items(&w, &whole));
     assert_eq!(m["shards"], 3);
-    assert!(m["listing"]["hash"].as_str().unwrap().starts_with("fnv1a64:"));
+    assert!(
+        m["listing"]["hash"]
+            .as_str()
+            .unwrap()
+            .starts_with("fnv1a64:")
+    );
 }

@@ -409,7 +409,12 @@ fn a_processes_by_threads_grid_of_a_command() {
     assert_eq!((img.width(), img.height()), (960, 560));
     // `tessera plot` draws the heat map again from the saved grid.
     let again = dir.path().join("again.png");
-    let o = crate::common::tessera(&["plot", json.to_str().unwrap(), "-o", again.to_str().unwrap()]);
+    let o = crate::common::tessera(&[
+        "plot",
+        json.to_str().unwrap(),
+        "-o",
+        again.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(image::image_dimensions(&again).unwrap(), (960, 560));
 
