@@ -158,7 +158,7 @@ pub fn run(args: &BenchArgs) -> Result<GridResult, EngineError> {
     Ok(result)
 }
 
-/// The grid as text: speedup [interval] per cell (rows processes, columns threads), `*`
+/// The grid as text: speedup and its interval per cell (rows processes, columns threads), `*`
 /// where processes × threads pass the cores, then the verdict and any warnings.
 pub fn format_grid(g: &GridResult) -> String {
     use std::fmt::Write;
