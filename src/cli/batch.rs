@@ -47,6 +47,8 @@ pub struct BatchArgs {
     /// Format of the results: png, jpg (quality 95), tif, bmp, webp (lossless), pgm.
     #[arg(long, value_parser = parse_format, default_value = "png")]
     pub format: OutputFormat,
+    #[command(flatten)]
+    pub png: super::PngArgs,
     /// Leave results that already exist alone (to resume a cancelled batch).
     #[arg(long)]
     pub skip_existing: bool,
@@ -140,6 +142,7 @@ impl BatchArgs {
             queue: self.queue,
             fail_on: self.limits.fail_on,
             durability: self.sync,
+            png: self.png.options(),
             ground_truth: self.ground_truth.as_ref().map(|dir| batch::GroundTruth {
                 dir: dir.clone(),
                 eval: tessera_engine::metrics::EvalOptions {

@@ -214,6 +214,28 @@ impl OpArgs {
     }
 }
 
+/// How PNG results are written (pixels never depend on it).
+#[derive(Debug, Clone, Args)]
+pub struct PngArgs {
+    /// PNG deflate: fast (fdeflate, the default) or a zlib level 0-9 (1 is OpenCV's default;
+    /// 9 the smallest and slowest). The README has a size/time table.
+    #[arg(long, default_value = "fast", value_name = "fast|0-9")]
+    pub compression: tessera_engine::io::PngCompression,
+    /// Write masks (results whose every pixel is 0 or 255) as 1-bit PNG, as OpenCV's
+    /// IMWRITE_PNG_BILEVEL: several times smaller; readers expand it back to 0 and 255.
+    #[arg(long)]
+    pub png_bilevel: bool,
+}
+
+impl PngArgs {
+    pub fn options(&self) -> tessera_engine::io::PngOptions {
+        tessera_engine::io::PngOptions {
+            compression: self.compression,
+            bilevel: self.png_bilevel,
+        }
+    }
+}
+
 /// Worker count and tile size options.
 #[derive(Debug, Clone, Args)]
 pub struct ExecArgs {

@@ -265,3 +265,58 @@ fn a_closed_stdout_pipe_ends_printing_quietly_and_the_work_still_completes() {
     );
     assert!(json.exists());
 }
+
+/// `--png-bilevel` writes a mask as a smaller 1-bit PNG and `--compression 9` changes only
+/// the bytes: all decode to the default result's pixels; both are refused for other formats.
+#[test]
+fn png_settings_change_bytes_never_pixels() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = data("page/input.png");
+    let mut outs = Vec::new();
+    for (name, extra) in [
+        ("default.png", vec![]),
+        ("bilevel.png", vec!["--png-bilevel"]),
+        ("z9.png", vec!["--compression", "9"]),
+        (
+            "z1-bilevel.png",
+            vec!["--compression", "1", "--png-bilevel"],
+        ),
+    ] {
+        let p = dir.path().join(name);
+        let mut a = vec!["run", s(&input), "-o", s(&p), "--op", "sauvola"];
+        a.extend(extra);
+        let o = tessera(&a);
+        assert!(
+            o.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        outs.push(p);
+    }
+    let pixels = |p: &std::path::Path| image::open(p).unwrap().into_luma8().into_raw();
+    let want = pixels(&outs[0]);
+    for p in &outs[1..] {
+        assert_eq!(pixels(p), want, "{}", p.display());
+    }
+    let size = |p: &std::path::Path| std::fs::metadata(p).unwrap().len();
+    assert!(size(&outs[1]) < size(&outs[0]), "1-bit not smaller");
+    assert_eq!(std::fs::read(&outs[1]).unwrap()[24], 1, "IHDR bit depth 1");
+    for args in [vec!["--png-bilevel"], vec!["--compression", "3"]] {
+        let p = dir.path().join("x.jpg");
+        let mut a = vec!["run", s(&input), "-o", s(&p)];
+        a.extend(args.iter().copied());
+        let o = tessera(&a);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("apply to PNG"));
+        assert!(!p.exists());
+    }
+    let o = tessera(&[
+        "run",
+        s(&input),
+        "-o",
+        s(&dir.path().join("y.png")),
+        "--compression",
+        "12",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}

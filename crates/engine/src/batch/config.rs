@@ -220,6 +220,8 @@ pub struct BatchConfig {
     pub fail_on: FailOn,
     /// When results are forced to the disk.
     pub durability: Durability,
+    /// How PNG results are deflated, and masks as 1-bit PNG (pixels never depend on it).
+    pub png: crate::io::PngOptions,
     /// Score each result against its ground truth in this folder (see [`GroundTruth`](super::GroundTruth)); the
     /// per-file metrics go to [`ImageRecord::quality`](super::ImageRecord::quality) and a
     /// summary to [`BatchReport::quality`](super::BatchReport::quality).
@@ -247,6 +249,7 @@ impl BatchConfig {
             queue: 0,
             fail_on: FailOn::Error,
             durability: Durability::Never,
+            png: crate::io::PngOptions::default(),
             ground_truth: None,
             shard: super::Shard::ALL,
         }
@@ -287,6 +290,12 @@ impl BatchConfig {
             return usage(format!(
                 "the suffix {:?} must not contain path separators",
                 self.suffix
+            ));
+        }
+        if self.format != OutputFormat::Png && !self.png.is_default() {
+            return usage(format!(
+                "--compression and --png-bilevel apply to PNG results, not {}",
+                self.format.extension()
             ));
         }
         plan::compile_include(&self.include)?;

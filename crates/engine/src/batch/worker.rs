@@ -16,7 +16,7 @@ use super::quality::{GroundTruth, Quality};
 use super::report::{ImageRecord, Outcome};
 use crate::control::Control;
 use crate::error::EngineError;
-use crate::io::write_plane_atomic;
+use crate::io::write_plane_atomic_with;
 use crate::io::{Decoded as Read, MemoryBudget, ReadOptions, read_image_with, same_file};
 use crate::job;
 use crate::metrics::{evaluate_here, read_gray};
@@ -260,7 +260,7 @@ impl<'a> Ctx<'a> {
             return Outcome::Failed(reason);
         }
         let sync = self.cfg.durability == Durability::EachFile;
-        let outcome = match write_plane_atomic(&out.image, &item.output, sync) {
+        let outcome = match write_plane_atomic_with(&out.image, &item.output, sync, self.cfg.png) {
             Ok(()) => Outcome::Written,
             Err(e) => Outcome::Failed(e.to_string()),
         };

@@ -45,8 +45,10 @@ pub use self::read::{
 };
 
 pub use self::write::{
-    JPEG_QUALITY, OUTPUT_EXTENSIONS, check_plane_format, encode_gray, encode_plane, holds_16bit,
-    output_format, write_atomic, write_gray_atomic, write_gray_atomic_with, write_plane_atomic,
+    JPEG_QUALITY, OUTPUT_EXTENSIONS, PngCompression, PngOptions, check_plane_format, encode_gray,
+    encode_gray_with, encode_plane, encode_plane_with, holds_16bit, is_mask, output_format,
+    write_atomic, write_gray_atomic, write_gray_atomic_with, write_plane_atomic,
+    write_plane_atomic_with,
 };
 
 /// Limits on one image: a decompression bomb, a forged header or an image too large for
