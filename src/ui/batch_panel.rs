@@ -37,6 +37,8 @@ pub struct BatchPanel {
     pub format: OutputFormat,
     pub suffix: String,
     pub skip_existing: bool,
+    /// Masks as 1-bit PNG (`--png-bilevel`).
+    pub png_bilevel: bool,
     pub strategy: Strategy,
     /// A folder of ground truths to score the results against (empty: none).
     pub truth: String,
@@ -63,6 +65,7 @@ impl Default for BatchPanel {
             format: OutputFormat::Png,
             suffix: String::new(),
             skip_existing: false,
+            png_bilevel: false,
             strategy: Strategy::WorkerReads,
             truth: String::new(),
             eval: Default::default(),
@@ -106,6 +109,10 @@ impl BatchPanel {
             format: self.format,
             suffix: self.suffix.clone(),
             skip_existing: self.skip_existing,
+            png: tessera_engine::io::PngOptions {
+                bilevel: self.png_bilevel && self.format == OutputFormat::Png,
+                ..Default::default()
+            },
             strategy: self.strategy,
             workers: workers.max(1),
             op: *settings,
@@ -289,6 +296,14 @@ impl BatchPanel {
                     )
                     .labelled_by(l.id);
                     ui.checkbox(&mut self.skip_existing, "Skip existing results");
+                    ui.add_enabled(
+                        self.format == OutputFormat::Png,
+                        egui::Checkbox::new(&mut self.png_bilevel, "1-bit PNG for masks"),
+                    )
+                    .on_hover_text(
+                        "Results whose every pixel is 0 or 255 are written as 1-bit PNG \
+                         (--png-bilevel): several times smaller, the same pixels once read",
+                    );
                 });
                 ui.end_row();
 

@@ -163,3 +163,48 @@ fn ground_truths_score_the_batch() {
     h.get_by_label_contains("Not scored: 5");
     assert_eq!(r.written, 8);
 }
+
+/// "1-bit PNG for masks" writes Otsu's masks as 1-bit PNG with the same pixels as the default.
+#[test]
+fn one_bit_png_for_masks_in_the_panel() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    folder(&input);
+    std::fs::remove_file(input.join("broken.png")).unwrap();
+    let settings = OpSettings {
+        op: OpKind::Otsu,
+        ..OpSettings::default()
+    };
+    let mut outs = Vec::new();
+    for bilevel in [false, true] {
+        let output = dir.path().join(format!("out-{bilevel}"));
+        let mut h = Harness::new_ui_state(
+            move |ui, panel: &mut BatchPanel| panel.ui(ui, &settings, 2),
+            BatchPanel::default(),
+        );
+        h.state_mut().input = input.display().to_string();
+        h.state_mut().output = output.display().to_string();
+        h.run();
+        if bilevel {
+            h.get_by_label("1-bit PNG for masks").click();
+            h.run();
+        }
+        assert_eq!(h.state().png_bilevel, bilevel);
+        h.get_by_label("Start").click();
+        h.step();
+        run_until_done(&mut h);
+        assert_eq!(h.state().report().expect("a report").written, 5);
+        outs.push(output);
+    }
+    for i in 0..5 {
+        let name = format!("g{i}.png");
+        let (a, b) = (outs[0].join(&name), outs[1].join(&name));
+        assert_eq!(
+            image::open(&a).unwrap().into_luma8(),
+            image::open(&b).unwrap().into_luma8()
+        );
+        // IHDR's bit depth byte: 8 by default, 1 with the box ticked.
+        assert_eq!(std::fs::read(&a).unwrap()[24], 8);
+        assert_eq!(std::fs::read(&b).unwrap()[24], 1);
+    }
+}
