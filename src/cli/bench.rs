@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::Args;
 
@@ -118,15 +117,7 @@ pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
     }
     let old = match &args.compare {
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| EngineError::Input {
-                path: p.clone(),
-                reason: tessera_engine::io::io_reason(&e),
-            })?;
-            let v: serde_json::Value =
-                serde_json::from_str(&text).map_err(|e| EngineError::Input {
-                    path: p.clone(),
-                    reason: format!("not JSON: {e}"),
-                })?;
+            let v = super::read_json(p)?;
             Some(
                 sweep::inference::run_times(&v).map_err(|reason| EngineError::Input {
                     path: p.clone(),
@@ -211,24 +202,8 @@ pub fn run(args: &BenchArgs) -> Result<(SweepResult, Summary), EngineError> {
     let ctl = Arc::new(Control::new());
     super::signals::install(&ctl, "stopping after the current run");
     let ctl = &*ctl;
-    let mut result = std::thread::scope(|s| {
-        let h = s.spawn(|| sweep::run(work.as_ref(), &cfg, ctl));
-        let bar = if args.quiet {
-            indicatif::ProgressBar::hidden()
-        } else {
-            indicatif::ProgressBar::new(cfg.total_runs() as u64)
-        };
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        while !h.is_finished() {
-            bar.set_position(ctl.runs().0 as u64);
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        bar.finish_and_clear();
-        h.join()
-            .unwrap_or_else(|_| Err(EngineError::Internal("the sweep thread panicked".into())))
+    let mut result = super::with_runs_bar(args.quiet, cfg.total_runs(), ctl, "sweep", || {
+        sweep::run(work.as_ref(), &cfg, ctl)
     })?;
     let summary = sweep::summarize(&result);
 

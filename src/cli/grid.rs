@@ -5,7 +5,6 @@
 
 use std::ffi::OsString;
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::bench::{BenchArgs, check_targets, join};
 use tessera_engine::io::write_atomic;
@@ -109,24 +108,8 @@ pub fn run(args: &BenchArgs) -> Result<GridResult, EngineError> {
     super::signals::install(&ctl, "stopping the running processes");
     let ctl = &*ctl;
     let total = cfg.cells().len() * (cfg.warmup + cfg.repeats);
-    let result = std::thread::scope(|s| {
-        let h = s.spawn(|| grid::run(&launch, &workload, &cfg, cores, ctl));
-        let bar = if args.quiet {
-            indicatif::ProgressBar::hidden()
-        } else {
-            indicatif::ProgressBar::new(total as u64)
-        };
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        while !h.is_finished() {
-            bar.set_position(ctl.runs().0 as u64);
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        bar.finish_and_clear();
-        h.join()
-            .unwrap_or_else(|_| Err(EngineError::Internal("the grid thread panicked".into())))
+    let result = super::with_runs_bar(args.quiet, total, ctl, "grid", || {
+        grid::run(&launch, &workload, &cfg, cores, ctl)
     })?;
     crate::out!("{}", format_grid(&result));
 

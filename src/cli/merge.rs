@@ -61,15 +61,7 @@ fn run(args: &MergeArgs) -> Result<bool, EngineError> {
     }
     let mut reports = Vec::with_capacity(files.len());
     for p in &files {
-        let bad = |reason: String| EngineError::Input {
-            path: p.clone(),
-            reason,
-        };
-        let text =
-            std::fs::read_to_string(p).map_err(|e| bad(tessera_engine::io::io_reason(&e)))?;
-        let v: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
-        reports.push((p.clone(), v));
+        reports.push((p.clone(), super::read_json(p)?));
     }
     let merged = merge::merge(&reports, args.expect).map_err(|problems| EngineError::Input {
         path: args.reports.clone(),

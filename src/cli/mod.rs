@@ -354,6 +354,47 @@ pub fn check_target(
     Ok(())
 }
 
+/// Reads a JSON file given on the command line; a file that cannot be read or is not JSON is
+/// an input error naming it.
+pub fn read_json(p: &std::path::Path) -> Result<serde_json::Value, EngineError> {
+    let bad = |reason: String| EngineError::Input {
+        path: p.to_path_buf(),
+        reason,
+    };
+    let text = std::fs::read_to_string(p).map_err(|e| bad(tessera_engine::io::io_reason(&e)))?;
+    serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))
+}
+
+/// Runs `work` on a scoped thread while a bar (hidden when `quiet`) follows `ctl`'s run
+/// counter out of `total`; `what` names the work if its thread panics.
+pub fn with_runs_bar<T: Send>(
+    quiet: bool,
+    total: usize,
+    ctl: &tessera_engine::Control,
+    what: &str,
+    work: impl FnOnce() -> Result<T, EngineError> + Send,
+) -> Result<T, EngineError> {
+    std::thread::scope(|s| {
+        let h = s.spawn(work);
+        let bar = if quiet {
+            indicatif::ProgressBar::hidden()
+        } else {
+            indicatif::ProgressBar::new(total as u64)
+        };
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        while !h.is_finished() {
+            bar.set_position(ctl.runs().0 as u64);
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        bar.finish_and_clear();
+        h.join()
+            .unwrap_or_else(|_| Err(EngineError::Internal(format!("the {what} thread panicked"))))
+    })
+}
+
 /// Turns a clap error into one line on stderr, `tessera: error: ...`, and its exit code
 /// (help and version are printed as clap prints them).
 pub fn clap_error(e: &clap::Error) -> ExitCode {

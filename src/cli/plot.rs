@@ -40,40 +40,35 @@ pub fn run(args: &PlotArgs) -> Result<(), EngineError> {
     }
     let inputs: Vec<&std::path::Path> = args.sweeps.iter().map(PathBuf::as_path).collect();
     check_target("--output", &args.output, &inputs, &[])?;
+    let docs = args
+        .sweeps
+        .iter()
+        .map(|p| super::read_json(p))
+        .collect::<Result<Vec<_>, _>>()?;
     // A processes x threads grid saved by `bench --procs --threads --json`: its heat map.
-    if let [p] = &args.sweeps[..] {
-        let text = std::fs::read_to_string(p).map_err(|e| EngineError::Input {
-            path: p.clone(),
-            reason: tessera_engine::io::io_reason(&e),
-        })?;
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
-            && v.get("grid").is_some()
-        {
-            let g: tessera_engine::sweep::grid::GridResult =
-                serde_json::from_value(v["grid"].clone()).map_err(|e| EngineError::Input {
-                    path: p.clone(),
-                    reason: format!("not a saved grid: {e}"),
-                })?;
-            let img = crate::plots::grid_heatmap(&g).map_err(|reason| EngineError::Output {
-                path: args.output.clone(),
-                reason,
+    if let [v] = &docs[..]
+        && v.get("grid").is_some()
+    {
+        let p = &args.sweeps[0];
+        let g: tessera_engine::sweep::grid::GridResult = serde_json::from_value(v["grid"].clone())
+            .map_err(|e| EngineError::Input {
+                path: p.clone(),
+                reason: format!("not a saved grid: {e}"),
             })?;
-            save_png(&img, &args.output)?;
-            crate::outln!("wrote {}", args.output.display());
-            return Ok(());
-        }
+        let img = crate::plots::grid_heatmap(&g).map_err(|reason| EngineError::Output {
+            path: args.output.clone(),
+            reason,
+        })?;
+        save_png(&img, &args.output)?;
+        crate::outln!("wrote {}", args.output.display());
+        return Ok(());
     }
-    let mut sweeps = Vec::with_capacity(args.sweeps.len());
-    for (i, p) in args.sweeps.iter().enumerate() {
-        let bad = |reason: String| EngineError::Input {
+    let mut sweeps = Vec::with_capacity(docs.len());
+    for (i, (p, v)) in args.sweeps.iter().zip(&docs).enumerate() {
+        let mut s = SavedSweep::from_json(v).map_err(|reason| EngineError::Input {
             path: p.clone(),
             reason,
-        };
-        let text =
-            std::fs::read_to_string(p).map_err(|e| bad(tessera_engine::io::io_reason(&e)))?;
-        let v: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
-        let mut s = SavedSweep::from_json(&v).map_err(bad)?;
+        })?;
         if let Some(l) = args.label.get(i) {
             s.label = l.clone();
         }

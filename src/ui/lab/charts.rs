@@ -162,21 +162,26 @@ pub fn overlay_charts(ui: &mut egui::Ui, visible: &[&SweepEntry], cores: usize) 
     vec![t, s, e]
 }
 
+/// A chart against worker counts, from 0 on the y axis, that the wheel never moves: the
+/// wheel scrolls the page; zoom with a right-drag box, reset with a double-click.
+fn workers_plot<'a>(id: &'a str, height: f32, y_label: &'a str) -> Plot<'a> {
+    Plot::new(id)
+        .height(height)
+        .allow_scroll(false)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .x_axis_label("workers")
+        .y_axis_label(y_label)
+        .include_y(0.0)
+        .include_x(0.5)
+}
+
 /// Median time against workers (box: quartiles, whiskers: min–max).
 pub fn time_chart(ui: &mut egui::Ui, visible: &[&SweepEntry], height: f32) -> (f64, f64) {
     let series = series_of(visible);
     ui.strong("Time vs workers (median, box: quartiles, whiskers: min–max)");
-    let shown = Plot::new("lab_time")
-        .height(height)
-        // The wheel scrolls the page; zoom with a right-drag box, reset with a double-click.
-        .allow_scroll(false)
-        .allow_zoom(false)
-        .allow_drag(false)
+    let shown = workers_plot("lab_time", height, "time (ms)")
         .legend(Legend::default())
-        .x_axis_label("workers")
-        .y_axis_label("time (ms)")
-        .include_y(0.0)
-        .include_x(0.5)
         .show(ui, |p| {
             for (e, t, c, name) in &series {
                 let name = name.clone();
@@ -229,17 +234,8 @@ pub fn speedup_chart(
     let series = series_of(visible);
     let max_w = max_workers(visible);
     ui.strong("Speedup vs workers (ideal line, 95 % intervals, Amdahl fit dashed, USL dotted)");
-    let shown = Plot::new("lab_speedup")
-        .height(height)
-        // The wheel scrolls the page; zoom with a right-drag box, reset with a double-click.
-        .allow_scroll(false)
-        .allow_zoom(false)
-        .allow_drag(false)
+    let shown = workers_plot("lab_speedup", height, "speedup")
         .legend(Legend::default().position(egui_plot::Corner::RightBottom))
-        .x_axis_label("workers")
-        .y_axis_label("speedup")
-        .include_y(0.0)
-        .include_x(0.5)
         .show(ui, |p| {
             let mut bases: Vec<usize> = visible
                 .iter()
@@ -412,18 +408,9 @@ pub fn efficiency_chart(
 ) -> (f64, f64) {
     let series = series_of(visible);
     ui.strong("Efficiency vs workers (speedup / workers)");
-    let shown = Plot::new("lab_efficiency")
-        .height(height)
-        // The wheel scrolls the page; zoom with a right-drag box, reset with a double-click.
-        .allow_scroll(false)
-        .allow_zoom(false)
-        .allow_drag(false)
+    let shown = workers_plot("lab_efficiency", height, "efficiency (%)")
         .legend(Legend::default())
-        .x_axis_label("workers")
-        .y_axis_label("efficiency (%)")
-        .include_y(0.0)
         .include_y(100.0)
-        .include_x(0.5)
         .show(ui, |p| {
             p.add(HLine::new("100%", 100.0).color(Color32::GRAY));
             p.add(VLine::new(format!("{cores} cores"), cores as f64).color(Color32::DARK_RED));

@@ -179,16 +179,26 @@ fn png_settings<W: Write>(enc: &mut png::Encoder<'_, W>, c: PngCompression, one_
     }
 }
 
+/// A gray PNG's header written with `depth` and the settings of `c`.
+fn png_header<W: Write>(
+    w: W,
+    (width, height): (u32, u32),
+    depth: png::BitDepth,
+    c: PngCompression,
+) -> Result<png::Writer<W>, png::EncodingError> {
+    let mut enc = png::Encoder::new(w, width, height);
+    enc.set_color(png::ColorType::Grayscale);
+    enc.set_depth(depth);
+    png_settings(&mut enc, c, depth == png::BitDepth::One);
+    enc.write_header()
+}
+
 fn write_png_stream<W: Write>(
     img: &GrayImage,
     c: PngCompression,
     w: W,
 ) -> Result<(), png::EncodingError> {
-    let mut enc = png::Encoder::new(w, img.width(), img.height());
-    enc.set_color(png::ColorType::Grayscale);
-    enc.set_depth(png::BitDepth::Eight);
-    png_settings(&mut enc, c, false);
-    let mut writer = enc.write_header()?;
+    let mut writer = png_header(w, img.dimensions(), png::BitDepth::Eight, c)?;
     let mut stream = writer.stream_writer_with_size(1 << 16)?;
     stream.write_all(img.as_raw())?;
     stream.finish()?;
@@ -201,11 +211,7 @@ fn write_png1_stream<W: Write>(
     c: PngCompression,
     w: W,
 ) -> Result<(), png::EncodingError> {
-    let mut enc = png::Encoder::new(w, img.width(), img.height());
-    enc.set_color(png::ColorType::Grayscale);
-    enc.set_depth(png::BitDepth::One);
-    png_settings(&mut enc, c, true);
-    let mut writer = enc.write_header()?;
+    let mut writer = png_header(w, img.dimensions(), png::BitDepth::One, c)?;
     let mut stream = writer.stream_writer_with_size(1 << 16)?;
     let width = img.width().max(1) as usize;
     let mut row = vec![0u8; width.div_ceil(8)];
@@ -312,11 +318,7 @@ fn write_png16_stream<W: Write>(
     c: PngCompression,
     w: W,
 ) -> Result<(), png::EncodingError> {
-    let mut enc = png::Encoder::new(w, img.width(), img.height());
-    enc.set_color(png::ColorType::Grayscale);
-    enc.set_depth(png::BitDepth::Sixteen);
-    png_settings(&mut enc, c, false);
-    let mut writer = enc.write_header()?;
+    let mut writer = png_header(w, img.dimensions(), png::BitDepth::Sixteen, c)?;
     let mut stream = writer.stream_writer_with_size(1 << 16)?;
     let mut row = Vec::with_capacity(img.width() as usize * 2);
     for r in img.as_raw().chunks_exact(img.width() as usize) {
