@@ -7,8 +7,10 @@
 #   2. a 4-task `sbatch --array=0-3` of `tessera batch --shard auto` and a dependent
 #      (`--dependency=afterok`) `tessera merge --expect 4`: the merged report must list the
 #      same items with the same outcomes, and every output file must equal the reference's;
-#   3. the same array with task 2 made to fail: the merge must refuse (exit 1, naming shard 2);
-#      rerunning task 2 alone (`sbatch --array=2 ... --shard auto/4`) must let it pass.
+#   3. the same array from a plan made once by `tessera plan` (`--plan`), with task 2 made
+#      to fail: the merge must refuse (exit 1, naming shard 2); rerunning task 2 alone
+#      (`sbatch --array=2 ... --shard auto --plan DIR`, the count from the plan) must let it
+#      pass, with the plan's listing in the merged report.
 # It checks output files and reports, never only exit codes (Slurm can report a job that
 # never ran as COMPLETED). Needs root and apt-get (Debian's slurm-wlm 22.05) unless Slurm and
 # munge are installed; takes about 30 s warm.
@@ -188,9 +190,14 @@ print("[slurm_test] submit to merged: %s s; each shard's own time %s s (of it li
 PY
 
 # ------------------------------------------------------------------ 3. a failed shard, rerun
+# The second array takes its slices from a plan made once (`tessera plan`): no task lists
+# the folder, and `--shard auto` takes the count from the plan (so the rerun of task 2
+# alone needs no auto/4).
 OUT2="$W/data/sharded2"
+"$BIN" plan "$IN" --shards 4 -o "$W/data/plan" --op sauvola -q
+[ -s "$W/data/plan/plan.json" ] && [ -s "$W/data/plan/slice-3-of-4.jsonl" ] || fail "tessera plan wrote no plan"
 sbatch --wait --array=0-3 -J failing -o "$W/log/f_%A_%a.out" -e "$W/log/f_%A_%a.err" \
-  --wrap "if [ \$SLURM_ARRAY_TASK_ID = 2 ]; then echo 'task 2 crashed' >&2; exit 3; fi; $BIN batch $IN -o $OUT2 --op sauvola --workers 1 -q --shard auto" \
+  --wrap "if [ \$SLURM_ARRAY_TASK_ID = 2 ]; then echo 'task 2 crashed' >&2; exit 3; fi; $BIN batch $IN -o $OUT2 --op sauvola --workers 1 -q --shard auto --plan $W/data/plan" \
   >/dev/null || true
 [ ! -e "$OUT2/reports/shard-2-of-4.json" ] || fail "the crashed task left a report"
 set +e
@@ -202,9 +209,14 @@ grep -q "no report for shard 2 of 4" "$W/log/refused.txt" || fail "the refusal d
 [ ! -e "$W/data/merged2.json" ] || fail "a refused merge wrote a report"
 log "missing shard 2: merge refused ($(cat "$W/log/refused.txt"))"
 sbatch --wait --array=2 -J rerun -o "$W/log/r_%A_%a.out" -e "$W/log/r_%A_%a.err" \
-  --wrap "$BIN batch $IN -o $OUT2 --op sauvola --workers 1 -q --shard auto/4" >/dev/null
+  --wrap "$BIN batch $IN -o $OUT2 --op sauvola --workers 1 -q --shard auto --plan $W/data/plan" >/dev/null
 "$BIN" merge "$OUT2/reports" --expect 4 -o "$W/data/merged2.json" -q
 compare "$W/data/merged2.json" "$OUT2"
-log "rerunning task 2 alone let the merge pass"
+python3 - "$W/data/plan/plan.json" "$W/data/merged2.json" <<'PY' || fail "the merged report's listing is not the plan's"
+import json, sys
+p, m = (json.load(open(x)) for x in sys.argv[1:3])
+assert p["listing"] == m["listing"], (p["listing"], m["listing"])
+PY
+log "rerunning task 2 alone (from the plan) let the merge pass; the listing is the plan's"
 log "PASS"
 PASSED=1

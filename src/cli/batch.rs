@@ -97,6 +97,11 @@ pub struct BatchArgs {
     /// --report says where), written last, for `tessera merge`.
     #[arg(long, value_name = "I/N|auto")]
     pub shard: Option<batch::ShardSpec>,
+    /// Take this shard's files from a plan made by `tessera plan` (its slice file only: the
+    /// folder is not listed). Needs --shard; `--shard auto` takes the count from the plan.
+    /// The plan must have been made with this batch's operation and naming options.
+    #[arg(long, value_name = "PLAN_DIR", requires = "shard")]
+    pub plan: Option<PathBuf>,
 }
 
 pub(crate) fn parse_format(s: &str) -> Result<OutputFormat, String> {
@@ -150,10 +155,15 @@ impl BatchArgs {
                     like: self.metrics_like,
                 },
             }),
-            shard: match &self.shard {
-                Some(spec) => spec.resolve()?,
-                None => batch::Shard::ALL,
+            shard: match (&self.shard, &self.plan) {
+                (Some(batch::ShardSpec::Auto(None)), Some(dir)) => {
+                    let count = batch::saved::read_header(dir)?.shards;
+                    batch::ShardSpec::Auto(Some(count)).resolve()?
+                }
+                (Some(spec), _) => spec.resolve()?,
+                (None, _) => batch::Shard::ALL,
             },
+            plan: self.plan.clone(),
             ..BatchConfig::new(&self.input, &self.output)
         };
         cfg.validate()?;

@@ -11,6 +11,7 @@ pub mod merge;
 pub mod methods;
 pub mod montage;
 pub mod out;
+pub mod plan;
 pub mod plot;
 pub mod run;
 pub mod signals;
@@ -78,6 +79,9 @@ pub enum Command {
     /// Merge the reports of a sharded batch (`batch --shard I/N`) into one, refusing unless
     /// every shard is there, complete and over the same listing.
     Merge(merge::MergeArgs),
+    /// List a folder once and write one slice per shard, for `batch --shard I/N --plan DIR`
+    /// on a job array (no task walks the folder).
+    Plan(plan::PlanArgs),
 }
 
 /// The operation options shared by `run`, `batch` and `bench`.
@@ -453,6 +457,7 @@ pub fn execute(cmd: Command) -> ExitCode {
         Command::Bench(args) => bench::execute(&args),
         Command::Plot(args) => plot::execute(&args),
         Command::Merge(args) => merge::execute(&args),
+        Command::Plan(args) => plan::execute(&args),
         Command::Levels(args) => levels::execute(&args),
         Command::Methods(args) => methods::execute(&args),
         Command::Montage(args) => montage::execute(&args),

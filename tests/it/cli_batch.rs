@@ -711,3 +711,92 @@ fn merge_refuses_until_every_shard_is_there() {
             .starts_with("fnv1a64:")
     );
 }
+
+/// `tessera plan` lists the folder once; shards run with `--plan` (even after the folder
+/// gained a file) write exactly what one batch wrote when the plan was made, and merge;
+/// a shard whose settings differ from the plan's is refused before writing anything.
+#[test]
+fn shards_from_a_plan_write_what_one_batch_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    good_files(&input);
+    std::fs::copy(input.join("coins.png"), input.join("photo.png")).unwrap();
+    let whole = dir.path().join("whole");
+    let o = tessera(&["batch", s(&input), "-o", s(&whole), "-q", "--op", "otsu"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let plan = dir.path().join("plan");
+    let o = tessera(&[
+        "plan",
+        s(&input),
+        "--shards",
+        "3",
+        "-o",
+        s(&plan),
+        "--op",
+        "otsu",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let header: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(plan.join("plan.json")).unwrap()).unwrap();
+    let n = header["listing"]["items"].as_u64().unwrap();
+    assert!(out.contains(&format!("{n} items")), "{out}");
+    assert_eq!(header["shards"], 3);
+    // The folder changes after planning: the plan, not the folder, says what each shard does.
+    std::fs::copy(input.join("coins.png"), input.join("late.png")).unwrap();
+
+    let sharded = dir.path().join("sharded");
+    for i in 0..3 {
+        let o = Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(["batch", s(&input), "-o", s(&sharded), "-q", "--op", "otsu"])
+            .args(["--shard", "auto", "--plan", s(&plan)])
+            .env("JOB_COMPLETION_INDEX", i.to_string())
+            .env_remove("SLURM_ARRAY_TASK_ID")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "shard {i}: {}", stderr(&o));
+    }
+    let reports = sharded.join("reports");
+    let merged = dir.path().join("merged.json");
+    let o = tessera(&["merge", s(&reports), "--expect", "3", "-o", s(&merged)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(&merged).unwrap()).unwrap();
+    assert_eq!(m["listing"], header["listing"]);
+    std::fs::remove_dir_all(&reports).unwrap();
+    let (a, b) = (contents(&whole), contents(&sharded));
+    assert_eq!(a.len() as u64, n);
+    assert!(
+        a == b,
+        "the planned shards' results differ from the whole batch's"
+    );
+
+    // Another op, another shard count: usage errors naming the difference, nothing written.
+    let none = dir.path().join("none");
+    for (args, word) in [
+        (vec!["--op", "triangle", "--shard", "0/3"], "operation"),
+        (vec!["--op", "otsu", "--shard", "0/4"], "3 shards"),
+        (
+            vec!["--op", "otsu", "--suffix", "_b", "--shard", "0/3"],
+            "--suffix",
+        ),
+    ] {
+        let o = tessera(
+            &[
+                &["batch", s(&input), "-o", s(&none), "--plan", s(&plan)],
+                &args[..],
+            ]
+            .concat(),
+        );
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(
+            e.contains(word) && e.trim().lines().count() == 1,
+            "{args:?}: {e}"
+        );
+        assert!(!none.exists(), "{args:?}");
+    }
+    // A plan folder that is the input folder is refused.
+    let o = tessera(&["plan", s(&input), "--shards", "2", "-o", s(&input)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}

@@ -228,6 +228,9 @@ pub struct BatchConfig {
     pub ground_truth: Option<super::GroundTruth>,
     /// Only this task's slice of the sorted listing ([`Shard::ALL`](super::Shard::ALL): all).
     pub shard: super::Shard,
+    /// Take the shard's items from the plan in this folder (made by
+    /// [`saved::write`](super::saved::write)) instead of listing the input.
+    pub plan: Option<PathBuf>,
 }
 
 impl BatchConfig {
@@ -252,6 +255,7 @@ impl BatchConfig {
             png: crate::io::PngOptions::default(),
             ground_truth: None,
             shard: super::Shard::ALL,
+            plan: None,
         }
     }
 

@@ -38,7 +38,8 @@
 //!   is never written over the file it came from.
 //! * **Shards.** With [`BatchConfig::shard`] a batch takes only its [`Shard`] of the sorted
 //!   listing (task I of N of a job array); outputs are named over the whole listing, so N
-//!   shards write exactly what one batch would.
+//!   shards write exactly what one batch would. With [`BatchConfig::plan`] it reads its
+//!   slice from a plan made once ahead ([`saved`]) instead of listing the input.
 //! * **Errors per file.** Unreadable, empty, truncated, corrupt, non-image and oversized
 //!   files, broken links, write failures and panics are recorded with their reason and the
 //!   batch goes on. [`run`] fails only for usage and setup problems.
@@ -50,6 +51,7 @@ mod output;
 pub mod plan;
 pub mod quality;
 mod report;
+pub mod saved;
 pub mod shard;
 mod worker;
 
@@ -138,15 +140,26 @@ fn run_inner(
     ctl: &Control,
     t0: Instant,
 ) -> Result<BatchReport, EngineError> {
+    // A plan is checked before anything is written.
+    let saved = cfg
+        .plan
+        .as_deref()
+        .map(|dir| saved::read_slice(dir, cfg))
+        .transpose()?;
     prepare_output(&cfg.output)?;
-    let plan = discover_with(cfg, |n| {
-        ctl.set_found(n);
-        if n % 256 == 0 {
-            ctl.poke();
+    let (plan, listing) = match saved {
+        Some((plan, listing)) => (plan, Some(listing)),
+        None => {
+            let plan = discover_with(cfg, |n| {
+                ctl.set_found(n);
+                if n % 256 == 0 {
+                    ctl.poke();
+                }
+            })?;
+            let listing = (cfg.shard != Shard::ALL).then(|| shard::Listing::of(&plan, &cfg.input));
+            (plan.shard(cfg.shard), listing)
         }
-    })?;
-    let listing = (cfg.shard != Shard::ALL).then(|| shard::Listing::of(&plan, &cfg.input));
-    let plan = plan.shard(cfg.shard);
+    };
     ctl.set_found(plan.items.len());
     let discovery = t0.elapsed();
     ctl.set_phase(Phase::Running);

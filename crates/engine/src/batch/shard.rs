@@ -21,7 +21,7 @@ use std::ops::Range;
 use std::path::Path;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
 
@@ -162,7 +162,7 @@ impl fmt::Display for Shard {
 
 /// The whole listing a shard was cut from: its item count and a hash of its sorted relative
 /// paths (FNV-1a, 64 bits), so a merge can tell shards that saw different folder contents.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Listing {
     /// Items in the whole listing.
     pub items: usize,
