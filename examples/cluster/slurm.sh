@@ -19,6 +19,9 @@ MID=$(sbatch --parsable --dependency=afterok:"$AID" --kill-on-invalid-dep=yes -J
   -o "$OUT/logs/merge.out" \
   --wrap "tessera merge '$OUT/reports' --expect $N -o '$OUT/report.json'")
 echo "array $AID ($N tasks), merge $MID"
+# For a folder too large to list in every task, list it once and give each task its slice:
+#   tessera plan "$IN" --shards $N -o "$OUT/plan" --op sauvola   (the batch's --op options)
+#   ... --wrap "tessera batch '$IN' -o '$OUT' $OPTS -q --shard auto --plan '$OUT/plan'"
 # A task that failed leaves no report; `tessera merge` names it. Rerun only it, giving the
 # count (an array of one task would otherwise count 1), then merge again:
 #   sbatch --array=7 --wrap "tessera batch '$IN' -o '$OUT' $OPTS -q --shard auto/$N"

@@ -167,7 +167,7 @@ impl BatchArgs {
             ..BatchConfig::new(&self.input, &self.output)
         };
         cfg.validate()?;
-        if let Some(r) = &self.report {
+        if let Some(r) = self.report.as_ref().filter(|r| !batch::remote::is_url(r)) {
             let parent = r.parent().filter(|p| !p.as_os_str().is_empty());
             if parent.is_some_and(|p| !p.is_dir()) || r.is_dir() {
                 return Err(EngineError::InvalidParam(format!(
@@ -261,15 +261,16 @@ pub fn execute(args: &BatchArgs) -> ExitCode {
         })
     });
     if let Some(path) = &report_path {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && !batch::remote::is_url(path)
+        {
             let _ = std::fs::create_dir_all(dir);
         }
-        // Atomically, and last: a full disk leaves the old report (or none), never a cut one.
+        // Atomically, and last: a full disk leaves the old report (or none), never a cut one
+        // (in a bucket: one PUT, complete or absent).
         let write = serde_json::to_vec_pretty(&report)
             .map_err(|e| e.to_string())
-            .and_then(|json| {
-                tessera_engine::io::write_atomic(path, &json).map_err(|e| e.to_string())
-            });
+            .and_then(|json| super::write_out(path, json).map_err(|e| e.to_string()));
         if let Err(e) = write {
             eprintln!("tessera: error: cannot write the report: {e}");
             return ExitCode::from(EXIT_FAILURE);

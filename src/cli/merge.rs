@@ -45,13 +45,18 @@ fn run(args: &MergeArgs) -> Result<bool, EngineError> {
             args.expect
         )));
     }
-    if !args.reports.is_dir() {
+    // Reports in a bucket are downloaded to a private folder first.
+    let fetched = fetch_reports(&args.reports)?;
+    let folder = fetched
+        .as_ref()
+        .map_or(args.reports.as_path(), |d| d.path());
+    if !folder.is_dir() {
         return Err(EngineError::InvalidParam(format!(
             "{}: not a folder of shard reports",
             args.reports.display()
         )));
     }
-    let files = merge::report_files(&args.reports).map_err(|e| EngineError::Input {
+    let files = merge::report_files(folder).map_err(|e| EngineError::Input {
         path: args.reports.clone(),
         reason: tessera_engine::io::io_reason(&e),
     })?;
@@ -81,10 +86,31 @@ fn run(args: &MergeArgs) -> Result<bool, EngineError> {
     if let Some(o) = &args.output {
         let json = serde_json::to_vec_pretty(&merged)
             .map_err(|e| EngineError::Internal(format!("JSON: {e}")))?;
-        tessera_engine::io::write_atomic(o, &json)?;
+        super::write_out(o, json)?;
         if !args.quiet {
             crate::outln!("wrote {}", o.display());
         }
     }
     Ok(count("failed") == 0 && count("not_processed") == 0)
+}
+
+/// An `s3://` folder of reports downloaded into a temporary folder; `None` for a local one.
+fn fetch_reports(reports: &std::path::Path) -> Result<Option<tempfile::TempDir>, EngineError> {
+    if !tessera_engine::batch::remote::is_url(reports) {
+        return Ok(None);
+    }
+    #[cfg(feature = "s3")]
+    {
+        let dir = tempfile::tempdir().map_err(|e| EngineError::Output {
+            path: std::env::temp_dir(),
+            reason: tessera_engine::io::io_reason(&e),
+        })?;
+        tessera_engine::batch::remote::download_all(reports, ".json", dir.path())?;
+        Ok(Some(dir))
+    }
+    #[cfg(not(feature = "s3"))]
+    Err(EngineError::InvalidParam(format!(
+        "{}: s3:// folders need tessera built with --features s3",
+        reports.display()
+    )))
 }

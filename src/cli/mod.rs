@@ -358,6 +358,22 @@ pub fn check_target(
     Ok(())
 }
 
+/// Writes a file given on the command line atomically (complete or absent): a local path,
+/// or an `s3://` object (one PUT) in a build with the `s3` feature.
+pub fn write_out(path: &std::path::Path, bytes: Vec<u8>) -> Result<(), EngineError> {
+    use tessera_engine::batch::remote;
+    if remote::is_url(path) {
+        #[cfg(feature = "s3")]
+        return remote::write_object(path, bytes);
+        #[cfg(not(feature = "s3"))]
+        return Err(EngineError::InvalidParam(format!(
+            "{}: s3:// paths need tessera built with --features s3",
+            path.display()
+        )));
+    }
+    tessera_engine::io::write_atomic(path, &bytes)
+}
+
 /// Reads a JSON file given on the command line; a file that cannot be read or is not JSON is
 /// an input error naming it.
 pub fn read_json(p: &std::path::Path) -> Result<serde_json::Value, EngineError> {

@@ -56,7 +56,7 @@ pub fn execute(args: &PlanArgs) -> ExitCode {
 
 fn run(args: &PlanArgs) -> Result<(), EngineError> {
     args.op.op()?;
-    if !args.input.is_dir() {
+    if !args.input.is_dir() && !tessera_engine::batch::remote::is_url(&args.input) {
         return Err(EngineError::InvalidParam(format!(
             "{}: not a folder",
             args.input.display()

@@ -800,3 +800,26 @@ fn shards_from_a_plan_write_what_one_batch_writes() {
     let o = tessera(&["plan", s(&input), "--shards", "2", "-o", s(&input)]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
+
+/// In a build without the `s3` feature, an `s3://` folder is a usage error naming the
+/// feature, before anything is written.
+#[cfg(not(feature = "s3"))]
+#[test]
+fn s3_urls_need_the_feature() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    for args in [
+        vec!["batch", "s3://images/in", "-o", s(&out)],
+        vec!["plan", "s3://images/in", "--shards", "2", "-o", s(&out)],
+        vec!["merge", "s3://images/out/reports", "--expect", "2"],
+    ] {
+        let o = tessera(&args);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
+        assert!(
+            e.contains("--features s3") && e.trim().lines().count() == 1,
+            "{args:?}: {e}"
+        );
+        assert!(!out.exists(), "{args:?}");
+    }
+}

@@ -309,7 +309,9 @@ impl BatchConfig {
         if self.output.as_os_str().is_empty() {
             return usage("no output folder given".into());
         }
+        let remote = super::remote::check(self)?;
         match std::fs::metadata(&self.input) {
+            _ if super::remote::is_url(&self.input) => {}
             Ok(m) if m.is_dir() => {}
             Ok(_) => {
                 return usage(format!(
@@ -325,7 +327,7 @@ impl BatchConfig {
                 ));
             }
         }
-        if self.output.exists() && !self.output.is_dir() {
+        if !remote && self.output.exists() && !self.output.is_dir() {
             return usage(format!(
                 "the output {} exists and is not a folder",
                 self.output.display()

@@ -47,9 +47,10 @@
 mod config;
 pub mod manifest;
 pub mod merge;
-mod output;
+pub(crate) mod output;
 pub mod plan;
 pub mod quality;
+pub mod remote;
 mod report;
 pub mod saved;
 pub mod shard;
@@ -92,6 +93,10 @@ pub fn discover(cfg: &BatchConfig) -> Result<Plan, EngineError> {
 }
 
 fn discover_with(cfg: &BatchConfig, on_found: impl FnMut(usize)) -> Result<Plan, EngineError> {
+    #[cfg(feature = "s3")]
+    if remote::is_url(&cfg.input) {
+        return remote::discover(cfg);
+    }
     let disc = plan::Discovery {
         input: &cfg.input,
         output: &cfg.output,
@@ -146,7 +151,10 @@ fn run_inner(
         .as_deref()
         .map(|dir| saved::read_slice(dir, cfg))
         .transpose()?;
-    prepare_output(&cfg.output)?;
+    let remote = remote::involved(cfg);
+    if !remote {
+        prepare_output(&cfg.output)?;
+    }
     let (plan, listing) = match saved {
         Some((plan, listing)) => (plan, Some(listing)),
         None => {
@@ -163,7 +171,57 @@ fn run_inner(
     ctl.set_found(plan.items.len());
     let discovery = t0.elapsed();
     ctl.set_phase(Phase::Running);
+    if remote {
+        #[cfg(feature = "s3")]
+        {
+            let records = remote::run(pool, cfg, op, ctl, t0, &plan.items)?;
+            let parts = Parts {
+                found: plan.items.len(),
+                collisions: plan.collisions,
+                listing,
+                discovery,
+                sync: std::time::Duration::ZERO,
+            };
+            return Ok(report(cfg, op, ctl, t0, records, parts));
+        }
+        #[cfg(not(feature = "s3"))]
+        unreachable!("validate refuses s3:// URLs without the s3 feature");
+    }
+    let records = process(pool, cfg, op, ctl, t0, &plan.items, None);
 
+    let written_paths: Vec<&Path> = records
+        .iter()
+        .filter(|r| r.outcome == Outcome::Written)
+        .map(|r| r.output.as_path())
+        .collect();
+    let ts = Instant::now();
+    if cfg.durability == Durability::AtEnd && !written_paths.is_empty() {
+        ctl.set_phase(Phase::Syncing);
+        sync_outputs(&cfg.output, &written_paths);
+    }
+    let sync = ts.elapsed();
+    let parts = Parts {
+        found: plan.items.len(),
+        collisions: plan.collisions,
+        listing,
+        discovery,
+        sync,
+    };
+    Ok(report(cfg, op, ctl, t0, records, parts))
+}
+
+/// Processes `items` (local files, results into `cfg.output`) on the pool's workers and
+/// returns their records in start order; events and records name each item as `shown`
+/// does when given (same order).
+pub(crate) fn process(
+    pool: &WorkerPool,
+    cfg: &BatchConfig,
+    op: &Op,
+    ctl: &Control,
+    t0: Instant,
+    items: &[Item],
+    shown: Option<&[Item]>,
+) -> Vec<ImageRecord> {
     let budget = MemoryBudget::new(cfg.limits.max_memory);
     let manifest = Manifest::open(
         &cfg.output,
@@ -177,7 +235,8 @@ fn run_inner(
         op,
         ctl,
         t0,
-        items: &plan.items,
+        items,
+        shown,
         made_dirs: Mutex::new(HashSet::new()),
         budget: &budget,
         manifest: &manifest,
@@ -187,26 +246,33 @@ fn run_inner(
         Strategy::Preload => ctx.preload(pool),
     };
     records.sort_by_key(|r| (r.start, r.worker));
+    records
+}
 
-    let written_paths: Vec<&Path> = records
-        .iter()
-        .filter(|r| r.outcome == Outcome::Written)
-        .map(|r| r.output.as_path())
-        .collect();
-    let ts = Instant::now();
-    if cfg.durability == Durability::AtEnd && !written_paths.is_empty() {
-        ctl.set_phase(Phase::Syncing);
-        sync_outputs(&cfg.output, &written_paths);
-    }
-    let sync = ts.elapsed();
+/// What a report needs besides the records.
+struct Parts {
+    found: usize,
+    collisions: Vec<Collision>,
+    listing: Option<Listing>,
+    discovery: std::time::Duration,
+    sync: std::time::Duration,
+}
 
+fn report(
+    cfg: &BatchConfig,
+    op: &Op,
+    ctl: &Control,
+    t0: Instant,
+    records: Vec<ImageRecord>,
+    parts: Parts,
+) -> BatchReport {
     let count = |f: fn(&Outcome) -> bool| records.iter().filter(|r| f(&r.outcome)).count();
     let written = count(|o| *o == Outcome::Written);
     let skipped = count(|o| *o == Outcome::Skipped);
     let failed = count(|o| matches!(o, Outcome::Failed(_)));
-    let found = plan.items.len();
+    let found = parts.found;
     let not_processed = found - written - skipped - failed;
-    let failures = records
+    let mut failures: Vec<Failure> = records
         .iter()
         .filter_map(|r| match &r.outcome {
             Outcome::Failed(reason) => Some(Failure {
@@ -215,8 +281,7 @@ fn run_inner(
             }),
             _ => None,
         })
-        .collect::<Vec<_>>();
-    let mut failures = failures;
+        .collect();
     failures.sort_by(|a, b| a.path.cmp(&b.path));
     let mut warnings: Vec<Warning> = records
         .iter()
@@ -234,7 +299,7 @@ fn run_inner(
         .fold(0.0, |sum, r| sum + r.megapixels);
     let total = t0.elapsed();
     let s = total.as_secs_f64().max(1e-9);
-    Ok(BatchReport {
+    BatchReport {
         input: cfg.input.clone(),
         output: cfg.output.clone(),
         op: op.describe(),
@@ -250,20 +315,20 @@ fn run_inner(
         fail_on: cfg.fail_on,
         cancelled: ctl.is_cancelled() || not_processed > 0,
         total,
-        discovery,
-        sync,
+        discovery: parts.discovery,
+        sync: parts.sync,
         megapixels,
         mp_per_s: megapixels / s,
         images_per_s: (written + skipped + failed) as f64 / s,
         failures,
         warnings,
-        collisions: plan.collisions,
+        collisions: parts.collisions,
         shard: (cfg.shard != Shard::ALL).then_some(cfg.shard),
-        listing,
+        listing: parts.listing,
         quality: cfg
             .ground_truth
             .as_ref()
             .map(|gt| QualitySummary::of(gt, &records)),
         records,
-    })
+    }
 }

@@ -168,7 +168,7 @@ impl Discovery<'_> {
     }
 
     /// A file named like one of our results, in a batch writing into its own input folder.
-    fn looks_like_result(&self, name: &std::ffi::OsStr) -> bool {
+    pub(crate) fn looks_like_result(&self, name: &std::ffi::OsStr) -> bool {
         if !self.same_folder() {
             return false;
         }
@@ -176,7 +176,7 @@ impl Discovery<'_> {
         name.to_str().is_some_and(|n| n.ends_with(&end))
     }
 
-    fn wanted(&self, rel: &Path) -> bool {
+    pub(crate) fn wanted(&self, rel: &Path) -> bool {
         match &self.include {
             Some(set) => set.is_match(rel),
             None => has_image_extension(rel),
@@ -262,7 +262,7 @@ impl Discovery<'_> {
     }
 
     /// Plans the output names, resolving collisions as the module documentation says.
-    fn name_outputs(&self, found: Vec<(PathBuf, PathBuf, Option<String>)>) -> Plan {
+    pub(crate) fn name_outputs(&self, found: Vec<(PathBuf, PathBuf, Option<String>)>) -> Plan {
         let inputs: HashSet<PathBuf> = found
             .iter()
             .map(|(_, rel, _)| self.input_abs.join(rel))

@@ -30,6 +30,9 @@ pub(crate) struct Ctx<'a> {
     pub(crate) ctl: &'a Control,
     pub(crate) t0: Instant,
     pub(crate) items: &'a [Item],
+    /// The names events and records give each item, when not the files processed (a batch
+    /// on object storage processes scratch copies of its objects).
+    pub(crate) shown: Option<&'a [Item]>,
     /// Output sub-folders already created.
     pub(crate) made_dirs: Mutex<HashSet<PathBuf>>,
     /// The memory all the images in flight share.
@@ -75,7 +78,8 @@ impl<'a> Ctx<'a> {
                     let Some((i, decoded)) = next() else {
                         break;
                     };
-                    out.push(self.one(b.index(), &self.items[i], decoded));
+                    let shown = self.shown.map_or(&self.items[i], |s| &s[i]);
+                    out.push(self.one(b.index(), &self.items[i], shown, decoded));
                 }
                 out
             })
@@ -169,7 +173,13 @@ impl<'a> Ctx<'a> {
     }
 
     /// Processes one file on this worker; never panics.
-    fn one(&self, worker: usize, item: &Item, decoded: Option<Decoded<'a>>) -> ImageRecord {
+    fn one(
+        &self,
+        worker: usize,
+        item: &Item,
+        shown: &Item,
+        decoded: Option<Decoded<'a>>,
+    ) -> ImageRecord {
         let start = self.t0.elapsed();
         let mut megapixels = 0.0;
         let mut warnings = Vec::new();
@@ -192,10 +202,10 @@ impl<'a> Ctx<'a> {
             self.manifest.record(item, input_meta.as_ref());
         }
         self.ctl
-            .file_done(&item.input, &item.output, &outcome, pixels, &warnings);
+            .file_done(&shown.input, &shown.output, &outcome, pixels, &warnings);
         ImageRecord {
-            path: item.input.clone(),
-            output: item.output.clone(),
+            path: shown.input.clone(),
+            output: shown.output.clone(),
             worker,
             start,
             end,
