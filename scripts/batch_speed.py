@@ -5,7 +5,7 @@ are printed. The machine is shared and noisy: compare the ratios within one run.
 
 usage: scripts/batch_speed.py [--repeats 7] [--photos 100] [--work /tmp/tessera-batch-speed]
                               [--skip-seed] [--skip-photos] [--workers 1,2] [--procs 1,2,3,4]
-                              [--json FILE]
+                              [--pool] [--fresh] [--json FILE]
 Needs: target/release/tessera and target/release/examples/batch_speed
        (cargo build --release --bin tessera && cargo build --release -p tessera-engine --example batch_speed), and the OpenCV peers
        environment (/work/shared/peers/setup.sh) for the seed program and to make the photos.
@@ -35,15 +35,53 @@ def fresh(d):
     os.makedirs(d)
 
 
+FRESH = {"on": False}
+
+
 def bench(configs, repeats):
-    """configs: name -> (command, output dir to empty first). Interleaved; returns medians."""
+    """configs: name -> (command, output dir). Interleaved; returns medians.
+
+    With --fresh every run writes into a new folder that never existed (as a user's first
+    run does; the folders are deleted only after all runs), instead of emptying one folder
+    between runs."""
     times = {k: [] for k in configs}
-    for _ in range(repeats):
+    made = []
+    for rep in range(repeats):
         for name, (cmd, out) in configs.items():
-            if out:
+            if out and FRESH["on"]:
+                new = f"{out}.{rep}"
+                shutil.rmtree(new, ignore_errors=True)
+                cmd = [new if c == out else c for c in cmd]
+                made.append(new)
+            elif out:
                 fresh(out)
             times[name].append(timed(cmd))
+    for d in made:
+        shutil.rmtree(d, ignore_errors=True)
     return {k: (statistics.median(v), min(v), max(v)) for k, v in times.items()}
+
+
+POOL_PROGRAM = r"""
+import os, sys
+import cv2
+from multiprocessing import Pool
+cv2.setNumThreads(1)
+
+def one(job):
+    src, dst = job
+    im = cv2.imread(src, cv2.IMREAD_COLOR)
+    g = cv2.cvtColor(im, cv2.COLOR_BGR2GRAY)
+    _, t = cv2.threshold(g, 127, 255, cv2.THRESH_BINARY)
+    cv2.imwrite(dst, t)
+
+if __name__ == "__main__":
+    src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    os.makedirs(dst, exist_ok=True)
+    jobs = [(os.path.join(src, f), os.path.join(dst, os.path.splitext(f)[0] + ".png"))
+            for f in sorted(os.listdir(src))]
+    with Pool(n) as p:
+        p.map(one, jobs, chunksize=1)
+"""
 
 
 def make_photos(src, d, n):
@@ -81,8 +119,14 @@ def main():
     ap.add_argument("--skip-photos", action="store_true")
     ap.add_argument("--workers", default="1,2", help="tessera worker counts to time")
     ap.add_argument("--procs", default="1,2,3,4", help="process counts of the Python program")
+    ap.add_argument("--pool", action="store_true",
+                    help="also time a Python multiprocessing.Pool(N) + OpenCV program against "
+                         "tessera batch --workers N on the photos: gray, threshold 127, PNG out")
+    ap.add_argument("--fresh", action="store_true",
+                    help="every run writes into a folder that never existed")
     ap.add_argument("--json")
     a = ap.parse_args()
+    FRESH["on"] = a.fresh
     workers = [int(w) for w in a.workers.split(",")]
     procs = [int(p) for p in a.procs.split(",")]
     for exe in (TESSERA, LOOP):
@@ -155,6 +199,27 @@ def main():
                   f"{x['loop_s']:.3f} s, batch throughput = {x['loop_s'] / x['batch_s'] * 100:.0f}% "
                   f"of the loop's ({x['batch_mp_per_s']:.1f} vs {x['loop_mp_per_s']:.1f} MP/s)")
         result["loop"] = loop
+        if a.pool:
+            prog = os.path.join(a.work, "pool_threshold.py")
+            with open(prog, "w") as f:
+                f.write(POOL_PROGRAM)
+            out = os.path.join(a.work, "pool-out")
+            configs = {}
+            for w in workers:
+                configs[f"python Pool({w}) + OpenCV"] = ([PY, prog, photos, out + "-py", str(w)],
+                                                         out + "-py")
+                configs[f"tessera batch --workers {w}"] = (
+                    [TESSERA, "batch", photos, "-o", out, "--op", "threshold", "--thresh",
+                     "127", "--workers", str(w), "-q"], out)
+            m = bench(configs, reps)
+            print(f"Photos, gray + threshold 127, PNG out ({reps} repeats; ratio = Python "
+                  f"Pool median / tessera median at the same worker count)")
+            for w in workers:
+                py = m[f"python Pool({w}) + OpenCV"]
+                ts = m[f"tessera batch --workers {w}"]
+                row(f"python Pool({w}) + OpenCV", py)
+                row(f"tessera batch --workers {w}", ts, py[0])
+            result["pool"] = {k: v[0] for k, v in m.items()}
     if a.json:
         with open(a.json, "w") as f:
             json.dump(result, f, indent=1)

@@ -51,6 +51,14 @@ pub struct RunArgs {
     /// Whose metric definitions with --ground-truth: dibco or doxa (see `tessera eval`).
     #[arg(long, default_value = "dibco", value_name = "dibco|doxa")]
     pub metrics_like: tessera_engine::metrics::Like,
+    /// Decode, process and encode the whole image at once instead of by bands of rows.
+    /// (A PNG into a PNG with an op that has a bounded halo streams by bands unless this is
+    /// given: same pixels, a fraction of the memory.)
+    #[arg(long)]
+    pub whole: bool,
+    /// Output rows per band when streaming (default: about 8 MiB of input rows).
+    #[arg(long, value_name = "ROWS", conflicts_with = "whole")]
+    pub band_rows: Option<usize>,
 }
 
 /// What `tessera run` did, as printed (or as JSON with `--json`). Paths are written
@@ -92,6 +100,15 @@ pub struct RunReport {
     /// The result against --ground-truth.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics: Option<tessera_engine::metrics::Metrics>,
+    /// Whether the image was streamed by bands of rows (`bands` of `band_rows`), and, when
+    /// it was not, why (`--whole`, a global op, a palette PNG, ...).
+    pub streamed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bands: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub band_rows: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_streamed: Option<String>,
 }
 
 fn is_std(p: &Path) -> bool {
@@ -180,6 +197,16 @@ pub fn run(args: &RunArgs, ctl: &Control) -> Result<RunReport, EngineError> {
         control: Some(ctl),
         budget: None,
         depth: args.op.settings().read_depth(),
+    };
+    if args.band_rows == Some(0) {
+        return Err(usage("--band-rows must be at least 1".into()));
+    }
+    let not_streamed = match why_not_stream(args, format, to_stdout) {
+        Some(why) => why,
+        None => match stream(args, &op, &cfg, limits, ctl)? {
+            Ok(report) => return Ok(report),
+            Err(why) => why,
+        },
     };
 
     let t0 = Instant::now();
@@ -301,7 +328,104 @@ pub fn run(args: &RunArgs, ctl: &Control) -> Result<RunReport, EngineError> {
             0.0
         },
         metrics,
+        streamed: false,
+        bands: None,
+        band_rows: None,
+        not_streamed: Some(not_streamed),
     })
+}
+
+/// Why this run is not even tried by bands (before the file is opened), or `None`.
+fn why_not_stream(args: &RunArgs, format: image::ImageFormat, to_stdout: bool) -> Option<String> {
+    if args.whole {
+        return Some("--whole".into());
+    }
+    if is_std(&args.input) || to_stdout {
+        return Some("standard input or output".into());
+    }
+    if format != image::ImageFormat::Png {
+        return Some("the result is not a PNG".into());
+    }
+    if args.ground_truth.is_some() {
+        return Some("--ground-truth scores the whole result".into());
+    }
+    // Only a regular file is opened here: opening a FIFO would wait for a writer (the whole
+    // path reads those with its non-blocking open and refuses them).
+    if !std::fs::metadata(&args.input).is_ok_and(|m| m.is_file()) {
+        return Some("the input is not a regular file".into());
+    }
+    let mut magic = [0u8; 8];
+    let is_png = std::fs::File::open(&args.input)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && magic == *b"\x89PNG\r\n\x1a\n";
+    (!is_png).then(|| "the input is not a PNG".into())
+}
+
+/// Streams the PNG by bands; `Ok(Err(why))`, having written nothing, when it cannot.
+fn stream(
+    args: &RunArgs,
+    op: &tessera_engine::ops::Op,
+    cfg: &job::JobConfig,
+    limits: tessera_engine::io::DecodeLimits,
+    ctl: &Control,
+) -> Result<Result<RunReport, String>, EngineError> {
+    let pool = tessera_engine::pool::WorkerPool::shared(cfg.workers)?;
+    if let Some(dir) = args.output.parent() {
+        remove_stale_partials(if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        });
+    }
+    let stats = match tessera_engine::stream::run_png_file(
+        &args.input,
+        &args.output,
+        op,
+        &pool,
+        cfg.tile,
+        args.png.options(),
+        limits,
+        args.band_rows,
+        ctl,
+    )? {
+        Ok(s) => s,
+        Err(why) => return Ok(Err(why)),
+    };
+    let megapixels = (stats.width * stats.height) as f64 / 1e6;
+    let compute_s = stats.compute.as_secs_f64();
+    Ok(Ok(RunReport {
+        input: args.input.clone(),
+        output: args.output.clone(),
+        op: op.kind().name().to_string(),
+        params: op.describe(),
+        width: stats.width,
+        height: stats.height,
+        color: stats.color.clone(),
+        workers: cfg.workers,
+        tile: cfg.tile.to_string(),
+        tiles: stats.tiles,
+        level: None,
+        levels: Vec::new(),
+        bit_depth: 8,
+        output_depth: 8,
+        warnings: Vec::new(),
+        decode_ms: stats.decode.as_secs_f64() * 1e3,
+        compute_ms: compute_s * 1e3,
+        // Encoding and writing interleave band by band: all of it is encode_ms.
+        encode_ms: stats.encode.as_secs_f64() * 1e3,
+        write_ms: 0.0,
+        mp_per_s: if compute_s > 0.0 {
+            megapixels / compute_s
+        } else {
+            0.0
+        },
+        metrics: None,
+        streamed: true,
+        bands: Some(stats.bands),
+        band_rows: Some(stats.band_rows),
+        not_streamed: None,
+    }))
 }
 
 /// The result's metrics against its ground truth (before anything is written: a mismatch
@@ -376,10 +500,18 @@ fn print_report(r: &RunReport, to_stderr: bool) {
             r.workers, r.tile, r.tiles
         ));
     }
-    lines.push(format!(
-        "decode {:.1} ms, compute {:.1} ms ({:.0} MP/s), encode {:.1} ms, write {:.1} ms",
-        r.decode_ms, r.compute_ms, r.mp_per_s, r.encode_ms, r.write_ms
-    ));
+    if let (Some(bands), Some(rows)) = (r.bands, r.band_rows) {
+        lines.push(format!(
+            "streamed by bands: {bands} bands of {rows} rows; decode {:.1} ms, compute {:.1} ms \
+             ({:.0} MP/s), encode + write {:.1} ms",
+            r.decode_ms, r.compute_ms, r.mp_per_s, r.encode_ms
+        ));
+    } else {
+        lines.push(format!(
+            "decode {:.1} ms, compute {:.1} ms ({:.0} MP/s), encode {:.1} ms, write {:.1} ms",
+            r.decode_ms, r.compute_ms, r.mp_per_s, r.encode_ms, r.write_ms
+        ));
+    }
     if let Some(m) = &r.metrics {
         lines.push(format!("against the ground truth: {}", m.summary_line()));
     }

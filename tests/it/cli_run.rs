@@ -320,3 +320,75 @@ fn png_settings_change_bytes_never_pixels() {
     ]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// A PNG into a PNG streams by bands (any band height gives the golden OpenCV pixels, as
+/// `--whole` does); what cannot stream says why in the JSON report and takes the whole path.
+#[test]
+fn png_runs_stream_by_bands_with_the_same_pixels() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = data("chelsea/input.png");
+    let golden = gray(&data(
+        "chelsea/adaptive-gaussian_binary_block_size9_c2_max_value255.png",
+    ));
+    let (_, h) = image::image_dimensions(&input).unwrap();
+    let json = |o: &Output| -> serde_json::Value {
+        assert!(o.status.success(), "{}", stderr(o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let op = ["--block-size", "9"];
+    for (k, extra) in [
+        vec![],
+        vec!["--band-rows", "7"],
+        vec!["--band-rows", "1"],
+        vec!["--whole"],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let out = dir.path().join(format!("out{k}.png"));
+        let o = tessera(
+            &[
+                &["run", s(&input), "-o", s(&out), "--json"],
+                &op[..],
+                &extra[..],
+            ]
+            .concat(),
+        );
+        let r = json(&o);
+        assert!(gray(&out) == golden, "{extra:?}: not OpenCV's pixels");
+        if extra == ["--whole"] {
+            assert_eq!(r["streamed"], false);
+            assert_eq!(r["not_streamed"], "--whole");
+        } else {
+            assert_eq!(r["streamed"], true, "{r}");
+            if let [_, rows] = extra[..] {
+                let rows: u64 = rows.parse().unwrap();
+                assert_eq!(r["bands"], (h as u64).div_ceil(rows), "{r}");
+            }
+        }
+    }
+    // A global op and a JPEG result do not stream, and say why.
+    let out = dir.path().join("otsu.png");
+    let r = json(&tessera(&[
+        "run",
+        s(&input),
+        "-o",
+        s(&out),
+        "--op",
+        "otsu",
+        "--json",
+    ]));
+    assert_eq!(r["streamed"], false);
+    assert!(
+        r["not_streamed"].as_str().unwrap().contains("whole image"),
+        "{r}"
+    );
+    let out = dir.path().join("a.jpg");
+    let r = json(&tessera(&["run", s(&input), "-o", s(&out), "--json"]));
+    assert!(
+        r["not_streamed"].as_str().unwrap().contains("not a PNG"),
+        "{r}"
+    );
+    let o = tessera(&["run", s(&input), "-o", s(&out), "--band-rows", "0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}

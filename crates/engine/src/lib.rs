@@ -72,6 +72,7 @@ pub mod pool;
 pub mod reference;
 mod simple;
 pub mod source;
+pub mod stream;
 pub mod sweep;
 pub mod tile;
 pub mod tune;

@@ -28,7 +28,7 @@ pub(crate) mod partial;
 mod read;
 mod tif;
 mod tif_jpeg;
-mod write;
+pub(crate) mod write;
 
 use std::path::Path;
 

@@ -193,6 +193,15 @@ fn png_header<W: Write>(
     enc.write_header()
 }
 
+/// An 8-bit gray PNG's header with the settings of `c`, for writers that stream rows.
+pub(crate) fn png_gray_header<W: Write>(
+    w: W,
+    size: (u32, u32),
+    c: PngCompression,
+) -> Result<png::Writer<W>, png::EncodingError> {
+    png_header(w, size, png::BitDepth::Eight, c)
+}
+
 fn write_png_stream<W: Write>(
     img: &GrayImage,
     c: PngCompression,
