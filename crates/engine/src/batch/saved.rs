@@ -1,6 +1,6 @@
 //! Plans made ahead of a job array: list the input once, write one slice file per shard.
 //!
-//! `tessera plan` (or [`write`]) walks the input folder once, plans every output name over
+//! `tessera plan` (or [`write()`]) walks the input folder once, plans every output name over
 //! the whole listing (as a batch does, collisions included), and writes into a plan folder:
 //!
 //! * `slice-I-of-N.jsonl`: shard I's items, one JSON object per line
