@@ -3,8 +3,10 @@
 # throw-away S3-compatible server on 127.0.0.1 (moto from PyPI, in a venv; adapted from
 # ../shared/scale/s3_up.sh), uploads ~200 images and one corrupt object, then:
 #   1. one local `tessera batch` over the same files: the reference;
-#   2. four concurrent `tessera batch s3://.../in -o s3://.../out --shard auto/4` processes
-#      (JOB_COMPLETION_INDEX, as a Kubernetes Indexed Job) and `tessera merge` of the shard
+#   2. four `tessera batch s3://.../in -o s3://.../out --shard auto` shards: a 4-task Slurm
+#      array when a cluster is up (slurm_test.sh runs this script with S3_TEST_BIN, SLURM_CONF
+#      set), else four concurrent processes (JOB_COMPLETION_INDEX, as a Kubernetes Indexed
+#      Job); then `tessera merge` (a dependent job on Slurm) of the shard
 #      reports they wrote into the bucket: the merged report must list the reference's items
 #      with the same outcomes (the corrupt object failed, with its reason), and every object
 #      written must equal the reference's file byte for byte;
@@ -139,22 +141,42 @@ PY
 
 # ------------------------------------------------------------------ 4 shards, bucket to bucket
 T=$(date +%s.%N)
-pids=()
-for t in 0 1 2 3; do
-  JOB_COMPLETION_INDEX=$t "$BIN" batch s3://images/in -o s3://images/out --op sauvola --workers 1 -q \
-    --shard auto/4 2>"$W/shard-$t.err" &
-  pids+=($!)
-done
-rcs=""
-for p in "${pids[@]}"; do set +e; wait "$p"; rcs+="$? "; set -e; done
-log "4 shard processes (1 worker each), bucket to bucket: exit codes $rcs($(secs "$T") s)"
-[ "$(echo $rcs | tr ' ' '\n' | sort -u | tr '\n' ' ')" = "0 1 " ] || fail "expected one shard to exit 1 (broken.png) and three 0: $rcs"
-grep -h "broken.png" "$W"/shard-*.err | head -1
-set +e
-"$BIN" merge s3://images/out/reports --expect 4 -o "$W/merged.json" -q
-MRC=$?
-set -e
-[ "$MRC" -eq 1 ] || fail "merge of a batch with a failed object exited $MRC, not 1"
+if [ -n "${SLURM_CONF:-}" ] && sinfo -h >/dev/null 2>&1; then
+  # Inside slurm_test.sh (a cluster is up): the shards are a 4-task Slurm array (the AWS_*
+  # environment travels with sbatch's default --export=ALL) and the merge a dependent job
+  # (afterany: the shard holding broken.png exits 1).
+  AID=$(sbatch --parsable --array=0-3 -J s3shard -o "$W/shard-%a.out" -e "$W/shard-%a.err" \
+    --wrap "$BIN batch s3://images/in -o s3://images/out --op sauvola --workers 1 -q --shard auto")
+  set +e
+  sbatch --wait --dependency=afterany:"$AID" -J s3merge -o "$W/merge.out" -e "$W/merge.err" \
+    --wrap "$BIN merge s3://images/out/reports --expect 4 -o $W/merged.json -q" >/dev/null
+  MRC=$?
+  set -e
+  nerr=$(grep -l "broken.png" "$W"/shard-*.err 2>/dev/null | wc -l)
+  [ "$nerr" -eq 1 ] || { cat "$W"/shard-*.err "$W/merge.err"; fail "expected one array task to report broken.png, got $nerr"; }
+  log "4-task Slurm array (job $AID, 1 worker each), bucket to bucket, + dependent merge: $(secs "$T") s"
+  grep -h "broken.png" "$W"/shard-*.err | head -1
+  # sbatch --wait exits with the job's code: the merge exits 1 for the failed object (and
+  # writes its report, checked below).
+  [ "$MRC" -eq 1 ] || { cat "$W/merge.err"; fail "the merge job of a batch with a failed object exited $MRC, not 1"; }
+else
+  pids=()
+  for t in 0 1 2 3; do
+    JOB_COMPLETION_INDEX=$t "$BIN" batch s3://images/in -o s3://images/out --op sauvola --workers 1 -q \
+      --shard auto/4 2>"$W/shard-$t.err" &
+    pids+=($!)
+  done
+  rcs=""
+  for p in "${pids[@]}"; do set +e; wait "$p"; rcs+="$? "; set -e; done
+  log "4 shard processes (1 worker each), bucket to bucket: exit codes $rcs($(secs "$T") s)"
+  [ "$(echo $rcs | tr ' ' '\n' | sort -u | tr '\n' ' ')" = "0 1 " ] || fail "expected one shard to exit 1 (broken.png) and three 0: $rcs"
+  grep -h "broken.png" "$W"/shard-*.err | head -1
+  set +e
+  "$BIN" merge s3://images/out/reports --expect 4 -o "$W/merged.json" -q
+  MRC=$?
+  set -e
+  [ "$MRC" -eq 1 ] || fail "merge of a batch with a failed object exited $MRC, not 1"
+fi
 [ -s "$W/merged.json" ] || fail "the merge wrote no report"
 compare_report "$W/merged.json"
 compare_objects out

@@ -10,7 +10,9 @@
 #   3. the same array from a plan made once by `tessera plan` (`--plan`), with task 2 made
 #      to fail: the merge must refuse (exit 1, naming shard 2); rerunning task 2 alone
 #      (`sbatch --array=2 ... --shard auto --plan DIR`, the count from the plan) must let it
-#      pass, with the plan's listing in the merged report.
+#      pass, with the plan's listing in the merged report;
+#   4. with S3_TEST_BIN=PATH (tessera built with --features s3): scripts/cluster/s3_test.sh on
+#      this cluster, its shards a Slurm array reading and writing a local S3 server.
 # It checks output files and reports, never only exit codes (Slurm can report a job that
 # never ran as COMPLETED). Needs root and apt-get (Debian's slurm-wlm 22.05) unless Slurm and
 # munge are installed; takes about 30 s warm.
@@ -218,5 +220,13 @@ p, m = (json.load(open(x)) for x in sys.argv[1:3])
 assert p["listing"] == m["listing"], (p["listing"], m["listing"])
 PY
 log "rerunning task 2 alone (from the plan) let the merge pass; the listing is the plan's"
+
+# ------------------------------------------------------------------ 4. the same on object storage
+# With S3_TEST_BIN (a tessera built with --features s3), s3_test.sh runs on this cluster: its
+# shards read and write a local S3 server as a 4-task array with a dependent merge.
+if [ -n "${S3_TEST_BIN:-}" ]; then
+  log "object storage on this cluster: scripts/cluster/s3_test.sh $S3_TEST_BIN"
+  "$REPO/scripts/cluster/s3_test.sh" "$S3_TEST_BIN" || fail "the object-storage test on Slurm failed"
+fi
 log "PASS"
 PASSED=1
