@@ -2,6 +2,7 @@
 //! `../shared/peers/opencv_bench.py` so the two can be compared line by line in one run.
 //!
 //! usage: cargo run --release --example opbench -- IMAGE [--workers 1,2] [--repeats 9]
+//! [--tile auto] [--ops gray,threshold] (names as printed; default all)
 
 use std::time::Instant;
 
@@ -18,6 +19,7 @@ fn main() {
     let mut workers = vec![1usize, 2];
     let mut repeats = 9;
     let mut tile = TileSize::Auto;
+    let mut only: Option<Vec<String>> = None;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
@@ -31,6 +33,10 @@ fn main() {
             "--repeats" => {
                 i += 1;
                 repeats = args[i].parse().expect("repeats");
+            }
+            "--ops" => {
+                i += 1;
+                only = Some(args[i].split(',').map(str::to_string).collect());
             }
             "--tile" => {
                 i += 1;
@@ -128,6 +134,9 @@ fn main() {
     for &w in &workers {
         let cfg = JobConfig { workers: w, tile };
         for (name, s) in &ops {
+            if only.as_ref().is_some_and(|o| !o.iter().any(|n| n == name)) {
+                continue;
+            }
             let op = s.to_op().unwrap();
             let src = if s.op == OpKind::Gray { &rgb } else { &gray };
             job::run(src, &op, &cfg, &Control::new()).unwrap();
