@@ -221,8 +221,9 @@ impl OpArgs {
 /// How PNG results are written (pixels never depend on it).
 #[derive(Debug, Clone, Args)]
 pub struct PngArgs {
-    /// PNG deflate: fast (fdeflate, the default) or a zlib level 0-9 (1 is OpenCV's default;
-    /// 9 the smallest and slowest). The README has a size/time table.
+    /// PNG deflate: fast (the default: fdeflate, and a run-length deflate for masks) or a zlib
+    /// level 0-9 (1 is OpenCV's default; 9 the smallest and slowest). The README has a
+    /// size/time table.
     #[arg(long, default_value = "fast", value_name = "fast|0-9")]
     pub compression: tessera_engine::io::PngCompression,
     /// Write masks (results whose every pixel is 0 or 255) as 1-bit PNG, as OpenCV's

@@ -26,6 +26,7 @@ mod formats;
 mod jpeg;
 pub(crate) mod partial;
 mod read;
+mod rle;
 mod tif;
 mod tif_jpeg;
 pub(crate) mod write;

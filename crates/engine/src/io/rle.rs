@@ -1,0 +1,415 @@
+//! A run-length deflate encoder (zlib's `Z_RLE` strategy) for 8-bit PNG masks.
+//!
+//! A mask (every pixel 0 or 255) is long runs of one byte. zlib's `Z_RLE`, which OpenCV's
+//! `imwrite` uses, codes each run as a literal followed by matches at distance 1, with
+//! Huffman codes made for each block; fdeflate's ultra-fast mode (our default for other
+//! results) uses fixed codes tuned for filtered photos and writes masks 1.3 times larger than
+//! OpenCV's. This encoder does what `Z_RLE` does, with runs found 8 bytes at a time: on the
+//! 8 MP photo's threshold mask it writes 605 KB where OpenCV writes 729 KB, several times
+//! faster (README, *PNG output*). The output is a plain zlib stream, read by any inflater.
+
+/// Tokens per deflate block: each block gets its own Huffman codes, made from its counts.
+const BLOCK_TOKENS: usize = 1 << 16;
+
+/// Length symbols 257..=285: the first length of each and its count of extra bits (RFC 1951,
+/// 3.2.5).
+const LEN_BASE: [u16; 29] = [
+    3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131,
+    163, 195, 227, 258,
+];
+const LEN_EXTRA: [u8; 29] = [
+    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
+];
+
+/// The order in which the code-length code's lengths are sent.
+const CL_ORDER: [usize; 19] = [
+    16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
+];
+
+/// The length symbol's index (0..29) of each match length 3..=258, at `len - 3`.
+const LEN_INDEX: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut len = 3;
+    while len <= 258 {
+        let mut i = 28;
+        while LEN_BASE[i] as usize > len {
+            i -= 1;
+        }
+        t[len - 3] = i as u8;
+        len += 1;
+    }
+    t
+};
+
+/// Token values: 0..=255 literals, 259..=514 lengths 3..=258 (256..=258 unused).
+const TOKENS: usize = 515;
+
+/// The literal/length symbol of each token value.
+const TOKEN_SYMBOL: [u16; TOKENS] = {
+    let mut t = [0u16; TOKENS];
+    let mut v = 0;
+    while v < 256 {
+        t[v] = v as u16;
+        v += 1;
+    }
+    let mut len = 3;
+    while len <= 258 {
+        t[256 + len] = 257 + LEN_INDEX[len - 3] as u16;
+        len += 1;
+    }
+    t
+};
+
+/// Compresses `data` into a zlib stream (header, deflate blocks, Adler-32), coding runs of 3
+/// or more equal bytes as matches at distance 1.
+pub(crate) fn zlib_rle(data: &[u8]) -> Vec<u8> {
+    let mut bits = Bits::with_capacity(data.len() / 8 + 64);
+    // CMF 0x78 (deflate, 32 KiB window), FLG 0x01 (fastest; 0x7801 is a multiple of 31).
+    bits.out.extend_from_slice(&[0x78, 0x01]);
+    // A token is a literal byte (0..=255) or 256 + a match length (3..=258) at distance 1.
+    let mut tokens: Vec<u16> = Vec::with_capacity(BLOCK_TOKENS + 8);
+    let mut i = 0;
+    while i < data.len() {
+        let b = data[i];
+        tokens.push(b as u16);
+        i += 1;
+        let mut run = run_length(&data[i..], b);
+        while run >= 3 {
+            let len = run.min(258);
+            tokens.push(256 + len as u16);
+            i += len;
+            run -= len;
+        }
+        if tokens.len() >= BLOCK_TOKENS && i < data.len() {
+            write_block(&mut bits, &tokens, false);
+            tokens.clear();
+        }
+    }
+    write_block(&mut bits, &tokens, true);
+    let mut out = bits.finish();
+    let mut adler = simd_adler32::Adler32::new();
+    adler.write(data);
+    out.extend_from_slice(&adler.finish().to_be_bytes());
+    out
+}
+
+/// How many bytes at the start of `s` equal `b`, compared 8 at a time.
+fn run_length(s: &[u8], b: u8) -> usize {
+    let pattern = u64::from_ne_bytes([b; 8]);
+    let mut k = 0;
+    while let Some(chunk) = s.get(k..k + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().unwrap_or_else(|_| unreachable!())) ^ pattern;
+        if x != 0 {
+            return k + (x.trailing_zeros() / 8) as usize;
+        }
+        k += 8;
+    }
+    k + s[k..].iter().take_while(|&&v| v == b).count()
+}
+
+/// Writes one dynamic-Huffman block holding `tokens` and the end-of-block symbol.
+fn write_block(bits: &mut Bits, tokens: &[u16], last: bool) {
+    let mut lit_freq = [0u32; 286];
+    for &t in tokens {
+        lit_freq[TOKEN_SYMBOL[t as usize] as usize] += 1;
+    }
+    lit_freq[256] = 1;
+    let lit_len = code_lengths(&lit_freq, 15);
+    // Only distance 1 (code 0) is used; codes 0 and 1 get one bit each, a complete code that
+    // every inflater accepts.
+    let dist_len = [1u8, 1];
+    let lit_codes = canonical_codes(&lit_len);
+
+    let hlit = 257.max(lit_len.iter().rposition(|&l| l > 0).map_or(0, |p| p + 1));
+    let mut all = lit_len[..hlit].to_vec();
+    all.extend_from_slice(&dist_len);
+    let cl_symbols = code_length_symbols(&all);
+    let mut cl_freq = [0u32; 19];
+    for &(sym, _) in &cl_symbols {
+        cl_freq[sym as usize] += 1;
+    }
+    let mut cl_len = code_lengths(&cl_freq, 7);
+    if cl_len.iter().filter(|&&l| l > 0).count() == 1 {
+        // zlib refuses an incomplete code-length code: give a second symbol a bit too.
+        let spare = if cl_len[0] == 0 { 0 } else { 1 };
+        cl_len[spare] = 1;
+    }
+    let cl_codes = canonical_codes(&cl_len);
+    let hclen = 4.max(
+        CL_ORDER
+            .iter()
+            .rposition(|&s| cl_len[s] > 0)
+            .map_or(0, |p| p + 1),
+    );
+
+    bits.put(last as u32, 1);
+    bits.put(2, 2); // dynamic Huffman codes
+    bits.put((hlit - 257) as u32, 5);
+    bits.put((dist_len.len() - 1) as u32, 5);
+    bits.put((hclen - 4) as u32, 4);
+    for &s in &CL_ORDER[..hclen] {
+        bits.put(cl_len[s] as u32, 3);
+    }
+    for &(sym, extra) in &cl_symbols {
+        let s = sym as usize;
+        bits.put(cl_codes[s] as u32, cl_len[s] as u32);
+        match sym {
+            16 => bits.put(extra as u32, 2),
+            17 => bits.put(extra as u32, 3),
+            18 => bits.put(extra as u32, 7),
+            _ => {}
+        }
+    }
+    // Each token's whole bit string, looked up: a literal's code, or a length's code, its
+    // extra bits and the distance code 0 (the single bit 0).
+    let mut table = [(0u32, 0u32); TOKENS];
+    for (t, e) in table.iter_mut().enumerate().take(256) {
+        *e = (lit_codes[t] as u32, lit_len[t] as u32);
+    }
+    for len in 3..=258usize {
+        let idx = LEN_INDEX[len - 3] as usize;
+        let sym = 257 + idx;
+        let code =
+            lit_codes[sym] as u32 | (((len - LEN_BASE[idx] as usize) as u32) << lit_len[sym]);
+        table[256 + len] = (code, lit_len[sym] as u32 + LEN_EXTRA[idx] as u32 + 1);
+    }
+    for &t in tokens {
+        let (code, n) = table[t as usize];
+        bits.put(code, n);
+    }
+    bits.put(lit_codes[256] as u32, lit_len[256] as u32);
+}
+
+/// The code-length alphabet's symbols (with their extra-bit values) for a list of code
+/// lengths: 16 repeats the previous length 3-6 times, 17 and 18 give 3-10 and 11-138 zeros.
+fn code_length_symbols(lengths: &[u8]) -> Vec<(u8, u8)> {
+    let mut out = Vec::with_capacity(lengths.len());
+    let mut i = 0;
+    while i < lengths.len() {
+        let v = lengths[i];
+        let mut run = lengths[i..].iter().take_while(|&&l| l == v).count();
+        i += run;
+        if v == 0 {
+            while run >= 11 {
+                let n = run.min(138);
+                out.push((18, (n - 11) as u8));
+                run -= n;
+            }
+            if run >= 3 {
+                out.push((17, (run - 3) as u8));
+                run = 0;
+            }
+        } else {
+            out.push((v, 0));
+            run -= 1;
+            while run >= 3 {
+                let n = run.min(6);
+                out.push((16, (n - 3) as u8));
+                run -= n;
+            }
+        }
+        out.extend(std::iter::repeat_n((v, 0), run));
+    }
+    out
+}
+
+/// Huffman code lengths for `freq`, none longer than `limit`: symbols with a zero count get
+/// length 0. Where the optimal code is too deep, the counts are halved (keeping every used
+/// symbol at least 1) until it fits, as simple encoders do; that costs little on real data.
+fn code_lengths(freq: &[u32], limit: u8) -> Vec<u8> {
+    let mut f: Vec<u32> = freq.to_vec();
+    loop {
+        let lengths = huffman_lengths(&f);
+        if lengths.iter().all(|&l| l <= limit) {
+            return lengths;
+        }
+        for x in f.iter_mut().filter(|x| **x > 0) {
+            *x = (*x >> 1).max(1);
+        }
+    }
+}
+
+/// Optimal (unbounded) Huffman code lengths; a single used symbol gets length 1.
+fn huffman_lengths(freq: &[u32]) -> Vec<u8> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let mut lengths = vec![0u8; freq.len()];
+    let used: Vec<usize> = (0..freq.len()).filter(|&s| freq[s] > 0).collect();
+    match used.len() {
+        0 => return lengths,
+        1 => {
+            lengths[used[0]] = 1;
+            return lengths;
+        }
+        _ => {}
+    }
+    // Nodes 0..n are the used symbols, then the merged ones; parent links give the depths.
+    let n = used.len();
+    let mut parent = vec![usize::MAX; 2 * n - 1];
+    let mut heap: BinaryHeap<Reverse<(u64, usize)>> = used
+        .iter()
+        .enumerate()
+        .map(|(node, &s)| Reverse((freq[s] as u64, node)))
+        .collect();
+    let mut next = n;
+    while heap.len() > 1 {
+        let Reverse((fa, a)) = heap.pop().unwrap_or_else(|| unreachable!());
+        let Reverse((fb, b)) = heap.pop().unwrap_or_else(|| unreachable!());
+        parent[a] = next;
+        parent[b] = next;
+        heap.push(Reverse((fa + fb, next)));
+        next += 1;
+    }
+    // Parents are always created after their children, so depths fill from the root down.
+    let mut depth = vec![0u32; 2 * n - 1];
+    for node in (0..2 * n - 2).rev() {
+        depth[node] = depth[parent[node]] + 1;
+    }
+    for (node, &s) in used.iter().enumerate() {
+        lengths[s] = depth[node].min(255) as u8;
+    }
+    lengths
+}
+
+/// Canonical Huffman codes for `lengths` (RFC 1951, 3.2.2), bit-reversed for LSB-first output.
+fn canonical_codes(lengths: &[u8]) -> Vec<u16> {
+    let mut count = [0u16; 16];
+    for &l in lengths {
+        count[l as usize] += 1;
+    }
+    count[0] = 0;
+    let mut next = [0u16; 16];
+    let mut code = 0u16;
+    for bits in 1..16 {
+        code = (code + count[bits - 1]) << 1;
+        next[bits] = code;
+    }
+    lengths
+        .iter()
+        .map(|&l| {
+            if l == 0 {
+                return 0;
+            }
+            let c = next[l as usize];
+            next[l as usize] += 1;
+            c.reverse_bits() >> (16 - l as u32)
+        })
+        .collect()
+}
+
+/// An LSB-first bit writer.
+struct Bits {
+    out: Vec<u8>,
+    acc: u64,
+    n: u32,
+}
+
+impl Bits {
+    fn with_capacity(cap: usize) -> Self {
+        Bits {
+            out: Vec::with_capacity(cap),
+            acc: 0,
+            n: 0,
+        }
+    }
+
+    /// Appends the low `len` bits of `v` (`len` at most 32, `v` has no higher bits set).
+    #[inline(always)]
+    fn put(&mut self, v: u32, len: u32) {
+        self.acc |= (v as u64) << self.n;
+        self.n += len;
+        if self.n >= 32 {
+            self.out.extend_from_slice(&(self.acc as u32).to_le_bytes());
+            self.acc >>= 32;
+            self.n -= 32;
+        }
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        let bytes = self.n.div_ceil(8) as usize;
+        self.out.extend_from_slice(&self.acc.to_le_bytes()[..bytes]);
+        self.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn inflate(z: &[u8]) -> Vec<u8> {
+        let mut d = flate2::read::ZlibDecoder::new(z);
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut d, &mut out).expect("a valid zlib stream");
+        out
+    }
+
+    #[test]
+    fn round_trips_edge_cases() {
+        let mut cases: Vec<Vec<u8>> = vec![
+            vec![],
+            vec![7],
+            vec![0; 2],
+            vec![0; 3],
+            vec![255; 258],
+            vec![255; 259],
+            vec![255; 261],
+            vec![0; 1 << 20],
+            (0..=255u8).collect(),
+        ];
+        // Every run length from 1 to 600 between changes of value.
+        let mut runs = Vec::new();
+        for len in 1..600 {
+            runs.extend(std::iter::repeat_n((len % 2 * 255) as u8, len));
+        }
+        cases.push(runs);
+        // More than one block: alternating short runs.
+        cases.push((0..400_000u32).map(|i| ((i / 3) % 2 * 255) as u8).collect());
+        for data in cases {
+            assert_eq!(inflate(&zlib_rle(&data)), data, "length {}", data.len());
+        }
+    }
+
+    #[test]
+    fn a_mask_compresses_far_below_its_size() {
+        // Rows of a PNG mask (filter byte 0, then the row): long runs of 0 and 255.
+        let (w, h) = (1000usize, 300usize);
+        let mut data = Vec::new();
+        for y in 0..h {
+            data.push(0);
+            data.extend((0..w).map(|x| if (x + y) % 200 < 90 { 255 } else { 0 }));
+        }
+        let z = zlib_rle(&data);
+        assert_eq!(inflate(&z), data);
+        assert!(z.len() * 20 < data.len(), "{} of {}", z.len(), data.len());
+    }
+
+    #[test]
+    fn code_lengths_are_limited_and_complete() {
+        // Fibonacci counts make the optimal code as deep as there are symbols.
+        let mut freq = vec![0u32; 40];
+        let (mut a, mut b) = (1u32, 1u32);
+        for f in freq.iter_mut() {
+            *f = a;
+            (a, b) = (b, a.saturating_add(b));
+        }
+        assert!(huffman_lengths(&freq).iter().any(|&l| l > 15));
+        let lengths = code_lengths(&freq, 15);
+        assert!(lengths.iter().all(|&l| (1..=15).contains(&l)));
+        let kraft: f64 = lengths.iter().map(|&l| 0.5f64.powi(l as i32)).sum();
+        assert!((kraft - 1.0).abs() < 1e-12, "Kraft sum {kraft}");
+    }
+
+    proptest! {
+        #[test]
+        fn round_trips_any_bytes(data in prop::collection::vec(any::<u8>(), 0..3000)) {
+            prop_assert_eq!(inflate(&zlib_rle(&data)), data);
+        }
+
+        #[test]
+        fn round_trips_runs(runs in prop::collection::vec((0u8..4, 1usize..700), 0..200)) {
+            let data: Vec<u8> = runs.iter().flat_map(|&(v, n)| std::iter::repeat_n(v * 85, n)).collect();
+            prop_assert_eq!(inflate(&zlib_rle(&data)), data);
+        }
+    }
+}
