@@ -27,6 +27,7 @@ mod jpeg;
 pub(crate) mod partial;
 mod read;
 mod rle;
+pub(crate) use rle::ZlibRle;
 mod tif;
 mod tif_jpeg;
 pub(crate) mod write;

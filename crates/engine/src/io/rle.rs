@@ -63,34 +63,71 @@ const TOKEN_SYMBOL: [u16; TOKENS] = {
 /// Compresses `data` into a zlib stream (header, deflate blocks, Adler-32), coding runs of 3
 /// or more equal bytes as matches at distance 1.
 pub(crate) fn zlib_rle(data: &[u8]) -> Vec<u8> {
-    let mut bits = Bits::with_capacity(data.len() / 8 + 64);
-    // CMF 0x78 (deflate, 32 KiB window), FLG 0x01 (fastest; 0x7801 is a multiple of 31).
-    bits.out.extend_from_slice(&[0x78, 0x01]);
-    // A token is a literal byte (0..=255) or 256 + a match length (3..=258) at distance 1.
-    let mut tokens: Vec<u16> = Vec::with_capacity(BLOCK_TOKENS + 8);
-    let mut i = 0;
-    while i < data.len() {
-        let b = data[i];
-        tokens.push(b as u16);
-        i += 1;
-        let mut run = run_length(&data[i..], b);
-        while run >= 3 {
-            let len = run.min(258);
-            tokens.push(256 + len as u16);
-            i += len;
-            run -= len;
-        }
-        if tokens.len() >= BLOCK_TOKENS && i < data.len() {
-            write_block(&mut bits, &tokens, false);
-            tokens.clear();
+    let mut z = ZlibRle::new();
+    z.write(data);
+    z.finish()
+}
+
+/// The streaming form of [`zlib_rle`]: data goes in by pieces (runs do not cross pieces), the
+/// compressed bytes come out as blocks complete ([`ZlibRle::take`]) and at the end.
+pub(crate) struct ZlibRle {
+    bits: Bits,
+    /// A token is a literal byte (0..=255) or 256 + a match length (3..=258) at distance 1.
+    tokens: Vec<u16>,
+    adler: simd_adler32::Adler32,
+}
+
+impl ZlibRle {
+    pub(crate) fn new() -> Self {
+        let mut bits = Bits::with_capacity(1 << 16);
+        // CMF 0x78 (deflate, 32 KiB window), FLG 0x01 (fastest; 0x7801 is a multiple of 31).
+        bits.out.extend_from_slice(&[0x78, 0x01]);
+        ZlibRle {
+            bits,
+            tokens: Vec::with_capacity(BLOCK_TOKENS + 8),
+            adler: simd_adler32::Adler32::new(),
         }
     }
-    write_block(&mut bits, &tokens, true);
-    let mut out = bits.finish();
-    let mut adler = simd_adler32::Adler32::new();
-    adler.write(data);
-    out.extend_from_slice(&adler.finish().to_be_bytes());
-    out
+
+    /// Adds `data`; a block is written each time [`BLOCK_TOKENS`] tokens are waiting.
+    pub(crate) fn write(&mut self, data: &[u8]) {
+        self.adler.write(data);
+        let mut i = 0;
+        while i < data.len() {
+            if self.tokens.len() >= BLOCK_TOKENS {
+                write_block(&mut self.bits, &self.tokens, false);
+                self.tokens.clear();
+            }
+            let b = data[i];
+            self.tokens.push(b as u16);
+            i += 1;
+            let mut run = run_length(&data[i..], b);
+            while run >= 3 {
+                let len = run.min(258);
+                self.tokens.push(256 + len as u16);
+                i += len;
+                run -= len;
+            }
+        }
+    }
+
+    /// How many compressed bytes are ready to [`ZlibRle::take`].
+    pub(crate) fn ready(&self) -> usize {
+        self.bits.out.len()
+    }
+
+    /// The compressed bytes ready so far (the stream goes on after them).
+    pub(crate) fn take(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.bits.out)
+    }
+
+    /// Writes the last block and the checksum; returns the bytes not yet taken.
+    pub(crate) fn finish(mut self) -> Vec<u8> {
+        write_block(&mut self.bits, &self.tokens, true);
+        let mut out = self.bits.finish();
+        out.extend_from_slice(&self.adler.finish().to_be_bytes());
+        out
+    }
 }
 
 /// How many bytes at the start of `s` equal `b`, compared 8 at a time.
@@ -114,6 +151,10 @@ fn write_block(bits: &mut Bits, tokens: &[u16], last: bool) {
         lit_freq[TOKEN_SYMBOL[t as usize] as usize] += 1;
     }
     lit_freq[256] = 1;
+    if tokens.is_empty() {
+        // Some inflaters refuse a code of one symbol: give literal 0 a code too.
+        lit_freq[0] = 1;
+    }
     let lit_len = code_lengths(&lit_freq, 15);
     // Only distance 1 (code 0) is used; codes 0 and 1 get one bit each, a complete code that
     // every inflater accepts.
@@ -367,6 +408,25 @@ mod tests {
         cases.push((0..400_000u32).map(|i| ((i / 3) % 2 * 255) as u8).collect());
         for data in cases {
             assert_eq!(inflate(&zlib_rle(&data)), data, "length {}", data.len());
+        }
+    }
+
+    #[test]
+    fn streams_in_pieces() {
+        let data: Vec<u8> = (0..300_000u32)
+            .map(|i| ((i / 5 + i / 777) % 2 * 255) as u8)
+            .collect();
+        for piece in [1, 7, 1000, 65_536, 300_000] {
+            let mut z = ZlibRle::new();
+            let mut out = Vec::new();
+            for p in data.chunks(piece) {
+                z.write(p);
+                if z.ready() > 4096 {
+                    out.extend(z.take());
+                }
+            }
+            out.extend(z.finish());
+            assert_eq!(inflate(&out), data, "pieces of {piece}");
         }
     }
 
