@@ -273,19 +273,14 @@ pub fn run_png<R: BufRead + Seek + Send, W: Write + Send>(
                         // A mask: unfiltered rows, run-length deflate (as whole images are
                         // written), IDAT chunks of about 1 MiB as blocks complete.
                         let mut z = crate::io::ZlibRle::new();
-                        let mut filtered = Vec::new();
                         for (rows, from, len) in row_rx {
-                            filtered.clear();
-                            for row in rows[from..from + len].chunks_exact(w.max(1)) {
-                                filtered.push(0);
-                                filtered.extend_from_slice(row);
-                            }
-                            z.write(&filtered);
-                            if z.ready() >= 1 << 20 {
-                                writer
-                                    .write_chunk(png::chunk::IDAT, &z.take())
-                                    .map_err(enc_err)?;
-                            }
+                            crate::io::write::write_mask_rows(
+                                &mut writer,
+                                &mut z,
+                                &rows[from..from + len],
+                                w,
+                            )
+                            .map_err(enc_err)?;
                         }
                         writer
                             .write_chunk(png::chunk::IDAT, &z.finish())

@@ -61,15 +61,17 @@ const TOKEN_SYMBOL: [u16; TOKENS] = {
 };
 
 /// Compresses `data` into a zlib stream (header, deflate blocks, Adler-32), coding runs of 3
-/// or more equal bytes as matches at distance 1.
-pub(crate) fn zlib_rle(data: &[u8]) -> Vec<u8> {
+/// or more equal bytes as matches at distance 1 (the tests' one-call form of [`ZlibRle`]).
+#[cfg(test)]
+fn zlib_rle(data: &[u8]) -> Vec<u8> {
     let mut z = ZlibRle::new();
     z.write(data);
     z.finish()
 }
 
-/// The streaming form of [`zlib_rle`]: data goes in by pieces (runs do not cross pieces), the
-/// compressed bytes come out as blocks complete ([`ZlibRle::take`]) and at the end.
+/// A zlib stream coding runs of 3 or more equal bytes as matches at distance 1: data goes in
+/// by pieces (runs do not cross pieces), the compressed bytes come out as blocks complete
+/// ([`ZlibRle::take`]) and at the end ([`ZlibRle::finish`]).
 pub(crate) struct ZlibRle {
     bits: Bits,
     /// A token is a literal byte (0..=255) or 256 + a match length (3..=258) at distance 1.

@@ -105,8 +105,7 @@ pub fn is_mask(img: &GrayImage) -> bool {
 }
 
 /// Encodes a gray image in `format` into `w`. PNG: fast compression, adaptive filters, and
-/// for masks (every pixel 0 or 255) no filter and a run-length deflate (`Z_RLE`'s), which
-/// holds a filtered copy of the mask and its compressed bytes while writing.
+/// for masks (every pixel 0 or 255) no filter and a run-length deflate (`Z_RLE`'s).
 pub fn encode_gray<W: Write + std::io::Seek>(
     img: &GrayImage,
     format: ImageFormat,
@@ -220,19 +219,32 @@ fn write_png_whole<W: Write>(
     let mut writer = png_header(w, img.dimensions(), png::BitDepth::Eight, c)?;
     if c == PngCompression::Fast && is_mask(img) {
         // A mask: no filter and run-length deflate, as zlib's Z_RLE (io/rle.rs).
-        let width = img.width().max(1) as usize;
-        let mut filtered = Vec::with_capacity(img.as_raw().len() + img.height() as usize);
-        for row in img.as_raw().chunks_exact(width) {
-            filtered.push(0);
-            filtered.extend_from_slice(row);
-        }
-        for part in super::rle::zlib_rle(&filtered).chunks(1 << 20) {
-            writer.write_chunk(png::chunk::IDAT, part)?;
-        }
+        let mut z = super::ZlibRle::new();
+        write_mask_rows(&mut writer, &mut z, img.as_raw(), img.width() as usize)?;
+        writer.write_chunk(png::chunk::IDAT, &z.finish())?;
     } else {
         writer.write_image_data(img.as_raw())?;
     }
     writer.finish()
+}
+
+/// Adds `rows` (unfiltered: filter byte 0 before each row) to the run-length deflate `z` and
+/// writes its output as IDAT chunks of about 1 MiB as they fill, so neither a filtered copy
+/// nor the whole compressed image is held. The caller ends with `z.finish()`'s IDAT chunk.
+pub(crate) fn write_mask_rows<W: Write>(
+    writer: &mut png::Writer<W>,
+    z: &mut super::ZlibRle,
+    rows: &[u8],
+    width: usize,
+) -> Result<(), png::EncodingError> {
+    for row in rows.chunks_exact(width.max(1)) {
+        z.write(&[0]);
+        z.write(row);
+        if z.ready() >= 1 << 20 {
+            writer.write_chunk(png::chunk::IDAT, &z.take())?;
+        }
+    }
+    Ok(())
 }
 
 /// A 0/255 mask as a 1-bit PNG (255 → 1): packed to 8 pixels a byte, then written whole.
