@@ -206,11 +206,11 @@ pub(crate) fn png_gray_header<W: Write>(
     png_header(w, size, png::BitDepth::Eight, c)
 }
 
-/// An 8-bit gray PNG of the whole image. The image is in memory, so it is filtered and
-/// compressed in one call into a buffer (`write_image_data`), one IDAT chunk: about twice as
-/// fast as `png`'s stream writer, whose compressor writes every 8 bytes through a chunk writer
-/// (issue 18: 10% of a photo batch's time in `write_all`). The stream writer stays for the
-/// band-by-band output of `tessera run` (`crate::stream`).
+/// An 8-bit gray PNG of the whole image. Masks under `fast` take the run-length deflate
+/// ([`write_mask_rows`]); anything else is filtered and compressed in one call
+/// (`write_image_data`) rather than through `png`'s stream writer, whose compressor writes
+/// every 8 bytes through a chunk writer (10% of a photo batch's profile was in that
+/// `write_all`). The stream writer stays for results streamed by bands (`crate::stream`).
 fn write_png_whole<W: Write>(
     img: &GrayImage,
     c: PngCompression,
