@@ -89,10 +89,11 @@ fn op_streams(op: &Op) -> bool {
     }
 }
 
-/// Whether every pixel `op` writes is 0 or 255 (a binary threshold to 255): such results
-/// are written with the run-length deflate of masks, as whole images are when checked.
+/// Whether every pixel `op` writes is 0 or 255 (a binary threshold whose `maxval` becomes
+/// 255 as the kernels round it): such results are written with the run-length deflate of
+/// masks, as whole images are when checked.
 fn writes_a_mask(op: &Op) -> bool {
-    let to_255 = |max: f64| max.round() >= 255.0;
+    let to_255 = |max: f64| crate::ops::saturate_round_u8(max) == 255;
     match *op {
         Op::Threshold {
             kind: ThresholdType::Binary | ThresholdType::BinaryInv,
@@ -469,6 +470,18 @@ mod tests {
         .to_op()
         .unwrap();
         assert!(writes_a_mask(&op));
+        // maxval rounds as the kernels round it (half to even): 254.5 gives 254, 255.4 255.
+        let with_max = |max_value| {
+            OpSettings {
+                op: crate::ops::OpKind::Threshold,
+                max_value,
+                ..OpSettings::default()
+            }
+            .to_op()
+            .unwrap()
+        };
+        assert!(!writes_a_mask(&with_max(254.5)));
+        assert!(writes_a_mask(&with_max(255.4)));
         let pool = WorkerPool::build(2).unwrap();
         let stream = |compression| {
             let mut out = Vec::new();

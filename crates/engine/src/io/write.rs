@@ -132,10 +132,7 @@ pub fn encode_gray_with<W: Write + std::io::Seek>(
         ImageFormat::Png if png.bilevel && is_mask(img) => {
             write_png1_whole(img, png.compression, w).map_err(png_error)
         }
-        ImageFormat::Png => write_png_whole(img, png.compression, w).map_err(|e| match e {
-            png::EncodingError::IoError(io) => ImageError::IoError(io),
-            other => ImageError::IoError(std::io::Error::other(other.to_string())),
-        }),
+        ImageFormat::Png => write_png_whole(img, png.compression, w).map_err(png_error),
         ImageFormat::Jpeg => write_jpeg(img, w),
         // A binary graymap (P5), as OpenCV's imwrite writes `.pgm`: the `image` crate's
         // default for PNM is PAM (P7), which many PGM readers refuse.
