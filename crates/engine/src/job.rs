@@ -16,7 +16,6 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 use super::control::Control;
@@ -406,14 +405,22 @@ impl Runner<'_> {
     {
         let mut out = Box::<[T]>::new_uninit_slice(self.width * self.height);
         let parts = split_output(&mut out, self.width, self.height, self.shape);
-        let one = |mut part: TileMut<'_, MaybeUninit<T>>| {
-            self.guarded(stage, part.index, part.rect, || {
+        let one = |worker: usize, mut part: TileMut<'_, MaybeUninit<T>>| {
+            self.guarded(stage, worker, part.index, part.rect, || {
                 f(part.rect, &mut part.rows);
             })
         };
         match self.pool {
-            Some(pool) => pool.install(|| parts.into_par_iter().try_for_each(one))?,
-            None => parts.into_iter().try_for_each(one)?,
+            Some(pool) => {
+                // Each tile is taken exactly once, by whichever worker draws its index.
+                let slots: Vec<Mutex<Option<TileMut<'_, MaybeUninit<T>>>>> =
+                    parts.into_iter().map(|p| Mutex::new(Some(p))).collect();
+                pool.for_each(slots.len(), |worker, i| {
+                    let part = slots[i].lock().unwrap_or_else(|p| p.into_inner()).take();
+                    part.map_or(Ok(()), |part| one(worker, part))
+                })?
+            }
+            None => parts.into_iter().try_for_each(|part| one(0, part))?,
         }
         self.check_cancel()?;
         // SAFETY: the tiles cover the plane exactly once (`tiles`, `split_output`), every tile
@@ -434,6 +441,7 @@ impl Runner<'_> {
     fn guarded<R>(
         &self,
         stage: Stage,
+        worker: usize,
         index: usize,
         rect: Rect,
         f: impl FnOnce() -> R,
@@ -447,7 +455,7 @@ impl Runner<'_> {
             stage,
             index,
             rect,
-            worker: rayon::current_thread_index().unwrap_or(0),
+            worker,
             start,
             end,
         };
@@ -519,7 +527,8 @@ impl Runner<'_> {
         )
     }
 
-    /// Runs `one` on every tile in parallel and merges the results.
+    /// Runs `one` on every tile in parallel and merges the results. `merge` must be associative
+    /// and commutative (a histogram sum, a min or a max): which worker folds which tile varies.
     fn reduce_stage<T, F, M>(
         &self,
         stage: Stage,
@@ -533,19 +542,31 @@ impl Runner<'_> {
         M: Fn(T, T) -> T + Sync,
     {
         let rects = tiles(self.width, self.height, self.shape);
-        let one = |(index, &rect): (usize, &Rect)| self.guarded(stage, index, rect, || one(rect));
+        let one = |worker: usize, index: usize| {
+            self.guarded(stage, worker, index, rects[index], || one(rects[index]))
+        };
         let out = match self.pool {
-            Some(pool) => pool.install(|| {
-                rects
-                    .par_iter()
-                    .enumerate()
-                    .map(one)
-                    .try_reduce(|| empty.clone(), |a, b| Ok(merge(a, b)))
-            })?,
-            None => rects
-                .iter()
-                .enumerate()
-                .map(one)
+            Some(pool) => {
+                // Every worker folds the tiles it draws into its own partial result; the
+                // partials are merged in worker order once all tiles have run.
+                let partials: Vec<Mutex<Option<T>>> =
+                    (0..pool.workers()).map(|_| Mutex::new(None)).collect();
+                pool.for_each(rects.len(), |worker, index| {
+                    let r = one(worker, index)?;
+                    let mut slot = partials[worker].lock().unwrap_or_else(|p| p.into_inner());
+                    *slot = Some(match slot.take() {
+                        Some(acc) => merge(acc, r),
+                        None => r,
+                    });
+                    Ok(())
+                })?;
+                partials
+                    .into_iter()
+                    .filter_map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
+                    .fold(empty, &merge)
+            }
+            None => (0..rects.len())
+                .map(|index| one(0, index))
                 .try_fold(empty.clone(), |a, b| b.map(|b| merge(a, b)))?,
         };
         self.check_cancel()?;
