@@ -48,6 +48,11 @@ for round in 1 2; do
 done
 echo "per-op rounds took $(( $(date +%s) - t0 )) s"
 
+if [ -x target/release/examples/fixedcost ]; then
+    echo "== fixed cost of a cheap job (8 MP threshold, 1 worker)"
+    target/release/examples/fixedcost "$img8" --repeats 301
+fi
+
 echo "== sweeps (tessera bench, medians of 9 interleaved runs)"
 for op in adaptive-gaussian adaptive-mean; do
     target/release/tessera bench "$img8" --op "$op" --workers "1,2,4,6,8,12,$top" \
