@@ -75,7 +75,8 @@ pub struct TileRecord {
     pub index: usize,
     /// The tile, in image pixels.
     pub rect: Rect,
-    /// Index of the worker thread in the pool, 0..workers.
+    /// The worker that ran the tile, `0..workers`: 0 is the thread that called the job, the
+    /// others are pool threads numbered as they joined it ([`WorkerPool::for_each`]).
     pub worker: usize,
     /// When the tile started.
     pub start: Duration,
