@@ -367,6 +367,20 @@ fn png_runs_stream_by_bands_with_the_same_pixels() {
             }
         }
     }
+    // Local methods' masks stream too (written with the masks' run-length deflate) and keep
+    // the pixels of the whole path.
+    for method in ["sauvola", "bradley"] {
+        let run = |name: &str, extra: &[&str]| {
+            let out = dir.path().join(format!("{method}_{name}.png"));
+            let args = ["run", s(&input), "-o", s(&out), "--json", "--op", method];
+            let r = json(&tessera(&[&args[..], extra].concat()));
+            assert_eq!(r["streamed"], extra != ["--whole"], "{method}: {r}");
+            gray(&out)
+        };
+        let whole = run("whole", &["--whole"]);
+        assert!(whole.iter().any(|&v| v == 0) && whole.iter().any(|&v| v == 255));
+        assert!(run("bands", &["--band-rows", "5"]) == whole, "{method}");
+    }
     // A global op and a JPEG result do not stream, and say why.
     let out = dir.path().join("otsu.png");
     let r = json(&tessera(&[

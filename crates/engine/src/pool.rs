@@ -290,7 +290,6 @@ fn fan_out(
     pool: &rayon::ThreadPool,
     current: &Arc<Current>,
     n: usize,
-
     helpers: usize,
     task: &(dyn Fn(usize, usize) + Sync),
 ) {

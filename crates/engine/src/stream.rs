@@ -101,6 +101,11 @@ fn writes_a_mask(op: &Op) -> bool {
             ..
         } => to_255(max_value),
         Op::Adaptive { max_value, .. } => to_255(max_value),
+        Op::Local {
+            kind: ThresholdType::Binary | ThresholdType::BinaryInv,
+            max_value,
+            ..
+        } => to_255(max_value),
         _ => false,
     }
 }
@@ -482,6 +487,22 @@ mod tests {
         };
         assert!(!writes_a_mask(&with_max(254.5)));
         assert!(writes_a_mask(&with_max(255.4)));
+        // The local methods' binary results are masks too; OpenCV's niBlack with TRUNC is not.
+        let local = |name: &str, kind| {
+            OpSettings {
+                op: name.parse().unwrap(),
+                kind,
+                ..OpSettings::default()
+            }
+            .to_op()
+            .unwrap()
+        };
+        assert!(writes_a_mask(&local("sauvola", ThresholdType::Binary)));
+        assert!(writes_a_mask(&local(
+            "phansalkar",
+            ThresholdType::BinaryInv
+        )));
+        assert!(!writes_a_mask(&local("niblack", ThresholdType::Trunc)));
         let pool = WorkerPool::build(2).unwrap();
         let stream = |compression| {
             let mut out = Vec::new();
