@@ -10,7 +10,7 @@ use tessera_engine::Control;
 use tessera_engine::io::{DecodeLimits, read_image};
 use tessera_engine::job::{self, JobConfig};
 use tessera_engine::ops::threshold::Thresholder;
-use tessera_engine::ops::{OpKind, OpSettings, ThresholdType};
+use tessera_engine::ops::{Op, OpKind, OpSettings};
 use tessera_engine::source::SourceImage;
 use tessera_engine::tile::TileSize;
 
@@ -35,17 +35,11 @@ fn main() {
         .position(|a| a == "--repeats")
         .map_or(201, |i| args[i + 1].parse().expect("repeats"));
     let rgb = read_image(path.as_ref(), DecodeLimits::default()).expect("read image");
-    let gray_op = OpSettings {
-        op: OpKind::Gray,
-        ..OpSettings::default()
-    }
-    .to_op()
-    .unwrap();
     let cfg1 = JobConfig {
         workers: 1,
         tile: TileSize::Auto,
     };
-    let g = job::run(&rgb, &gray_op, &cfg1, &Control::new())
+    let g = job::run(&rgb, &Op::gray(), &cfg1, &Control::new())
         .unwrap()
         .image
         .into_gray8()
@@ -58,7 +52,17 @@ fn main() {
     }
     .to_op()
     .unwrap();
-    let t = Thresholder::new(ThresholdType::Binary, 127.0, 255.0);
+    // The bare kernel does what the job does: the same settings.
+    let Op::Threshold {
+        kind,
+        thresh,
+        max_value,
+        ..
+    } = op
+    else {
+        unreachable!("a threshold op")
+    };
+    let t = Thresholder::new(kind, thresh, max_value);
     let raw = g.as_raw();
     println!("{w}x{h}, medians of {repeats}");
     let ms = median(

@@ -10,7 +10,7 @@ use std::time::Instant;
 use tessera_engine::Control;
 use tessera_engine::io::{DecodeLimits, read_image};
 use tessera_engine::job::{self, JobConfig};
-use tessera_engine::ops::{Anchor, OpKind, OpSettings};
+use tessera_engine::ops::{Anchor, Op, OpKind, OpSettings};
 use tessera_engine::tile::TileSize;
 
 fn main() {
@@ -39,12 +39,7 @@ fn main() {
     let src = read_image(path.as_ref(), DecodeLimits::default()).expect("read image");
     let gray = job::run(
         &src,
-        &OpSettings {
-            op: OpKind::Gray,
-            ..OpSettings::default()
-        }
-        .to_op()
-        .unwrap(),
+        &Op::gray(),
         &JobConfig {
             workers: 1,
             tile: TileSize::Auto,

@@ -9,7 +9,7 @@ use std::time::Instant;
 use tessera_engine::Control;
 use tessera_engine::io::{DecodeLimits, read_image};
 use tessera_engine::job::{self, JobConfig};
-use tessera_engine::ops::{OpKind, OpSettings};
+use tessera_engine::ops::{Op, OpKind, OpSettings};
 use tessera_engine::source::SourceImage;
 use tessera_engine::tile::TileSize;
 
@@ -48,15 +48,9 @@ fn main() {
     }
     let path = path.expect("usage: opbench IMAGE [--workers 1,2] [--repeats 9] [--tile auto]");
     let rgb = read_image(path.as_ref(), DecodeLimits::default()).expect("read image");
-    let gray_op = OpSettings {
-        op: OpKind::Gray,
-        ..OpSettings::default()
-    }
-    .to_op()
-    .unwrap();
     let cfg1 = JobConfig { workers: 1, tile };
     let gray = SourceImage::gray(
-        job::run(&rgb, &gray_op, &cfg1, &Control::new())
+        job::run(&rgb, &Op::gray(), &cfg1, &Control::new())
             .unwrap()
             .image
             .into_gray8()

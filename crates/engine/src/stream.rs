@@ -93,19 +93,18 @@ fn op_streams(op: &Op) -> bool {
 /// 255 as the kernels round it): such results are written with the run-length deflate of
 /// masks, as whole images are when checked.
 fn writes_a_mask(op: &Op) -> bool {
-    let to_255 = |max: f64| crate::ops::saturate_round_u8(max) == 255;
     match *op {
         Op::Threshold {
             kind: ThresholdType::Binary | ThresholdType::BinaryInv,
             max_value,
             ..
-        } => to_255(max_value),
-        Op::Adaptive { max_value, .. } => to_255(max_value),
-        Op::Local {
+        }
+        | Op::Adaptive { max_value, .. }
+        | Op::Local {
             kind: ThresholdType::Binary | ThresholdType::BinaryInv,
             max_value,
             ..
-        } => to_255(max_value),
+        } => crate::ops::saturate_round_u8(max_value) == 255,
         _ => false,
     }
 }
