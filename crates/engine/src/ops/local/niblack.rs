@@ -8,9 +8,14 @@
 //! * **OpenCV** (`niblack_thresholding.cpp`, 5.1): replicated border; `boxFilter` and
 //!   `sqrBoxFilter` to float32 (`m = f32(f32(S)·f32(1/n))`, likewise the mean of squares
 //!   `q`), `var = f32(q − f32(m·m))`, `s = sqrt(var)` (NaN when the float32 variance is
-//!   negative in a flat bright window), the threshold from those values, converted to 8 bits
-//!   (round half to even, saturate, **NaN → 255** as OpenCV 5.1 does), then
-//!   `v > T` for binary and the other four types as `cv::threshold` defines them.
+//!   negative in a flat bright window), then the threshold in float32 as OpenCV's matrix
+//!   expressions evaluate it, fused multiply-adds included (`scaleAdd`, `addWeighted`,
+//!   `convertTo` with a scale and shift, `multiply` with a scale: see `run_tile`), converted
+//!   to 8 bits (round half to even, saturate, **NaN → 255** as OpenCV 5.1 does), then
+//!   `v > T` for binary and the other four types as `cv::threshold` defines them. The result
+//!   is OpenCV's bit for bit, thresholds that land on a half integer included (the
+//!   golden-methods pack calls those pixels ambiguous; tessera's tests do not excuse them),
+//!   except Wolf where `minMaxIdx` returns NaN for the largest deviation (see `WolfStats`).
 //! * **scikit-image** (0.26): numpy's `reflect` border; float64 `m = S/n`,
 //!   `s = sqrt(max(Q/n − m², 0))`; Niblack `T = m − k·s` (note the minus), Sauvola
 //!   `T = m·(1 + k·(s/r − 1))` with `r` by default half the dtype's range (127.5 for uint8,
@@ -30,7 +35,10 @@ use std::mem::MaybeUninit;
 use multiversion::multiversion;
 use serde::{Deserialize, Serialize};
 
-use super::window::{Border, Sample, clipped_len, for_each_row, u64_to_f64};
+use super::window::{
+    Border, NARROW_MAX_RADIUS, Sample, WindowSum, clipped_len, for_each_row, for_each_row_narrow,
+    u64_to_f64,
+};
 use crate::ops::{ThresholdType, saturate_round_u8};
 use crate::tile::{GrayView, Rect};
 
@@ -49,6 +57,11 @@ pub enum NiblackMethod {
 }
 
 /// The whole-image statistics Wolf needs: the image minimum and the largest local deviation.
+///
+/// The largest deviation is the largest number among them. When some deviations are NaN (a
+/// negative float32 variance), OpenCV's `minMaxIdx` returns NaN or that number depending on
+/// its SIMD lane order (NaN on the golden-methods pack's horse image at block size 25, which
+/// makes every threshold NaN); tessera always takes the number.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub(crate) struct WolfStats {
     pub src_min: f64,
@@ -98,14 +111,17 @@ impl OpenCvNiblack {
         let scale = self.scale();
         let mut st = WolfStats::EMPTY;
         let r = self.block_size as usize / 2;
-        for_each_row(src, rect, r, Border::Replicate, true, |i, s, q| {
-            let row = &src.row(rect.y + i)[rect.x..rect.x + rect.w];
-            let (lo, hi) = row_stats(row, s, q, scale);
-            st = st.merge(WolfStats {
-                src_min: lo,
-                s_max: hi,
+        let mut merge = |(src_min, s_max): (f64, f64)| st = st.merge(WolfStats { src_min, s_max });
+        let row = |i: usize| &src.row(rect.y + i)[rect.x..rect.x + rect.w];
+        if r <= NARROW_MAX_RADIUS {
+            for_each_row_narrow(src, rect, r, Border::Replicate, true, |i, s, q| {
+                merge(row_stats(row(i), s, q, scale))
             });
-        });
+        } else {
+            for_each_row(src, rect, r, Border::Replicate, true, |i, s, q| {
+                merge(row_stats(row(i), s, q, scale))
+            });
+        }
         st
     }
 
@@ -116,22 +132,42 @@ impl OpenCvNiblack {
         wolf: WolfStats,
         out: &mut [&mut [MaybeUninit<u8>]],
     ) {
-        let k = self.k as f32 as f64;
-        let r = self.r;
-        let (mm, smax) = (wolf.src_min, wolf.s_max);
-        // One loop per method, so that the formula is inlined and the loop has no branch on
-        // the method.
+        // Each formula is evaluated as OpenCV's matrix expressions evaluate it, in float32
+        // with its fused multiply-adds (checked bit for bit against `cv2.scaleAdd`,
+        // `cv2.addWeighted`, `Mat::convertTo` and `cv2.multiply` on millions of values, and
+        // against `niBlackThreshold` itself, its `THRESH_TRUNC` output included, which shows
+        // the 8-bit threshold). `mean + k·stddev` is `scaleAdd(stddev, k, mean)` =
+        // `fma(stddev, k, mean)`.
+        let k = self.k as f32;
+        let kd = k as f64;
         match self.method {
-            NiblackMethod::Niblack => self.tile_with(src, rect, out, |m, _, sd| m + k * sd),
+            NiblackMethod::Niblack => self.tile_with(src, rect, out, |m, _, sd| sd.mul_add(k, m)),
+            // `mean.mul(1 + k·(stddev/r − 1))`: the expression folds into
+            // `stddev.convertTo(α = k·(1/r), β = 1 − k)` = `fma(stddev, f32(α), f32(β))`, then
+            // a float32 product.
             NiblackMethod::Sauvola => {
-                self.tile_with(src, rect, out, |m, _, sd| m * (1.0 + k * (sd / r - 1.0)))
+                let alpha = (kd * (1.0 / self.r)) as f32;
+                let beta = (1.0 - kd) as f32;
+                self.tile_with(src, rect, out, move |m, _, sd| m * sd.mul_add(alpha, beta))
             }
-            NiblackMethod::Wolf => self.tile_with(src, rect, out, |m, _, sd| {
-                m - k * (m - mm - sd * (m - mm) / smax)
-            }),
-            NiblackMethod::Nick => self.tile_with(src, rect, out, |m, sq, sd| {
-                let _ = sd;
-                m + k * ((sq - m * m) + sq).sqrt()
+            // `mean − k·(mean − M − stddev.mul(mean − M)/Smax)`: `d = mean − M` (convertTo),
+            // `e = (f32(1/Smax)·stddev)·d` (`multiply` with a scale), then
+            // `addWeighted(mean, k, e, −k, −k·M)` and a float32 subtraction.
+            NiblackMethod::Wolf => {
+                let (mm, smax) = (wolf.src_min, wolf.s_max);
+                let m32 = mm as f32;
+                let inv = (1.0 / smax) as f32;
+                let gamma = (-kd * mm) as f32;
+                self.tile_with(src, rect, out, move |m, _, sd| {
+                    let d = m - m32;
+                    let e = (inv * sd) * d;
+                    m - m.mul_add(k, e.mul_add(-k, gamma))
+                })
+            }
+            // `sqrt(variance + sqmean)` in float32, then as Niblack.
+            NiblackMethod::Nick => self.tile_with(src, rect, out, move |m, sq, _| {
+                let var = sq - m * m;
+                (var + sq).sqrt().mul_add(k, m)
             }),
         }
     }
@@ -141,91 +177,133 @@ impl OpenCvNiblack {
         src: &GrayView<'_>,
         rect: Rect,
         out: &mut [&mut [MaybeUninit<u8>]],
-        t_of: impl Fn(f64, f64, f64) -> f64 + Copy,
+        t_of: impl Fn(f32, f32, f32) -> f32 + Copy,
     ) {
         let scale = self.scale();
         let imax = saturate_round_u8(self.max_value);
         let kind = self.kind;
-        for_each_row(
-            src,
-            rect,
-            self.block_size as usize / 2,
-            Border::Replicate,
-            true,
-            |i, s, q| {
-                let row = &src.row(rect.y + i)[rect.x..rect.x + rect.w];
-                let o = &mut *out[i];
-                // Branch-free: `m` is 0xFF where the pixel is above its threshold (a branch
-                // there is taken about half the time on a document, and mispredicted).
-                macro_rules! d {
-                    ($pick:expr) => {
-                        decide(row, s, q, scale, t_of, $pick, o)
-                    };
-                }
-                match kind {
-                    ThresholdType::Binary => d!(|_, _, m| m & imax),
-                    ThresholdType::BinaryInv => d!(|_, _, m| !m & imax),
-                    ThresholdType::Trunc => d!(|v, t, m| (m & t) | (!m & v)),
-                    ThresholdType::ToZero => d!(|v, _, m| m & v),
-                    ThresholdType::ToZeroInv => d!(|v, _, m| !m & v),
-                }
-            },
-        );
+        let r = self.block_size as usize / 2;
+        let row = |i: usize| &src.row(rect.y + i)[rect.x..rect.x + rect.w];
+        if r <= NARROW_MAX_RADIUS {
+            for_each_row_narrow(src, rect, r, Border::Replicate, true, |i, s, q| {
+                decide_row(kind, imax, row(i), s, q, scale, t_of, out[i])
+            });
+        } else {
+            for_each_row(src, rect, r, Border::Replicate, true, |i, s, q| {
+                decide_row(kind, imax, row(i), s, q, scale, t_of, out[i])
+            });
+        }
     }
 }
 
-/// `1.5 · 2⁵²`: adding and subtracting it rounds an f64 of magnitude below 2⁵¹ to an integer,
-/// half to even (the default rounding mode), without a call to `rint`.
-const ROUND_MAGIC: f64 = 6_755_399_441_055_744.0;
-
-/// `thresh.convertTo(CV_8U)` of one threshold, as an f64 holding the integer: round half to
-/// even, saturate to 0..=255, and NaN → 255 (OpenCV 5.1). Branch-free, so the row loop
-/// vectorises.
+/// One row of [`OpenCvNiblack::tile_with`]: [`decide`] with the threshold type's pick.
 #[inline(always)]
-fn to_u8_threshold(t: f64) -> f64 {
+#[allow(clippy::too_many_arguments)]
+fn decide_row<W: WindowSum>(
+    kind: ThresholdType,
+    imax: u8,
+    row: &[u8],
+    s: &[W],
+    q: &[W],
+    scale: f32,
+    t_of: impl Fn(f32, f32, f32) -> f32 + Copy,
+    o: &mut [MaybeUninit<u8>],
+) {
+    // Branch-free: `m` is 0xFF where the pixel is above its threshold (a branch there is
+    // taken about half the time on a document, and mispredicted).
+    macro_rules! d {
+        ($pick:expr) => {
+            decide(row, s, q, scale, t_of, $pick, o)
+        };
+    }
+    match kind {
+        ThresholdType::Binary => d!(|_, _, m| m & imax),
+        ThresholdType::BinaryInv => d!(|_, _, m| !m & imax),
+        ThresholdType::Trunc => d!(|v, t, m| (m & t) | (!m & v)),
+        ThresholdType::ToZero => d!(|v, _, m| m & v),
+        ThresholdType::ToZeroInv => d!(|v, _, m| !m & v),
+    }
+}
+
+/// `1.5 · 2²³`: adding and subtracting it rounds an f32 of magnitude below 2²² to an integer,
+/// half to even (the default rounding mode), without a call to `rint`.
+const ROUND_MAGIC: f32 = 12_582_912.0;
+
+/// `thresh.convertTo(CV_8U)` of one float32 threshold: round half to even, saturate to
+/// 0..=255, and NaN → 255 (OpenCV 5.1). The reference for [`compare_threshold`].
+#[cfg(test)]
+fn to_u8_threshold(t: f32) -> u8 {
+    if t.is_nan() {
+        255
+    } else {
+        (t as f64).round_ties_even().clamp(0.0, 255.0) as u8
+    }
+}
+
+/// [`to_u8_threshold`] as far as `v > t8` for an 8-bit `v` can tell, in four vector
+/// instructions: rounded half to even and clamped below at 0, but not above (`v > 255` and
+/// `v > 256` are both false) and NaN kept (`v > NaN` is false, as `v > 255` is). Where
+/// `v > t8`, `t8` is below 255 and equals [`to_u8_threshold`]'s.
+#[inline(always)]
+fn compare_threshold(t: f32) -> f32 {
+    // `clamp` and the `if` keep NaN (they compile to `maxps`/`minps` with NaN passed on).
     let c = t.clamp(-1.0, 256.0);
-    let r = ((c + ROUND_MAGIC) - ROUND_MAGIC).clamp(0.0, 255.0);
-    if t.is_nan() { 255.0 } else { r }
+    let r = (c + ROUND_MAGIC) - ROUND_MAGIC;
+    if r < 0.0 { 0.0 } else { r }
 }
 
 /// The row's minimum and the `nanmax` of its float32 deviations (NaN when all are NaN).
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
-fn row_stats(row: &[u8], s: &[u64], q: &[u64], scale: f32) -> (f64, f64) {
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
+fn row_stats<W: WindowSum>(row: &[u8], s: &[W], q: &[W], scale: f32) -> (f64, f64) {
     let lo = row.iter().copied().min().map_or(f64::INFINITY, f64::from);
-    // -1 stands for "no number yet": deviations are never negative (a negative variance
-    // gives NaN, which `max` skips).
-    let mut hi = -1.0f32;
+    // The largest deviation is the square root of the largest variance (`sqrt` is monotonic
+    // and correctly rounded), so one square root per row. A negative variance has a NaN
+    // deviation, which `nanmax` skips: it is never the largest unless all are negative,
+    // and then the answer is NaN.
+    let mut hi = f32::NEG_INFINITY;
     for (&s, &q) in s.iter().zip(q) {
-        let m = u64_to_f64(s) as f32 * scale;
-        let sq = u64_to_f64(q) as f32 * scale;
-        let sd = (sq - m * m).sqrt();
-        hi = hi.max(sd);
+        let m = s.to_f32() * scale;
+        let sq = q.to_f32() * scale;
+        hi = hi.max(sq - m * m);
     }
-    (lo, if hi < 0.0 { f64::NAN } else { hi as f64 })
+    (lo, if hi < 0.0 { f64::NAN } else { hi.sqrt() as f64 })
 }
 
 /// One row: OpenCV's float32 statistics from the exact sums, the method's threshold, its
 /// 8-bit conversion, then `pick(v, t8, mask)` with `mask` 0xFF when `v > t8`, else 0.
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
-fn decide<T, P>(
+// FMA: Sauvola's and Wolf's formulas use fused multiply-adds, as OpenCV's do (without the
+// feature `mul_add` is a call to `fmaf`, exact but slow).
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq+fma",
+    "x86_64+avx2+fma",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
+fn decide<W, T, P>(
     row: &[u8],
-    s: &[u64],
-    q: &[u64],
+    s: &[W],
+    q: &[W],
     scale: f32,
     t_of: T,
     pick: P,
     out: &mut [MaybeUninit<u8>],
 ) where
-    T: Fn(f64, f64, f64) -> f64,
+    W: WindowSum,
+    T: Fn(f32, f32, f32) -> f32,
     P: Fn(u8, u8, u8) -> u8,
 {
     for (((o, &v), &s), &q) in out.iter_mut().zip(row).zip(s).zip(q) {
-        // Window sums are below 2⁴¹: exact in f64, and f64 → f32 rounds as u64 → f32 would.
-        let m = u64_to_f64(s) as f32 * scale;
-        let sq = u64_to_f64(q) as f32 * scale;
+        // Window sums round once to f32, as OpenCV's float32 box filters hold them.
+        let m = s.to_f32() * scale;
+        let sq = q.to_f32() * scale;
         let sd = (sq - m * m).sqrt();
-        let t8 = to_u8_threshold(t_of(m as f64, sq as f64, sd as f64));
-        let mask = ((v as f64 > t8) as u8).wrapping_neg();
+        let t8 = compare_threshold(t_of(m, sq, sd));
+        let mask = ((v as f32 > t8) as u8).wrapping_neg();
         o.write(pick(v, t8 as u8, mask));
     }
 }
@@ -297,7 +375,12 @@ impl Skimage {
 /// (below 2⁵³: every 8-bit image up to 1.3·10¹¹ pixels, a 16-bit one of full-scale values up
 /// to about 2·10⁶ pixels). Beyond that scikit-image's own sums round; tessera keeps the exact
 /// sums, so only pixels within that rounding of their threshold can differ.
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 #[allow(clippy::too_many_arguments)]
 fn skimage_row<V: Sample, T: Fn(f64, f64) -> f64>(
     row: &[V],
@@ -354,5 +437,106 @@ impl Bradley {
                 o.write(if fg != inv { on } else { 0 });
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_largest_deviation_is_the_root_of_the_largest_variance() {
+        // Bright flat windows have small negative float32 variances (NaN deviations).
+        let scale = (1.0 / 625.0f64) as f32;
+        let mut seed = 11u32;
+        for case in 0..200 {
+            let n = 1 + case % 37;
+            let s: Vec<u64> = (0..n)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
+                    if case % 3 == 0 {
+                        255 * 625
+                    } else {
+                        (seed >> 8) as u64 % (255 * 625)
+                    }
+                })
+                .collect();
+            let q: Vec<u64> = s
+                .iter()
+                .map(|&s| {
+                    seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
+                    let m = s as f64 / 625.0;
+                    (m * m * 625.0) as u64
+                        + if case % 3 == 0 {
+                            0
+                        } else {
+                            (seed >> 12) as u64
+                        }
+                })
+                .collect();
+            let row = vec![7u8; n];
+            let (_, hi) = row_stats(&row, &s, &q, scale);
+            let mut want = -1.0f32;
+            for (&s, &q) in s.iter().zip(&q) {
+                let m = s.to_f32() * scale;
+                let sq = q.to_f32() * scale;
+                want = want.max((sq - m * m).sqrt());
+            }
+            let want = if want < 0.0 { f64::NAN } else { want as f64 };
+            assert!(
+                hi == want || hi.is_nan() && want.is_nan(),
+                "case {case}: {hi} {want}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_short_threshold_compares_as_opencvs_conversion() {
+        let mut ts = vec![
+            f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            -1e30,
+            1e30,
+            -1.5,
+            -1.0,
+            -0.5,
+            -0.49,
+            0.0,
+            0.5,
+            1.5,
+            2.5,
+            253.5,
+            254.5,
+            255.0,
+            255.5,
+            256.0,
+            256.5,
+            300.0,
+        ];
+        let mut seed = 3u64;
+        for _ in 0..20_000 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let u = (seed >> 40) as f32 / (1u32 << 24) as f32;
+            let t = u * 262.0 - 3.0;
+            // Near and at the half-integers, where the rounding decides.
+            ts.extend([
+                t,
+                t.round() + 0.5,
+                f32::from_bits((t.round() + 0.5).to_bits() + 1),
+            ]);
+            ts.push(f32::from_bits((t.round() + 0.5).to_bits() - 1));
+        }
+        for t in ts {
+            let (short, full) = (compare_threshold(t), to_u8_threshold(t));
+            for v in 0..=255u8 {
+                assert_eq!(v as f32 > short, v > full, "t {t} v {v}");
+                if v as f32 > short {
+                    assert_eq!(short as u8, full, "t {t}");
+                }
+            }
+        }
     }
 }

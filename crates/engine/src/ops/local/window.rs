@@ -27,6 +27,8 @@
 
 use std::ops::{AddAssign, SubAssign};
 
+use multiversion::multiversion;
+
 use crate::ops::MAX_BLOCK_SIZE;
 use crate::tile::{GrayView, Rect};
 
@@ -114,6 +116,30 @@ const _: () = {
     assert!((65535 * 65535 * w as u128 * w as u128) < 1 << 64);
 };
 
+/// A window sum as the kernels read it: `u64` from [`for_each_row`], `u32` from
+/// [`for_each_row_narrow`].
+pub(crate) trait WindowSum: Copy + Send + Sync {
+    /// The sum rounded once to the nearest `f32` (ties to even), as `u64 as f32` does; in a
+    /// form that vectorises.
+    fn to_f32(self) -> f32;
+}
+
+impl WindowSum for u64 {
+    /// Exact for sums below 2⁵² (every window sum of 8-bit samples).
+    #[inline(always)]
+    fn to_f32(self) -> f32 {
+        u64_to_f64(self) as f32
+    }
+}
+
+impl WindowSum for u32 {
+    /// Narrow sums are below 2³¹ (see [`NARROW_MAX_RADIUS`]): `cvtdq2ps`.
+    #[inline(always)]
+    fn to_f32(self) -> f32 {
+        self as i32 as f32
+    }
+}
+
 /// What a window reads beyond the image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Border {
@@ -168,76 +194,351 @@ pub(crate) fn for_each_row<T: Sample>(
     squares: bool,
     mut f: impl FnMut(usize, &[u64], &[u64]),
 ) {
-    let (w, h) = (src.width, src.height);
-    let pw = rect.w + 2 * r;
-    let x0 = rect.x as isize - r as isize;
-    // Padded columns that lie inside the image are copied as a run; the others are mapped.
-    let jlo = (r.saturating_sub(rect.x)).min(pw);
-    let jhi = (w + r - rect.x).min(pw).max(jlo);
-    let edge: Vec<(usize, Option<usize>)> = (0..jlo)
-        .chain(jhi..pw)
-        .map(|j| (j, border.map(x0 + j as isize, w)))
-        .collect();
-    let gather = |y: usize, buf: &mut [T]| {
-        let row = src.row(y);
-        let start = (x0 + jlo as isize) as usize;
-        buf[jlo..jhi].copy_from_slice(&row[start..start + (jhi - jlo)]);
-        for &(j, m) in &edge {
-            buf[j] = m.map_or(T::default(), |c| row[c]);
-        }
-    };
-    let mut buf = vec![T::default(); pw];
-    let mut col_s = vec![0u32; pw];
-    let mut col_q = vec![T::Sq::default(); if squares { pw } else { 0 }];
-    let mut add = |y: usize, sign: bool, col_s: &mut [u32], col_q: &mut [T::Sq]| {
-        gather(y, &mut buf);
-        add_sub(col_s, col_q, &buf, sign);
-    };
-    for dy in -(r as isize)..=r as isize {
-        if let Some(y) = border.map(rect.y as isize + dy, h) {
-            add(y, true, &mut col_s, &mut col_q);
-        }
-    }
-    let mut pre_s = vec![0u64; pw + 1];
-    let mut pre_q = vec![0u64; if squares { pw + 1 } else { 0 }];
+    let win = 2 * r + 1;
+    let mut pre_s = vec![0u64; rect.w + 2 * r + 1];
+    let mut pre_q = vec![0u64; if squares { pre_s.len() } else { 0 }];
     let mut s = vec![0u64; rect.w];
     let mut q = vec![0u64; if squares { rect.w } else { 0 }];
-    let win = 2 * r + 1;
-    for i in 0..rect.h {
-        if i > 0 {
-            let y = (rect.y + i) as isize;
-            if let Some(yy) = border.map(y + r as isize, h) {
-                add(yy, true, &mut col_s, &mut col_q);
-            }
-            if let Some(yy) = border.map(y - r as isize - 1, h) {
-                add(yy, false, &mut col_s, &mut col_q);
-            }
-        }
-        prefix(&col_s, &mut pre_s);
+    slide_columns(src, rect, r, border, squares, |i, col_s, col_q| {
+        prefix(col_s, &mut pre_s);
         window(&pre_s, win, &mut s);
         if squares {
-            prefix(&col_q, &mut pre_q);
+            prefix(col_q, &mut pre_q);
             window(&pre_q, win, &mut q);
         }
         f(i, &s, &q);
+    });
+}
+
+/// The largest radius [`for_each_row_narrow`] takes: on 8-bit samples, a `181 × 181` window's
+/// sum of squares is at most `255²·181²` = 2,130,284,025 < 2³¹, so every window sum fits an
+/// `i32` (and converts to float with one `cvtdq2ps`).
+pub(crate) const NARROW_MAX_RADIUS: usize = 90;
+
+/// [`for_each_row`] for 8-bit samples and radii up to [`NARROW_MAX_RADIUS`], with the sums as
+/// `u32` (each below 2³¹): the row prefix is taken modulo 2³² eight columns at a time
+/// ([`window_sums_u32`]), half the memory traffic of the `u64` sums and a quarter of the
+/// instructions.
+pub(crate) fn for_each_row_narrow(
+    src: &GrayView<'_, u8>,
+    rect: Rect,
+    r: usize,
+    border: Border,
+    squares: bool,
+    mut f: impl FnMut(usize, &[u32], &[u32]),
+) {
+    assert!(
+        r <= NARROW_MAX_RADIUS,
+        "radius {r} too large for 32-bit window sums"
+    );
+    let win = 2 * r + 1;
+    let mut s = vec![0u32; rect.w];
+    let mut q = vec![0u32; if squares { rect.w } else { 0 }];
+    slide_columns(src, rect, r, border, squares, |i, col_s, col_q| {
+        if squares {
+            window_sums_u32(col_s, col_q, win, &mut s, &mut q);
+        } else {
+            window_sums_u32(col_s, &[], win, &mut s, &mut []);
+        }
+        f(i, &s, &q);
+    });
+}
+
+/// Calls `f(i, col_s, col_q)` for every row `i` of `rect`, where `col_s[j]` and `col_q[j]`
+/// are the sums of the values and of their squares over the `2r + 1` window rows of padded
+/// column `j` (image column `rect.x − r + j`, `rect.w + 2r` columns), the border handled as
+/// `border` says. `col_q` is empty unless `squares`.
+fn slide_columns<T: Sample>(
+    src: &GrayView<'_, T>,
+    rect: Rect,
+    r: usize,
+    border: Border,
+    squares: bool,
+    mut f: impl FnMut(usize, &[u32], &[T::Sq]),
+) {
+    let (w, h) = (src.width, src.height);
+    let pw = rect.w + 2 * r;
+    let x0 = rect.x as isize - r as isize;
+    // Padded columns that lie inside the image (`jlo..jhi`) read the image rows in place; the
+    // others are mapped through the border.
+    let jlo = (r.saturating_sub(rect.x)).min(pw);
+    let jhi = (w + r - rect.x).min(pw).max(jlo);
+    let start = (x0 + jlo as isize) as usize;
+    let edge: Vec<(usize, usize)> = (0..jlo)
+        .chain(jhi..pw)
+        .filter_map(|j| border.map(x0 + j as isize, w).map(|c| (j, c)))
+        .collect();
+    let mut col_s = vec![0u32; pw];
+    let mut col_q = vec![T::Sq::default(); if squares { pw } else { 0 }];
+    // Adds row `enter` and subtracts row `leave` (`None`: a row outside the image under
+    // `Clip`, nothing).
+    let update =
+        |col_s: &mut [u32], col_q: &mut [T::Sq], enter: Option<usize>, leave: Option<usize>| {
+            let mid = |y: usize| &src.row(y)[start..start + (jhi - jlo)];
+            let cq = if squares {
+                &mut col_q[jlo..jhi]
+            } else {
+                &mut [][..]
+            };
+            add_sub(&mut col_s[jlo..jhi], cq, enter.map(mid), leave.map(mid));
+            for &(j, c) in &edge {
+                if let Some(y) = enter {
+                    let v = src.row(y)[c];
+                    col_s[j] += v.to_u32();
+                    if squares {
+                        col_q[j] += v.sq();
+                    }
+                }
+                if let Some(y) = leave {
+                    let v = src.row(y)[c];
+                    col_s[j] -= v.to_u32();
+                    if squares {
+                        col_q[j] -= v.sq();
+                    }
+                }
+            }
+        };
+    for dy in -(r as isize)..=r as isize {
+        update(
+            &mut col_s,
+            &mut col_q,
+            border.map(rect.y as isize + dy, h),
+            None,
+        );
+    }
+    for i in 0..rect.h {
+        if i > 0 {
+            let y = (rect.y + i) as isize;
+            update(
+                &mut col_s,
+                &mut col_q,
+                border.map(y + r as isize, h),
+                border.map(y - r as isize - 1, h),
+            );
+        }
+        f(i, &col_s, &col_q);
     }
 }
 
-fn add_sub<T: Sample>(col_s: &mut [u32], col_q: &mut [T::Sq], row: &[T], add: bool) {
-    if add {
-        for (c, &v) in col_s.iter_mut().zip(row) {
-            *c += v.to_u32();
+/// Adds the row `enter` to the column sums and subtracts `leave` (one pass, vectorised); a
+/// missing row adds or subtracts nothing. The sums never leave their types' ranges: a column
+/// holds at most `2r + 2` rows in between.
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
+fn add_sub<T: Sample>(
+    col_s: &mut [u32],
+    col_q: &mut [T::Sq],
+    enter: Option<&[T]>,
+    leave: Option<&[T]>,
+) {
+    match (enter, leave) {
+        (Some(enter), Some(leave)) => {
+            for ((c, &a), &b) in col_s.iter_mut().zip(enter).zip(leave) {
+                *c = *c + a.to_u32() - b.to_u32();
+            }
+            for ((c, &a), &b) in col_q.iter_mut().zip(enter).zip(leave) {
+                *c += a.sq();
+                *c -= b.sq();
+            }
         }
-        for (c, &v) in col_q.iter_mut().zip(row) {
-            *c += v.sq();
+        (Some(enter), None) => {
+            for (c, &a) in col_s.iter_mut().zip(enter) {
+                *c += a.to_u32();
+            }
+            for (c, &a) in col_q.iter_mut().zip(enter) {
+                *c += a.sq();
+            }
         }
-    } else {
-        for (c, &v) in col_s.iter_mut().zip(row) {
-            *c -= v.to_u32();
+        (None, Some(leave)) => {
+            for (c, &b) in col_s.iter_mut().zip(leave) {
+                *c -= b.to_u32();
+            }
+            for (c, &b) in col_q.iter_mut().zip(leave) {
+                *c -= b.sq();
+            }
         }
-        for (c, &v) in col_q.iter_mut().zip(row) {
-            *c -= v.sq();
+        (None, None) => {}
+    }
+}
+
+/// `out[x] = Σ cols[x .. x + win]` modulo 2³², for `out.len() = cols.len() − win + 1`, and
+/// likewise `out_q` from `cols_q` unless both are empty: exact where the true sums are below
+/// 2³². Running sums, eight columns at a time on AVX2 (an in-register prefix of the
+/// differences `cols[x + win − 1] − cols[x − 1]`; sixteen at a time on AVX-512).
+pub(crate) fn window_sums_u32(
+    cols: &[u32],
+    cols_q: &[u32],
+    win: usize,
+    out: &mut [u32],
+    out_q: &mut [u32],
+) {
+    assert!(
+        win >= 1 && cols.len() + 1 == out.len() + win,
+        "window sums: lengths"
+    );
+    assert!(
+        cols_q.len() == cols.len() && out_q.len() == out.len()
+            || cols_q.is_empty() && out_q.is_empty()
+    );
+    let simd = Simd::detect();
+    window_sums_one(cols, win, out, simd);
+    if !out_q.is_empty() {
+        window_sums_one(cols_q, win, out_q, simd);
+    }
+}
+
+/// The widest window-sum kernel the CPU runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Simd {
+    Scalar,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl Simd {
+    fn detect() -> Simd {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                return Simd::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Simd::Avx2;
+            }
         }
+        Simd::Scalar
+    }
+
+    /// Every level this CPU runs, for the tests.
+    #[cfg(test)]
+    fn available() -> Vec<Simd> {
+        let mut v = vec![Simd::Scalar];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                v.push(Simd::Avx2);
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                v.push(Simd::Avx512);
+            }
+        }
+        v
+    }
+}
+
+/// One array of [`window_sums_u32`] with the given kernel (which the CPU must run).
+fn window_sums_one(cols: &[u32], win: usize, out: &mut [u32], simd: Simd) {
+    if out.is_empty() {
+        return;
+    }
+    let x = match simd {
+        // SAFETY: `simd` comes from `Simd::detect` or `Simd::available`: the CPU has
+        // AVX-512F; the lengths are as the kernel needs (checked by `window_sums_u32`).
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx512 => unsafe { x86::window_sums_avx512(cols, win, out) },
+        // SAFETY: as above, with AVX2.
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx2 => unsafe { x86::window_sums_avx2(cols, win, out) },
+        Simd::Scalar => {
+            out[0] = cols[..win].iter().fold(0u32, |a, &c| a.wrapping_add(c));
+            1
+        }
+    };
+    let mut acc = out[x - 1];
+    for x in x..out.len() {
+        acc = acc
+            .wrapping_add(cols[x + win - 1])
+            .wrapping_sub(cols[x - 1]);
+        out[x] = acc;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    /// [`window_sums_avx2`] sixteen columns at a time: returns `x` with `x − 1` a multiple
+    /// of 16.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn window_sums_avx512(cols: &[u32], win: usize, out: &mut [u32]) -> usize {
+        let n = out.len();
+        debug_assert!(n >= 1 && cols.len() + 1 == n + win);
+        out[0] = cols[..win].iter().fold(0u32, |a, &c| a.wrapping_add(c));
+        let mut x = 1;
+        let mut carry = _mm512_set1_epi32(out[0] as i32);
+        let zero = _mm512_setzero_si512();
+        let last = _mm512_set1_epi32(15);
+        while x + 16 <= n {
+            // SAFETY: `x + 15 < n`, so `x − 1 + 15 < cols.len()` and
+            // `x + win − 1 + 15 < n + win − 1 = cols.len()`.
+            let (hi, lo) = unsafe {
+                (
+                    _mm512_loadu_si512(cols.as_ptr().add(x + win - 1).cast()),
+                    _mm512_loadu_si512(cols.as_ptr().add(x - 1).cast()),
+                )
+            };
+            let mut d = _mm512_sub_epi32(hi, lo);
+            // Prefix: add the vector shifted up by 1, 2, 4 and 8 lanes (zeros shifted in).
+            d = _mm512_add_epi32(d, _mm512_alignr_epi32::<15>(d, zero));
+            d = _mm512_add_epi32(d, _mm512_alignr_epi32::<14>(d, zero));
+            d = _mm512_add_epi32(d, _mm512_alignr_epi32::<12>(d, zero));
+            d = _mm512_add_epi32(d, _mm512_alignr_epi32::<8>(d, zero));
+            let total = _mm512_permutexvar_epi32(last, d);
+            // SAFETY: `x + 15 < n = out.len()`.
+            unsafe {
+                _mm512_storeu_si512(out.as_mut_ptr().add(x).cast(), _mm512_add_epi32(d, carry))
+            };
+            carry = _mm512_add_epi32(carry, total);
+            x += 16;
+        }
+        x
+    }
+
+    /// Fills `out[..x]` for the largest `x ≤ out.len()` with `x − 1` a multiple of 8 and
+    /// returns `x`. Needs `cols.len() + 1 == out.len() + win`, `out` not empty.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn window_sums_avx2(cols: &[u32], win: usize, out: &mut [u32]) -> usize {
+        let n = out.len();
+        debug_assert!(n >= 1 && cols.len() + 1 == n + win);
+        out[0] = cols[..win].iter().fold(0u32, |a, &c| a.wrapping_add(c));
+        let mut x = 1;
+        // The running sum so far, in every lane: the only dependency from one block to the
+        // next is one addition.
+        let mut carry = _mm256_set1_epi32(out[0] as i32);
+        let last = _mm256_set1_epi32(7);
+        while x + 8 <= n {
+            // SAFETY: `x + 7 < n`, so `x − 1 + 7 < cols.len()` and
+            // `x + win − 1 + 7 < n + win − 1 = cols.len()`.
+            let (hi, lo) = unsafe {
+                (
+                    _mm256_loadu_si256(cols.as_ptr().add(x + win - 1) as *const __m256i),
+                    _mm256_loadu_si256(cols.as_ptr().add(x - 1) as *const __m256i),
+                )
+            };
+            let mut d = _mm256_sub_epi32(hi, lo);
+            // Prefix within each 128-bit half, then the low half's total into the high half.
+            d = _mm256_add_epi32(d, _mm256_slli_si256::<4>(d));
+            d = _mm256_add_epi32(d, _mm256_slli_si256::<8>(d));
+            let low_total = _mm256_shuffle_epi32::<0xFF>(d);
+            d = _mm256_add_epi32(d, _mm256_permute2x128_si256::<0x08>(low_total, low_total));
+            let total = _mm256_permutevar8x32_epi32(d, last);
+            // SAFETY: `x + 7 < n = out.len()`.
+            unsafe {
+                _mm256_storeu_si256(
+                    out.as_mut_ptr().add(x) as *mut __m256i,
+                    _mm256_add_epi32(d, carry),
+                )
+            };
+            carry = _mm256_add_epi32(carry, total);
+            x += 8;
+        }
+        x
     }
 }
 
@@ -333,6 +634,106 @@ mod tests {
             seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
             (seed >> 24) as u8
         });
+    }
+
+    #[test]
+    fn window_sums_u32_equal_a_naive_sum_modulo_two_to_the_32() {
+        let mut seed = 7u32;
+        for n in [1usize, 2, 8, 9, 16, 17, 40, 100] {
+            let cols: Vec<u32> = (0..n)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
+                    // Large values, so that the running sum wraps.
+                    seed
+                })
+                .collect();
+            for win in 1..=n {
+                let cols_q: Vec<u32> = cols.iter().map(|c| c.rotate_left(7)).collect();
+                let mut out = vec![0u32; n - win + 1];
+                let mut out_q = out.clone();
+                window_sums_u32(&cols, &cols_q, win, &mut out, &mut out_q);
+                for (x, (&o, &oq)) in out.iter().zip(&out_q).enumerate() {
+                    let want = cols[x..x + win]
+                        .iter()
+                        .fold(0u32, |a, &c| a.wrapping_add(c));
+                    assert_eq!(o, want, "n {n} win {win} x {x}");
+                    let want = cols_q[x..x + win]
+                        .iter()
+                        .fold(0u32, |a, &c| a.wrapping_add(c));
+                    assert_eq!(oq, want, "n {n} win {win} x {x}");
+                }
+                let mut alone = vec![0u32; n - win + 1];
+                window_sums_u32(&cols, &[], win, &mut alone, &mut []);
+                assert_eq!(alone, out);
+                // Every kernel this CPU runs, not only the widest.
+                for simd in Simd::available() {
+                    let mut one = vec![0u32; n - win + 1];
+                    window_sums_one(&cols, win, &mut one, simd);
+                    assert_eq!(one, out, "{simd:?} n {n} win {win}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn narrow_sums_equal_the_wide_ones_up_to_the_largest_radius() {
+        let mut seed = 4242u32;
+        let (w, h) = (203, 37);
+        let data: Vec<u8> = (0..w * h)
+            .map(|i| {
+                seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
+                // Bright blocks, where the sums of squares are largest.
+                if (i / 50) % 2 == 0 {
+                    255
+                } else {
+                    (seed >> 24) as u8
+                }
+            })
+            .collect();
+        let src = GrayView::new(&data, w, h);
+        for b in [Border::Replicate, Border::Reflect, Border::Clip] {
+            for r in [0, 1, 3, 12, NARROW_MAX_RADIUS] {
+                let rect = Rect {
+                    x: 5,
+                    y: 3,
+                    w: w - 9,
+                    h: h - 5,
+                };
+                let mut wide = Vec::new();
+                for_each_row(&src, rect, r, b, true, |_, s, q| {
+                    wide.push((s.to_vec(), q.to_vec()));
+                });
+                let mut i = 0;
+                for_each_row_narrow(&src, rect, r, b, true, |_, s, q| {
+                    let s: Vec<u64> = s.iter().map(|&v| v as u64).collect();
+                    let q: Vec<u64> = q.iter().map(|&v| v as u64).collect();
+                    assert_eq!((s, q), wide[i], "{b:?} r{r} row {i}");
+                    i += 1;
+                });
+                assert_eq!(i, rect.h);
+            }
+        }
+        // A constant 255 image at the largest radius: the largest sums, below 2³¹.
+        let data = vec![255u8; 200 * 3];
+        let src = GrayView::new(&data, 200, 3);
+        let rect = Rect {
+            x: 0,
+            y: 0,
+            w: 200,
+            h: 3,
+        };
+        let n = (2 * NARROW_MAX_RADIUS as u32 + 1).pow(2);
+        for_each_row_narrow(
+            &src,
+            rect,
+            NARROW_MAX_RADIUS,
+            Border::Replicate,
+            true,
+            |_, s, q| {
+                assert!(s.iter().all(|&v| v == 255 * n));
+                assert!(q.iter().all(|&v| v == 255 * 255 * n && v < 1 << 31));
+            },
+        );
     }
 
     #[test]
