@@ -1440,7 +1440,8 @@ mod tests {
         img[3 * w..3 * w + 700].fill(255);
         img[9 * w + 200..10 * w].fill(0);
         let src = GrayView::new(&img, w, h);
-        let run = |rect: Rect, f: &dyn Fn(&mut [&mut [MaybeUninit<u8>]])| {
+        type Rows<'a, 'b> = &'a mut [&'b mut [MaybeUninit<u8>]];
+        let run = |rect: Rect, f: &dyn Fn(Rows)| {
             let mut buf = vec![7u8; rect.w * rect.h];
             let mut rows: Vec<&mut [MaybeUninit<u8>]> =
                 buf.chunks_mut(rect.w).map(as_uninit).collect();

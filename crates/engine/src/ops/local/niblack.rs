@@ -424,19 +424,52 @@ impl Bradley {
         let on = saturate_round_u8(self.max_value);
         let rad = self.block_size as usize / 2;
         let pct = 100.0 - self.t;
-        let inv = self.inverse;
-        for_each_row(src, rect, rad, Border::Clip, false, |i, s, _| {
-            let y = rect.y + i;
-            let rows = clipped_len(y, rad, src.height) as u64;
-            let row = &src.row(y)[rect.x..rect.x + rect.w];
-            for (x, ((o, &v), &s)) in out[i].iter_mut().zip(row).zip(s).enumerate() {
-                let count = rows * clipped_len(rect.x + x, rad, src.width) as u64;
-                let lim = (s as f64 * pct / 100.0).floor();
-                // `v·count` ≤ 65535·4095² < 2⁴¹ and `S` < 2⁴¹: exact in f64.
-                let fg = (v.to_u32() as u64 * count) as f64 > lim;
-                o.write(if fg != inv { on } else { 0 });
+        // Branch-free: `off` where background, `off ^ on` where foreground.
+        let (off, flip) = (if self.inverse { on } else { 0 }, on);
+        // The clipped window's width at each column of the tile.
+        let cols: Vec<f64> = (0..rect.w)
+            .map(|x| clipped_len(rect.x + x, rad, src.width) as f64)
+            .collect();
+        let rows = |i: usize| clipped_len(rect.y + i, rad, src.height) as f64;
+        let row = |i: usize| &src.row(rect.y + i)[rect.x..rect.x + rect.w];
+        match T::as_u8(src) {
+            Some(src8) if rad <= NARROW_MAX_RADIUS => {
+                for_each_row_narrow(src8, rect, rad, Border::Clip, false, |i, s, _| {
+                    let row = &src8.row(rect.y + i)[rect.x..rect.x + rect.w];
+                    bradley_row(row, s, &cols, rows(i), pct, off, flip, out[i])
+                })
             }
-        });
+            _ => for_each_row(src, rect, rad, Border::Clip, false, |i, s, _| {
+                bradley_row(row(i), s, &cols, rows(i), pct, off, flip, out[i])
+            }),
+        }
+    }
+}
+
+/// One row of Bradley–Roth: foreground where `v·count > ⌊S·(100 − t)/100⌋`, `count` the
+/// clipped window's pixels (`rows · cols[x]`). Every product and sum is an integer below 2⁴¹,
+/// exact in f64, so the f64 form is the paper's integer arithmetic; it vectorises.
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
+#[allow(clippy::too_many_arguments)]
+fn bradley_row<V: Sample, W: WindowSum>(
+    row: &[V],
+    s: &[W],
+    cols: &[f64],
+    rows: f64,
+    pct: f64,
+    off: u8,
+    flip: u8,
+    out: &mut [MaybeUninit<u8>],
+) {
+    for (((o, &v), &s), &c) in out.iter_mut().zip(row).zip(s).zip(cols) {
+        let lim = (s.to_f64() * pct / 100.0).floor();
+        let fg = v.to_f64() * (rows * c) > lim;
+        o.write(off ^ (flip & (fg as u8).wrapping_neg()));
     }
 }
 

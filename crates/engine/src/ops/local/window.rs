@@ -46,6 +46,8 @@ pub(crate) trait Sample: Copy + Default + Send + Sync + 'static {
     /// The largest sample (255 or 65535): scikit-image's dtype range, whose half is its
     /// default Sauvola `r`.
     const MAX: f64;
+    /// The view itself when the samples are 8-bit (for the [`for_each_row_narrow`] paths).
+    fn as_u8<'v, 'a>(src: &'v GrayView<'a, Self>) -> Option<&'v GrayView<'a, u8>>;
     /// A window sum of squares (or of values) as f64, rounded to nearest even as
     /// `q as f64`, in a form that vectorises.
     fn sq_to_f64(q: u64) -> f64;
@@ -54,6 +56,9 @@ pub(crate) trait Sample: Copy + Default + Send + Sync + 'static {
 impl Sample for u8 {
     type Sq = u32;
     const MAX: f64 = 255.0;
+    fn as_u8<'v, 'a>(src: &'v GrayView<'a, u8>) -> Option<&'v GrayView<'a, u8>> {
+        Some(src)
+    }
     #[inline(always)]
     fn to_u32(self) -> u32 {
         self as u32
@@ -76,6 +81,9 @@ impl Sample for u8 {
 impl Sample for u16 {
     type Sq = u64;
     const MAX: f64 = 65535.0;
+    fn as_u8<'v, 'a>(_: &'v GrayView<'a, u16>) -> Option<&'v GrayView<'a, u8>> {
+        None
+    }
     #[inline(always)]
     fn to_u32(self) -> u32 {
         self as u32
@@ -122,6 +130,8 @@ pub(crate) trait WindowSum: Copy + Send + Sync {
     /// The sum rounded once to the nearest `f32` (ties to even), as `u64 as f32` does; in a
     /// form that vectorises.
     fn to_f32(self) -> f32;
+    /// The sum as f64, exact below 2⁵²; in a form that vectorises.
+    fn to_f64(self) -> f64;
 }
 
 impl WindowSum for u64 {
@@ -130,6 +140,10 @@ impl WindowSum for u64 {
     fn to_f32(self) -> f32 {
         u64_to_f64(self) as f32
     }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        u64_to_f64(self)
+    }
 }
 
 impl WindowSum for u32 {
@@ -137,6 +151,10 @@ impl WindowSum for u32 {
     #[inline(always)]
     fn to_f32(self) -> f32 {
         self as i32 as f32
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self as f64
     }
 }
 
