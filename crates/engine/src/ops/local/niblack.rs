@@ -37,7 +37,6 @@ use serde::{Deserialize, Serialize};
 
 use super::window::{
     Border, NARROW_MAX_RADIUS, Sample, WindowSum, clipped_len, for_each_row, for_each_row_narrow,
-    u64_to_f64,
 };
 use crate::ops::{ThresholdType, saturate_round_u8};
 use crate::tile::{GrayView, Rect};
@@ -346,25 +345,27 @@ impl Skimage {
         // `v ≤ T`, `off ^ on` where `v > T`.
         let off = if inv { on } else { 0 };
         let flip = on;
-        for_each_row(src, rect, rad, Border::Reflect, true, |i, s, q| {
-            let row = &src.row(rect.y + i)[rect.x..rect.x + rect.w];
-            let o = &mut *out[i];
-            match method {
-                SkimageLocal::Niblack => {
-                    skimage_row(row, s, q, n, |m, sd| m - k * sd, off, flip, o)
-                }
-                SkimageLocal::Sauvola => skimage_row(
-                    row,
-                    s,
-                    q,
-                    n,
-                    |m, sd| m * (1.0 + k * ((sd / r) - 1.0)),
-                    off,
-                    flip,
-                    o,
-                ),
-            }
-        });
+        let niblack = |m: f64, sd: f64| m - k * sd;
+        let sauvola = |m: f64, sd: f64| m * (1.0 + k * ((sd / r) - 1.0));
+        macro_rules! rows {
+            ($src:expr, $for_each:ident) => {
+                $for_each($src, rect, rad, Border::Reflect, true, |i, s, q| {
+                    let row = &$src.row(rect.y + i)[rect.x..rect.x + rect.w];
+                    match method {
+                        SkimageLocal::Niblack => {
+                            skimage_row(row, s, q, n, niblack, off, flip, out[i])
+                        }
+                        SkimageLocal::Sauvola => {
+                            skimage_row(row, s, q, n, sauvola, off, flip, out[i])
+                        }
+                    }
+                })
+            };
+        }
+        match T::as_u8(src) {
+            Some(src8) if rad <= NARROW_MAX_RADIUS => rows!(src8, for_each_row_narrow),
+            _ => rows!(src, for_each_row),
+        }
     }
 }
 
@@ -382,10 +383,10 @@ impl Skimage {
     "aarch64+neon"
 ))]
 #[allow(clippy::too_many_arguments)]
-fn skimage_row<V: Sample, T: Fn(f64, f64) -> f64>(
+fn skimage_row<V: Sample, W: WindowSum, T: Fn(f64, f64) -> f64>(
     row: &[V],
-    s: &[u64],
-    q: &[u64],
+    s: &[W],
+    q: &[W],
     n: f64,
     t_of: T,
     off: u8,
@@ -394,8 +395,8 @@ fn skimage_row<V: Sample, T: Fn(f64, f64) -> f64>(
 ) {
     for (((o, &v), &s), &q) in out.iter_mut().zip(row).zip(s).zip(q) {
         // Sums of values are below 2⁴¹ (exact); sums of squares may pass 2⁵² for 16 bits.
-        let m = u64_to_f64(s) / n;
-        let g2 = V::sq_to_f64(q) / n;
+        let m = s.to_f64() / n;
+        let g2 = q.sq_to_f64::<V>() / n;
         let sd = (g2 - m * m).max(0.0).sqrt();
         let v = v.to_f64();
         let mask = ((v > t_of(m, sd)) as u8).wrapping_neg();

@@ -132,6 +132,9 @@ pub(crate) trait WindowSum: Copy + Send + Sync {
     fn to_f32(self) -> f32;
     /// The sum as f64, exact below 2⁵²; in a form that vectorises.
     fn to_f64(self) -> f64;
+    /// A sum of squares of `V` samples as f64, rounded as `u64 as f64` (see
+    /// [`Sample::sq_to_f64`]).
+    fn sq_to_f64<V: Sample>(self) -> f64;
 }
 
 impl WindowSum for u64 {
@@ -144,6 +147,10 @@ impl WindowSum for u64 {
     fn to_f64(self) -> f64 {
         u64_to_f64(self)
     }
+    #[inline(always)]
+    fn sq_to_f64<V: Sample>(self) -> f64 {
+        V::sq_to_f64(self)
+    }
 }
 
 impl WindowSum for u32 {
@@ -154,6 +161,10 @@ impl WindowSum for u32 {
     }
     #[inline(always)]
     fn to_f64(self) -> f64 {
+        self as f64
+    }
+    #[inline(always)]
+    fn sq_to_f64<V: Sample>(self) -> f64 {
         self as f64
     }
 }
