@@ -277,19 +277,11 @@ pub fn run_png<R: BufRead + Seek + Send, W: Write + Send>(
                     if rle {
                         // A mask: unfiltered rows, run-length deflate (as whole images are
                         // written), IDAT chunks of about 1 MiB as blocks complete.
-                        let mut z = crate::io::ZlibRle::new();
+                        let mut idat = crate::io::write::MaskIdat::new(&mut writer, w);
                         for (rows, from, len) in row_rx {
-                            crate::io::write::write_mask_rows(
-                                &mut writer,
-                                &mut z,
-                                &rows[from..from + len],
-                                w,
-                            )
-                            .map_err(enc_err)?;
+                            idat.write_rows(&rows[from..from + len]).map_err(enc_err)?;
                         }
-                        writer
-                            .write_chunk(png::chunk::IDAT, &z.finish())
-                            .map_err(enc_err)?;
+                        idat.finish().map_err(enc_err)?;
                     } else {
                         let mut stream =
                             writer.stream_writer_with_size(1 << 16).map_err(enc_err)?;

@@ -204,7 +204,7 @@ pub(crate) fn png_gray_header<W: Write>(
 }
 
 /// An 8-bit gray PNG of the whole image. Masks under `fast` take the run-length deflate
-/// ([`write_mask_rows`]); anything else is filtered and compressed in one call
+/// ([`MaskIdat`]); anything else is filtered and compressed in one call
 /// (`write_image_data`) rather than through `png`'s stream writer, whose compressor writes
 /// every 8 bytes through a chunk writer (10% of a photo batch's profile was in that
 /// `write_all`). The stream writer stays for results streamed by bands (`crate::stream`).
@@ -216,32 +216,51 @@ fn write_png_whole<W: Write>(
     let mut writer = png_header(w, img.dimensions(), png::BitDepth::Eight, c)?;
     if c == PngCompression::Fast && is_mask(img) {
         // A mask: no filter and run-length deflate, as zlib's Z_RLE (io/rle.rs).
-        let mut z = super::ZlibRle::new();
-        write_mask_rows(&mut writer, &mut z, img.as_raw(), img.width() as usize)?;
-        writer.write_chunk(png::chunk::IDAT, &z.finish())?;
+        let mut idat = MaskIdat::new(&mut writer, img.width() as usize);
+        idat.write_rows(img.as_raw())?;
+        idat.finish()?;
     } else {
         writer.write_image_data(img.as_raw())?;
     }
     writer.finish()
 }
 
-/// Adds `rows` (unfiltered: filter byte 0 before each row) to the run-length deflate `z` and
-/// writes its output as IDAT chunks of about 1 MiB as they fill, so neither a filtered copy
-/// nor the whole compressed image is held. The caller ends with `z.finish()`'s IDAT chunk.
-pub(crate) fn write_mask_rows<W: Write>(
-    writer: &mut png::Writer<W>,
-    z: &mut super::ZlibRle,
-    rows: &[u8],
+/// A mask's pixel data as a PNG's IDAT chunks: rows unfiltered (filter byte 0 before each)
+/// through the run-length deflate ([`super::ZlibRle`]), written as chunks of about 1 MiB as
+/// they fill, so neither a filtered copy nor the whole compressed image is held. Used for
+/// whole images and for results streamed by bands.
+pub(crate) struct MaskIdat<'a, W: Write> {
+    writer: &'a mut png::Writer<W>,
+    z: super::ZlibRle,
     width: usize,
-) -> Result<(), png::EncodingError> {
-    for row in rows.chunks_exact(width.max(1)) {
-        z.write(&[0]);
-        z.write(row);
-        if z.ready() >= 1 << 20 {
-            writer.write_chunk(png::chunk::IDAT, &z.take())?;
+}
+
+impl<'a, W: Write> MaskIdat<'a, W> {
+    /// Rows of `width` pixels into `writer`, whose header is written.
+    pub(crate) fn new(writer: &'a mut png::Writer<W>, width: usize) -> Self {
+        MaskIdat {
+            writer,
+            z: super::ZlibRle::new(),
+            width: width.max(1),
         }
     }
-    Ok(())
+
+    /// Adds whole rows (`rows.len()` a multiple of the width).
+    pub(crate) fn write_rows(&mut self, rows: &[u8]) -> Result<(), png::EncodingError> {
+        for row in rows.chunks_exact(self.width) {
+            self.z.write(&[0]);
+            self.z.write(row);
+            if self.z.ready() >= 1 << 20 {
+                self.writer.write_chunk(png::chunk::IDAT, &self.z.take())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the stream: its last IDAT chunk.
+    pub(crate) fn finish(self) -> Result<(), png::EncodingError> {
+        self.writer.write_chunk(png::chunk::IDAT, &self.z.finish())
+    }
 }
 
 /// A 0/255 mask as a 1-bit PNG (255 → 1): packed to 8 pixels a byte, then written whole.
