@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Vendors OpenCV contrib niBlackThreshold cases with a pixel where the 8-bit threshold
 depends on how the float32 formula is evaluated (with or without OpenCV's fused
-multiply-adds, or in float64: a threshold at or near a half integer), and THRESH_TRUNC shows
-it. The golden-methods pack marks such pixels "ambiguous"; tessera evaluates the formulas as
+multiply-adds, or in float64: a threshold at or near a half integer; or how the box filter
+scales the last `width mod 4` columns), and THRESH_TRUNC shows it. The golden-methods pack marks such pixels "ambiguous"; tessera evaluates the formulas as
 OpenCV's matrix expressions do, and these cases check it.
 
 usage: OPENCV_PYTHON-with-opencv-contrib python3 scripts/make_niblack_ties.py
@@ -80,9 +80,52 @@ def main():
                     cv2.imwrite(os.path.join(DST, name + ".png"), crop)
                     crops += 1
                     write_cases(cases, crop, name, meth, k, bs, (y - y0, x - x0))
+    crops += tail_cases(cases)
     with open(os.path.join(DST, "cases.json"), "w") as f:
         json.dump({"opencv": cv2.__version__, "cases": cases}, f, indent=1)
     print(crops, "crops,", len(cases), "cases, OpenCV", cv2.__version__)
+
+
+def tail_cases(cases):
+    """Crops 7 pixels wide: OpenCV's box filters scale the last `width mod 4` columns of a row
+    (their scalar tail) in double, f32(S·(1/n)), the others as f32(S)·f32(1/n). One crop per
+    method and block size where that decides a threshold trunc shows."""
+    rng = np.random.default_rng(11)
+    w, h = 7, 300000
+    img = np.clip(np.linspace(0, 255, h)[:, None] + rng.normal(0, 25, (h, w)), 0, 255).astype(np.uint8)
+    crops = 0
+    for meth, k in (("NIBLACK", -0.2), ("NICK", -0.2), ("SAUVOLA", 0.2)):
+        for bs in (5, 25):
+            ref = cv2.ximgproc.niBlackThreshold(img, 255, cv2.THRESH_TRUNC, bs, k,
+                                                binarizationMethod=getattr(cv2.ximgproc, "BINARIZATION_" + meth), r=128.0)
+            n, kf = bs * bs, F32(k)
+            p = np.pad(img.astype(np.int64), bs // 2, mode="edge")
+            S = np.lib.stride_tricks.sliding_window_view(p, (bs, bs)).sum(axis=(2, 3))
+            Q = np.lib.stride_tricks.sliding_window_view(p * p, (bs, bs)).sum(axis=(2, 3))
+            # Every column scaled as the vectorised ones: wrong exactly in the tail.
+            m, sq = S.astype(F32) * F32(1.0 / n), Q.astype(F32) * F32(1.0 / n)
+            with np.errstate(all="ignore"):
+                var = sq - m * m
+                sd = np.sqrt(var)
+                if meth == "NIBLACK":
+                    t = (sd.astype(np.float64) * float(kf) + m).astype(F32)
+                elif meth == "NICK":
+                    t = (np.sqrt(var + sq).astype(np.float64) * float(kf) + m).astype(F32)
+                else:
+                    a, b = F32(float(kf) * (1 / 128.0)), F32(1 - float(kf))
+                    t = m * (sd.astype(np.float64) * float(a) + float(b)).astype(F32)
+            t8 = np.where(np.isnan(t), 255, np.clip(np.rint(np.nan_to_num(t)), 0, 255))
+            bad = np.argwhere(np.where(img > t8, t8, img).astype(np.uint8) != ref)
+            if len(bad) == 0:
+                continue
+            y, x = (int(v) for v in bad[0])
+            y0 = min(max(y - CROP // 2, 0), h - CROP)
+            crop = np.ascontiguousarray(img[y0:y0 + CROP])
+            name = f"tail_{meth}_k{k}_bs{bs}".replace("-", "neg").replace(".", "p")
+            cv2.imwrite(os.path.join(DST, name + ".png"), crop)
+            crops += 1
+            write_cases(cases, crop, name, meth, k, bs, (y - y0, x))
+    return crops
 
 
 def write_cases(cases, crop, name, meth, k, bs, tie):

@@ -55,6 +55,34 @@ pub enum NiblackMethod {
     Nick,
 }
 
+/// OpenCV's float32 means of a row's window sums. `ColumnSum<int, float>` (box_filter.simd.hpp)
+/// scales four columns at a time as `f32(S)·f32(1/n)` and the image's last `width mod 4`
+/// columns, its scalar tail, as `f32(S·(1/n))` in double (observed bit for bit on
+/// `cv2.boxFilter` and `cv2.sqrBoxFilter` 5.1 for widths 8 to 1500).
+#[derive(Debug, Clone, Copy)]
+struct Means {
+    scale: f32,
+    scale_d: f64,
+    /// The first column of the tile in the image's scalar tail (`rect.w` when none is).
+    tail_from: usize,
+}
+
+impl Means {
+    /// The mean of a window sum in the vectorised columns.
+    #[inline(always)]
+    fn simd<W: WindowSum>(self) -> impl Fn(W) -> f32 + Copy {
+        let scale = self.scale;
+        move |s: W| s.to_f32() * scale
+    }
+
+    /// The mean of a window sum in the scalar tail.
+    #[inline(always)]
+    fn tail<W: WindowSum>(self) -> impl Fn(W) -> f32 + Copy {
+        let scale_d = self.scale_d;
+        move |s: W| (s.to_f64() * scale_d) as f32
+    }
+}
+
 /// The whole-image statistics Wolf needs: the image minimum and the largest local deviation.
 ///
 /// The largest deviation is the largest number among them. When some deviations are NaN (a
@@ -100,25 +128,31 @@ pub(crate) struct OpenCvNiblack {
 }
 
 impl OpenCvNiblack {
-    fn scale(&self) -> f32 {
+    /// How `boxFilter` and `sqrBoxFilter` scale the window sums of the tile's columns.
+    fn means(&self, src: &GrayView<'_>, rect: Rect) -> Means {
         let n = self.block_size as f64 * self.block_size as f64;
-        (1.0 / n) as f32
+        let w = src.width;
+        Means {
+            scale: (1.0 / n) as f32,
+            scale_d: 1.0 / n,
+            tail_from: (w - w % 4).saturating_sub(rect.x).min(rect.w),
+        }
     }
 
     /// Wolf's statistics over the rows of `rect` (merged over the tiles by the job).
     pub(crate) fn wolf_stats(&self, src: &GrayView<'_>, rect: Rect) -> WolfStats {
-        let scale = self.scale();
+        let means = self.means(src, rect);
         let mut st = WolfStats::EMPTY;
         let r = self.block_size as usize / 2;
         let mut merge = |(src_min, s_max): (f64, f64)| st = st.merge(WolfStats { src_min, s_max });
         let row = |i: usize| &src.row(rect.y + i)[rect.x..rect.x + rect.w];
         if r <= NARROW_MAX_RADIUS {
             for_each_row_narrow(src, rect, r, Border::Replicate, true, |i, s, q| {
-                merge(row_stats(row(i), s, q, scale))
+                merge(row_stats(row(i), s, q, means))
             });
         } else {
             for_each_row(src, rect, r, Border::Replicate, true, |i, s, q| {
-                merge(row_stats(row(i), s, q, scale))
+                merge(row_stats(row(i), s, q, means))
             });
         }
         st
@@ -178,24 +212,25 @@ impl OpenCvNiblack {
         out: &mut [&mut [MaybeUninit<u8>]],
         t_of: impl Fn(f32, f32, f32) -> f32 + Copy,
     ) {
-        let scale = self.scale();
+        let means = self.means(src, rect);
         let imax = saturate_round_u8(self.max_value);
         let kind = self.kind;
         let r = self.block_size as usize / 2;
         let row = |i: usize| &src.row(rect.y + i)[rect.x..rect.x + rect.w];
         if r <= NARROW_MAX_RADIUS {
             for_each_row_narrow(src, rect, r, Border::Replicate, true, |i, s, q| {
-                decide_row(kind, imax, row(i), s, q, scale, t_of, out[i])
+                decide_row(kind, imax, row(i), s, q, means, t_of, out[i])
             });
         } else {
             for_each_row(src, rect, r, Border::Replicate, true, |i, s, q| {
-                decide_row(kind, imax, row(i), s, q, scale, t_of, out[i])
+                decide_row(kind, imax, row(i), s, q, means, t_of, out[i])
             });
         }
     }
 }
 
-/// One row of [`OpenCvNiblack::tile_with`]: [`decide`] with the threshold type's pick.
+/// One row of [`OpenCvNiblack::tile_with`]: [`decide`] with the threshold type's pick, the
+/// image's scalar-tail columns with their own means.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn decide_row<W: WindowSum>(
@@ -204,16 +239,20 @@ fn decide_row<W: WindowSum>(
     row: &[u8],
     s: &[W],
     q: &[W],
-    scale: f32,
+    means: Means,
     t_of: impl Fn(f32, f32, f32) -> f32 + Copy,
     o: &mut [MaybeUninit<u8>],
 ) {
+    let t = means.tail_from.min(row.len());
+    let (simd, tail) = (means.simd::<W>(), means.tail::<W>());
     // Branch-free: `m` is 0xFF where the pixel is above its threshold (a branch there is
     // taken about half the time on a document, and mispredicted).
     macro_rules! d {
-        ($pick:expr) => {
-            decide(row, s, q, scale, t_of, $pick, o)
-        };
+        ($pick:expr) => {{
+            let (o1, o2) = o.split_at_mut(t);
+            decide(&row[..t], &s[..t], &q[..t], simd, t_of, $pick, o1);
+            decide(&row[t..], &s[t..], &q[t..], tail, t_of, $pick, o2);
+        }};
     }
     match kind {
         ThresholdType::Binary => d!(|_, _, m| m & imax),
@@ -252,25 +291,36 @@ fn compare_threshold(t: f32) -> f32 {
 }
 
 /// The row's minimum and the `nanmax` of its float32 deviations (NaN when all are NaN).
+fn row_stats<W: WindowSum>(row: &[u8], s: &[W], q: &[W], means: Means) -> (f64, f64) {
+    let lo = row.iter().copied().min().map_or(f64::INFINITY, f64::from);
+    let t = means.tail_from.min(row.len());
+    let hi = max_variance(&s[..t], &q[..t], means.simd::<W>()).max(max_variance(
+        &s[t..],
+        &q[t..],
+        means.tail::<W>(),
+    ));
+    // The largest deviation is the square root of the largest variance (`sqrt` is monotonic
+    // and correctly rounded), so one square root per row. A negative variance has a NaN
+    // deviation, which `nanmax` skips: it is never the largest unless all are negative,
+    // and then the answer is NaN.
+    (lo, if hi < 0.0 { f64::NAN } else { hi.sqrt() as f64 })
+}
+
+/// The largest float32 variance `sq − m·m` of a row's windows (−∞ for none).
 #[multiversion(targets(
     "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
     "x86_64+avx2",
     "x86_64+sse4.1",
     "aarch64+neon"
 ))]
-fn row_stats<W: WindowSum>(row: &[u8], s: &[W], q: &[W], scale: f32) -> (f64, f64) {
-    let lo = row.iter().copied().min().map_or(f64::INFINITY, f64::from);
-    // The largest deviation is the square root of the largest variance (`sqrt` is monotonic
-    // and correctly rounded), so one square root per row. A negative variance has a NaN
-    // deviation, which `nanmax` skips: it is never the largest unless all are negative,
-    // and then the answer is NaN.
+fn max_variance<W: WindowSum, M: Fn(W) -> f32>(s: &[W], q: &[W], mean_of: M) -> f32 {
     let mut hi = f32::NEG_INFINITY;
     for (&s, &q) in s.iter().zip(q) {
-        let m = s.to_f32() * scale;
-        let sq = q.to_f32() * scale;
+        let m = mean_of(s);
+        let sq = mean_of(q);
         hi = hi.max(sq - m * m);
     }
-    (lo, if hi < 0.0 { f64::NAN } else { hi.sqrt() as f64 })
+    hi
 }
 
 /// One row: OpenCV's float32 statistics from the exact sums, the method's threshold, its
@@ -283,23 +333,24 @@ fn row_stats<W: WindowSum>(row: &[u8], s: &[W], q: &[W], scale: f32) -> (f64, f6
     "x86_64+sse4.1",
     "aarch64+neon"
 ))]
-fn decide<W, T, P>(
+fn decide<W, M, T, P>(
     row: &[u8],
     s: &[W],
     q: &[W],
-    scale: f32,
+    mean_of: M,
     t_of: T,
     pick: P,
     out: &mut [MaybeUninit<u8>],
 ) where
     W: WindowSum,
+    M: Fn(W) -> f32,
     T: Fn(f32, f32, f32) -> f32,
     P: Fn(u8, u8, u8) -> u8,
 {
     for (((o, &v), &s), &q) in out.iter_mut().zip(row).zip(s).zip(q) {
-        // Window sums round once to f32, as OpenCV's float32 box filters hold them.
-        let m = s.to_f32() * scale;
-        let sq = q.to_f32() * scale;
+        // The float32 means OpenCV's box filters give (see `Means`).
+        let m = mean_of(s);
+        let sq = mean_of(q);
         let sd = (sq - m * m).sqrt();
         let t8 = compare_threshold(t_of(m, sq, sd));
         let mask = ((v as f32 > t8) as u8).wrapping_neg();
@@ -509,11 +560,23 @@ mod tests {
                 })
                 .collect();
             let row = vec![7u8; n];
-            let (_, hi) = row_stats(&row, &s, &q, scale);
+            // The second half of the row in OpenCV's scalar tail.
+            let means = Means {
+                scale,
+                scale_d: 1.0 / 625.0,
+                tail_from: n / 2,
+            };
+            let (_, hi) = row_stats(&row, &s, &q, means);
             let mut want = -1.0f32;
-            for (&s, &q) in s.iter().zip(&q) {
-                let m = s.to_f32() * scale;
-                let sq = q.to_f32() * scale;
+            for (x, (&s, &q)) in s.iter().zip(&q).enumerate() {
+                let mean = |v: u64| {
+                    if x < n / 2 {
+                        v.to_f32() * scale
+                    } else {
+                        (v as f64 * (1.0 / 625.0)) as f32
+                    }
+                };
+                let (m, sq) = (mean(s), mean(q));
                 want = want.max((sq - m * m).sqrt());
             }
             let want = if want < 0.0 { f64::NAN } else { want as f64 };
