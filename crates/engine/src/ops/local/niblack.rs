@@ -7,7 +7,7 @@
 //!
 //! * **OpenCV** (`niblack_thresholding.cpp`, 5.1): replicated border; `boxFilter` and
 //!   `sqrBoxFilter` to float32 (`m = f32(f32(S)·f32(1/n))`, likewise the mean of squares
-//!   `q`), `var = f32(q − f32(m·m))`, `s = sqrt(var)` (NaN when the float32 variance is
+//!   `q`; the image's last `width mod 4` columns `f32(S·(1/n))` in double, see `Means`), `var = f32(q − f32(m·m))`, `s = sqrt(var)` (NaN when the float32 variance is
 //!   negative in a flat bright window), then the threshold in float32 as OpenCV's matrix
 //!   expressions evaluate it, fused multiply-adds included (`scaleAdd`, `addWeighted`,
 //!   `convertTo` with a scale and shift, `multiply` with a scale: see `run_tile`), converted
