@@ -245,9 +245,8 @@ pub(crate) fn for_each_row<T: Sample>(
 pub(crate) const NARROW_MAX_RADIUS: usize = 90;
 
 /// [`for_each_row`] for 8-bit samples and radii up to [`NARROW_MAX_RADIUS`], with the sums as
-/// `u32` (each below 2³¹): the row prefix is taken modulo 2³² eight columns at a time
-/// ([`window_sums_u32`]), half the memory traffic of the `u64` sums and a quarter of the
-/// instructions.
+/// `u32` (each below 2³¹): each row's window sums are a running sum modulo 2³², 8 or 16
+/// columns at a time ([`window_sums_u32`]), with half the memory traffic of the `u64` sums.
 pub(crate) fn for_each_row_narrow(
     src: &GrayView<'_, u8>,
     rect: Rect,
