@@ -266,21 +266,36 @@ pub fn gaussian_kernel(ksize: usize) -> Vec<f32> {
     k.into_iter().map(|v| v as f32).collect()
 }
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn add_row(sums: &mut [u32], row: &[u8]) {
     for (s, &v) in sums.iter_mut().zip(row) {
         *s = s.wrapping_add(v as u32);
     }
 }
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn add_row_times(sums: &mut [u32], row: &[u8], times: u32) {
     for (s, &v) in sums.iter_mut().zip(row) {
         *s = s.wrapping_add(v as u32 * times);
     }
 }
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn add_sub_rows(sums: &mut [u32], add: &[u8], sub: &[u8]) {
     for ((s, &a), &b) in sums.iter_mut().zip(add).zip(sub) {
         *s = s.wrapping_add(a as u32).wrapping_sub(b as u32);
@@ -335,7 +350,12 @@ fn window_sums(
     }
 }
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn sub_slices(hi: &[u32], lo: &[u32], out: &mut [u32]) {
     for ((o, &h), &l) in out.iter_mut().zip(hi).zip(lo) {
         *o = h.wrapping_sub(l);
@@ -356,7 +376,12 @@ fn decide_mean(row: &[u8], sums: &[u32], area: u64, d: Decider, out: &mut [Maybe
     }
 }
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn decide_mean_i32(
     row: &[u8],
     sums: &[u32],
@@ -396,7 +421,12 @@ fn fill_padded(src: &[u8], x0: usize, r: usize, pad: &mut [f32]) {
     pad[inner_hi.max(inner_lo)..].fill(src[w_img - 1] as f32);
 }
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn u8_to_f32(src: &[u8], dst: &mut [f32]) {
     for (d, &s) in dst.iter_mut().zip(src) {
         *d = s as f32;
@@ -416,7 +446,12 @@ const LANES: usize = 32;
 /// partial block is done as a whole block ending at `n` (overlapping pixels already written,
 /// which come out the same): on small images the tail would otherwise be a fifth of the
 /// pixels, done one at a time.
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn symmetric_filter(data: &[f32], taps: &[usize], half: &[f32], out: &mut [f32]) {
     match out.len() {
         n if n >= LANES => filter_blocks::<LANES>(data, taps, half, out),
@@ -470,7 +505,12 @@ fn filter_block<const L: usize>(
     out[x..x + L].copy_from_slice(&acc);
 }
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn decide_gaussian(row: &[u8], blurred: &[f32], d: Decider, out: &mut [MaybeUninit<u8>]) {
     // Every pixel of `out` is written: a source pixel and a blurred value for each.
     assert!(row.len() >= out.len() && blurred.len() >= out.len());

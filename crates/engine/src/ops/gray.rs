@@ -50,7 +50,12 @@ pub(crate) fn rgb_row_to_gray_uninit(src: &[u8], channels: usize, dst: &mut [May
 /// vector registers and deinterleave with shuffles.
 const BLOCK: usize = 16;
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn rgb3_to_gray(src: &[u8], dst: &mut [MaybeUninit<u8>]) {
     // Every pixel of `dst` is written: one source pixel for each.
     assert_eq!(src.len(), dst.len() * 3);
@@ -79,7 +84,12 @@ fn rgb3_to_gray(src: &[u8], dst: &mut [MaybeUninit<u8>]) {
     }
 }
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn rgb4_to_gray(src: &[u8], dst: &mut [MaybeUninit<u8>]) {
     // Every pixel of `dst` is written: one source pixel for each.
     assert_eq!(src.len(), dst.len() * 4);

@@ -113,7 +113,12 @@ impl Thresholder {
     }
 }
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn select_row(src: &[u8], dst: &mut [MaybeUninit<u8>], t: u8, above: u8, below: u8) {
     // Every pixel of `dst` is written: one source pixel for each.
     assert_eq!(src.len(), dst.len());
@@ -122,7 +127,12 @@ fn select_row(src: &[u8], dst: &mut [MaybeUninit<u8>], t: u8, above: u8, below: 
     }
 }
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn trunc_row(src: &[u8], dst: &mut [MaybeUninit<u8>], t: u8) {
     assert_eq!(src.len(), dst.len());
     for (d, &s) in dst.iter_mut().zip(src) {
@@ -130,7 +140,12 @@ fn trunc_row(src: &[u8], dst: &mut [MaybeUninit<u8>], t: u8) {
     }
 }
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn tozero_row(src: &[u8], dst: &mut [MaybeUninit<u8>], t: u8, inverse: bool) {
     assert_eq!(src.len(), dst.len());
     if inverse {

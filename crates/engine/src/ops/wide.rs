@@ -121,7 +121,12 @@ pub(crate) fn rgb16_row_to_gray_uninit(src: &[u16], channels: usize, dst: &mut [
 /// shuffles and keep it in vector registers.
 const BLOCK: usize = 16;
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn rgb3_to_gray16(src: &[u16], dst: &mut [MaybeUninit<u16>]) {
     // Every pixel of `dst` is written: one source pixel for each.
     assert_eq!(src.len(), dst.len() * 3);
@@ -150,7 +155,12 @@ fn rgb3_to_gray16(src: &[u16], dst: &mut [MaybeUninit<u16>]) {
     }
 }
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn rgb4_to_gray16(src: &[u16], dst: &mut [MaybeUninit<u16>]) {
     // Every pixel of `dst` is written: one source pixel for each.
     assert_eq!(src.len(), dst.len() * 4);
@@ -323,7 +333,12 @@ impl Thresholder16 {
     }
 }
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn select_row(src: &[u16], dst: &mut [MaybeUninit<u16>], t: u16, above: u16, below: u16) {
     // Every pixel of `dst` is written: one source pixel for each.
     assert_eq!(src.len(), dst.len());
@@ -332,7 +347,12 @@ fn select_row(src: &[u16], dst: &mut [MaybeUninit<u16>], t: u16, above: u16, bel
     }
 }
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn mask_row(src: &[u16], dst: &mut [MaybeUninit<u8>], t: u16, above: u8, below: u8) {
     assert_eq!(src.len(), dst.len());
     for (d, &s) in dst.iter_mut().zip(src) {
@@ -340,7 +360,12 @@ fn mask_row(src: &[u16], dst: &mut [MaybeUninit<u8>], t: u16, above: u8, below: 
     }
 }
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn trunc_row(src: &[u16], dst: &mut [MaybeUninit<u16>], t: u16) {
     assert_eq!(src.len(), dst.len());
     for (d, &s) in dst.iter_mut().zip(src) {
@@ -348,7 +373,12 @@ fn trunc_row(src: &[u16], dst: &mut [MaybeUninit<u16>], t: u16) {
     }
 }
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn tozero_row(src: &[u16], dst: &mut [MaybeUninit<u16>], t: u16, inverse: bool) {
     assert_eq!(src.len(), dst.len());
     if inverse {
