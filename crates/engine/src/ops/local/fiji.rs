@@ -765,11 +765,7 @@ fn sums_tile_ring<Q: SqAcc>(
                 // Exact in f64: sums of 8-bit values and squares.
                 let sum = s as f64;
                 let sum2 = q.to_f64();
-                let mean = (sum / nf) as f32;
-                let mut var = ((sum2 - sum * sum / nf) / nf) as f32;
-                if var < 0.0 {
-                    var = 0.0;
-                }
+                let (mean, var) = rank_mean_var(sum, sum2, nf);
                 o.write(decide(v, mean, var));
             }
         }
@@ -845,14 +841,19 @@ fn sums_tile_rowwise(
             // Exact in f64: sums of 8-bit values and squares over at most ~3.3 M points.
             let sum = acc_s[t] as f64;
             let sum2 = acc_q[t] as f64;
-            let mean = (sum / nf) as f32;
-            let mut var = ((sum2 - sum * sum / nf) / nf) as f32;
-            if var < 0.0 {
-                var = 0.0;
-            }
+            let (mean, var) = rank_mean_var(sum, sum2, nf);
             *o = MaybeUninit::new(decide(row[rect.x + t], mean, var));
         }
     }
+}
+
+/// RankFilters' MEAN and VARIANCE from the window's sums: `(float)(sum / n)` and
+/// `(float)((sum2 − sum·sum/n) / n)`, a negative variance taken as 0.
+#[inline(always)]
+fn rank_mean_var(sum: f64, sum2: f64, nf: f64) -> (f32, f32) {
+    let mean = (sum / nf) as f32;
+    let var = ((sum2 - sum * sum / nf) / nf) as f32;
+    (mean, if var < 0.0 { 0.0 } else { var })
 }
 
 /// A 256-bin histogram with a bitset of the occupied bins.
@@ -1117,11 +1118,7 @@ fn phansalkar_tile(
                 sum2 += s2;
             }
             if x >= rect.x {
-                let mean = (sum / nf) as f32;
-                let mut var = ((sum2 - sum * sum / nf) / nf) as f32;
-                if var < 0.0 {
-                    var = 0.0;
-                }
+                let (mean, var) = rank_mean_var(sum, sum2, nf);
                 let sd = if var <= 0.0 {
                     0.0
                 } else {

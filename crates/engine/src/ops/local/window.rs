@@ -465,6 +465,7 @@ fn window_sums_one(cols: &[u32], win: usize, out: &mut [u32], simd: Simd) {
     if out.is_empty() {
         return;
     }
+    out[0] = cols[..win].iter().fold(0u32, |a, &c| a.wrapping_add(c));
     let x = match simd {
         // SAFETY: `simd` comes from `Simd::detect` or `Simd::available`: the CPU has
         // AVX-512F; the lengths are as the kernel needs (checked by `window_sums_u32`).
@@ -473,10 +474,7 @@ fn window_sums_one(cols: &[u32], win: usize, out: &mut [u32], simd: Simd) {
         // SAFETY: as above, with AVX2.
         #[cfg(target_arch = "x86_64")]
         Simd::Avx2 => unsafe { x86::window_sums_avx2(cols, win, out) },
-        Simd::Scalar => {
-            out[0] = cols[..win].iter().fold(0u32, |a, &c| a.wrapping_add(c));
-            1
-        }
+        Simd::Scalar => 1,
     };
     let mut acc = out[x - 1];
     for x in x..out.len() {
@@ -497,7 +495,6 @@ mod x86 {
     pub(super) unsafe fn window_sums_avx512(cols: &[u32], win: usize, out: &mut [u32]) -> usize {
         let n = out.len();
         debug_assert!(n >= 1 && cols.len() + 1 == n + win);
-        out[0] = cols[..win].iter().fold(0u32, |a, &c| a.wrapping_add(c));
         let mut x = 1;
         let mut carry = _mm512_set1_epi32(out[0] as i32);
         let zero = _mm512_setzero_si512();
@@ -528,13 +525,13 @@ mod x86 {
         x
     }
 
-    /// Fills `out[..x]` for the largest `x ≤ out.len()` with `x − 1` a multiple of 8 and
-    /// returns `x`. Needs `cols.len() + 1 == out.len() + win`, `out` not empty.
+    /// Fills `out[1..x]` for the largest `x ≤ out.len()` with `x − 1` a multiple of 8 and
+    /// returns `x`. Needs `cols.len() + 1 == out.len() + win`, `out` not empty, and the first
+    /// window's sum in `out[0]`.
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn window_sums_avx2(cols: &[u32], win: usize, out: &mut [u32]) -> usize {
         let n = out.len();
         debug_assert!(n >= 1 && cols.len() + 1 == n + win);
-        out[0] = cols[..win].iter().fold(0u32, |a, &c| a.wrapping_add(c));
         let mut x = 1;
         // The running sum so far, in every lane: the only dependency from one block to the
         // next is one addition.
