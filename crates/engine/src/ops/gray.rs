@@ -31,18 +31,67 @@ pub fn rgb_row_to_gray(src: &[u8], channels: usize, dst: &mut [u8]) {
 pub(crate) fn rgb_row_to_gray_uninit(src: &[u8], channels: usize, dst: &mut [MaybeUninit<u8>]) {
     assert!(src.len() >= dst.len() * channels, "source row too short");
     match channels {
-        3 => {
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: AVX2 (and so SSSE3) is available, checked just above, and the source
-                // is cut to exactly three bytes per output pixel, as the function requires.
-                unsafe { x86::rgb3_to_gray_avx2(&src[..dst.len() * 3], dst) };
-                return;
-            }
-            rgb3_to_gray(&src[..dst.len() * 3], dst)
-        }
+        3 => rgb3_row(&src[..dst.len() * 3], dst, Kernel::detect()),
         4 => rgb4_to_gray(&src[..dst.len() * 4], dst),
         _ => panic!("rgb_row_to_gray: {channels} channels"),
+    }
+}
+
+/// Which kernel converts 3-channel rows on this CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kernel {
+    /// The portable one (auto-vectorised, see [`rgb3_to_gray`]).
+    Portable,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl Kernel {
+    fn detect() -> Kernel {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512bw") {
+                return Kernel::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Kernel::Avx2;
+            }
+        }
+        Kernel::Portable
+    }
+
+    /// Every kernel this CPU runs, for the tests.
+    #[cfg(test)]
+    fn available() -> Vec<Kernel> {
+        let mut v = vec![Kernel::Portable];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                v.push(Kernel::Avx2);
+            }
+            if std::arch::is_x86_feature_detected!("avx512bw") {
+                v.push(Kernel::Avx512);
+            }
+        }
+        v
+    }
+}
+
+/// One 3-channel row with the given kernel, which the CPU must run (`src.len()` is exactly
+/// `3 * dst.len()`).
+fn rgb3_row(src: &[u8], dst: &mut [MaybeUninit<u8>], kernel: Kernel) {
+    match kernel {
+        // SAFETY: `kernel` comes from `Kernel::detect` or `Kernel::available`, so the CPU has
+        // AVX-512F and AVX-512BW (`avx512bw` implies `avx512f`); the caller cut the source
+        // to exactly three bytes per output pixel, as the kernel requires.
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx512 => unsafe { x86::rgb3_to_gray_avx512(src, dst) },
+        // SAFETY: as above, with AVX2.
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx2 => unsafe { x86::rgb3_to_gray_avx2(src, dst) },
+        Kernel::Portable => rgb3_to_gray(src, dst),
     }
 }
 
@@ -98,94 +147,146 @@ fn rgb4_to_gray(src: &[u8], dst: &mut [MaybeUninit<u8>]) {
     }
 }
 
-/// Explicit x86 SIMD for the interleaved RGB case, which compilers do not vectorise well:
-/// deinterleave 16 pixels with `pshufb`, then `pmaddwd` pairs (R,G)·(9798,19235) and
-/// (B,1)·(3735,16384) into exact 32-bit sums, shift by 15 and pack — the same integer maths
-/// as [`gray_of`], so the result is identical.
+/// Explicit x86 SIMD for the interleaved RGB case, which compilers do not vectorise well.
+///
+/// Both kernels work on groups of 4 pixels (12 bytes) placed one per 128-bit lane by a dword
+/// permute (`vpermd`: dwords 0, 1, 2 of a group go to a lane), so a single in-lane `pshufb`
+/// makes (R, G) 16-bit pairs and a second one B: `pmaddwd` with (9798, 19235) and (3735, 0)
+/// gives the exact 32-bit sums of [`gray_of`], then `+ 16384 >> 15` and two packs. That is
+/// 3 shuffles per 4 or 8 pixels where deinterleaving whole vectors took 19 per 16 (the
+/// kernel was bound by the shuffle port, not by memory). The pixel groups come out of the
+/// packs lane by lane, and one more dword permute restores their order.
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use std::arch::x86_64::*;
+    use std::mem::MaybeUninit;
 
-    /// Shuffle masks picking R, G and B bytes out of three 16-byte blocks (48 bytes = 16 px).
-    const fn masks(channel: usize) -> [[i8; 16]; 3] {
-        let mut m = [[-1i8; 16]; 3];
-        let mut i = 0;
-        while i < 16 {
-            let byte = 3 * i + channel;
-            m[byte / 16][i] = (byte % 16) as i8;
-            i += 1;
-        }
-        m
-    }
-    const MR: [[i8; 16]; 3] = masks(0);
-    const MG: [[i8; 16]; 3] = masks(1);
-    const MB: [[i8; 16]; 3] = masks(2);
+    /// `pshufb` masks within a lane holding 4 pixels `r0 g0 b0 r1 ... b3`: (R, G) pairs of
+    /// 16-bit words, and (B, 0).
+    const RG_LANE: [i8; 16] = [0, -1, 1, -1, 3, -1, 4, -1, 6, -1, 7, -1, 9, -1, 10, -1];
+    const B_LANE: [i8; 16] = [2, -1, -1, -1, 5, -1, -1, -1, 8, -1, -1, -1, 11, -1, -1, -1];
+    const W_RG: i32 = ((super::WG as i32) << 16) | super::WR as i32;
 
-    /// # Safety
-    /// The CPU must support SSSE3 (implied by AVX2, which the only caller requires).
-    #[inline(always)]
-    unsafe fn pick(a: __m128i, b: __m128i, c: __m128i, m: &[[i8; 16]; 3]) -> __m128i {
-        // SAFETY: the three unaligned loads read exactly the 16 bytes of `m[0]`, `m[1]` and
-        // `m[2]`; the shuffles need SSSE3, which the caller guarantees.
-        unsafe {
-            let ma = _mm_loadu_si128(m[0].as_ptr() as *const __m128i);
-            let mb = _mm_loadu_si128(m[1].as_ptr() as *const __m128i);
-            let mc = _mm_loadu_si128(m[2].as_ptr() as *const __m128i);
-            _mm_or_si128(
-                _mm_or_si128(_mm_shuffle_epi8(a, ma), _mm_shuffle_epi8(b, mb)),
-                _mm_shuffle_epi8(c, mc),
-            )
+    /// Scalar pixels `from..dst.len()`.
+    fn tail(src: &[u8], dst: &mut [MaybeUninit<u8>], from: usize) {
+        for i in from..dst.len() {
+            dst[i].write(super::gray_of(src[3 * i], src[3 * i + 1], src[3 * i + 2]));
         }
     }
 
     /// # Safety
     /// The CPU must support AVX2. `src.len() == 3 * dst.len()`.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn rgb3_to_gray_avx2(src: &[u8], dst: &mut [std::mem::MaybeUninit<u8>]) {
+    pub unsafe fn rgb3_to_gray_avx2(src: &[u8], dst: &mut [MaybeUninit<u8>]) {
         let n = dst.len();
         // Checked even in release: the loads below rely on it.
         assert_eq!(src.len(), 3 * n, "rgb3_to_gray_avx2: source and row sizes");
-        let blocks = n / 16;
-        // SAFETY: AVX2 is enabled for this function (the caller checked the CPU). For block
-        // `i < n / 16`, the loads read `src[48 i .. 48 i + 48]` and the store writes
-        // `dst[16 i .. 16 i + 16]`, both in bounds since `src.len() == 3 n` (asserted above);
-        // unaligned loads and stores are used throughout. The tail is written below, so every
-        // element of `dst` is initialised.
+        // Blocks of 32 pixels, four loads of 32 bytes at 24-byte steps: the last one reads
+        // 8 bytes past the block's 96, so a block is taken only if those bytes exist.
+        let blocks = if src.len() >= 8 {
+            (src.len() - 8) / 96
+        } else {
+            0
+        };
+        // SAFETY: AVX2 is enabled for this function (the caller checked the CPU). Block `i`
+        // loads `src[96 i .. 96 i + 104]`, in bounds since `96 (i + 1) + 8 <= src.len()` for
+        // `i < blocks`, and stores `dst[32 i .. 32 i + 32]`, in bounds since `32 blocks <= n`.
+        // Unaligned loads and stores throughout; `tail` writes every pixel after the blocks,
+        // so every element of `dst` is initialised.
         unsafe {
-            let w_rg = _mm256_set1_epi32((19235 << 16) | 9798);
-            let w_b1 = _mm256_set1_epi32((16384 << 16) | 3735);
-            let one = _mm256_set1_epi16(1);
+            let idx = _mm256_setr_epi32(0, 1, 2, 2, 3, 4, 5, 5);
+            let mrg = _mm256_broadcastsi128_si256(_mm_loadu_si128(RG_LANE.as_ptr().cast()));
+            let mb = _mm256_broadcastsi128_si256(_mm_loadu_si128(B_LANE.as_ptr().cast()));
+            let w_rg = _mm256_set1_epi32(W_RG);
+            let w_b = _mm256_set1_epi32(super::WB as i32);
+            let round = _mm256_set1_epi32(super::ROUND as i32);
+            // After the packs, lane k holds dwords [group 0 | 1 | 2 | 3] of its pixels 4k..;
+            // sub-block j's lane k is pixels 8 j + 4 k .. + 4.
+            let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
             for i in 0..blocks {
-                let p = src.as_ptr().add(48 * i);
-                let a = _mm_loadu_si128(p as *const __m128i);
-                let b = _mm_loadu_si128(p.add(16) as *const __m128i);
-                let c = _mm_loadu_si128(p.add(32) as *const __m128i);
-                let r = _mm256_cvtepu8_epi16(pick(a, b, c, &MR));
-                let g = _mm256_cvtepu8_epi16(pick(a, b, c, &MG));
-                let bl = _mm256_cvtepu8_epi16(pick(a, b, c, &MB));
-                // In-lane interleaves: lo holds pixels 0-3 | 8-11, hi 4-7 | 12-15.
-                let lo = _mm256_add_epi32(
-                    _mm256_madd_epi16(_mm256_unpacklo_epi16(r, g), w_rg),
-                    _mm256_madd_epi16(_mm256_unpacklo_epi16(bl, one), w_b1),
-                );
-                let hi = _mm256_add_epi32(
-                    _mm256_madd_epi16(_mm256_unpackhi_epi16(r, g), w_rg),
-                    _mm256_madd_epi16(_mm256_unpackhi_epi16(bl, one), w_b1),
-                );
-                let lo = _mm256_srli_epi32(lo, 15);
-                let hi = _mm256_srli_epi32(hi, 15);
-                // packs restores pixel order within each lane: [0-7 | 8-15] as i16.
-                let w16 = _mm256_packs_epi32(lo, hi);
-                let w8 = _mm256_packus_epi16(w16, w16);
-                let w8 = _mm256_permute4x64_epi64(w8, 0b10_00_10_00);
-                _mm_storeu_si128(
-                    dst.as_mut_ptr().add(16 * i) as *mut __m128i,
-                    _mm256_castsi256_si128(w8),
+                let p = src.as_ptr().add(96 * i);
+                let sums = |j: usize| {
+                    let v = _mm256_loadu_si256(p.add(24 * j).cast());
+                    let v = _mm256_permutevar8x32_epi32(v, idx);
+                    let s = _mm256_add_epi32(
+                        _mm256_madd_epi16(_mm256_shuffle_epi8(v, mrg), w_rg),
+                        _mm256_madd_epi16(_mm256_shuffle_epi8(v, mb), w_b),
+                    );
+                    _mm256_srli_epi32(_mm256_add_epi32(s, round), super::SHIFT as i32)
+                };
+                let (s0, s1, s2, s3) = (sums(0), sums(1), sums(2), sums(3));
+                let bytes =
+                    _mm256_packus_epi16(_mm256_packus_epi32(s0, s1), _mm256_packus_epi32(s2, s3));
+                _mm256_storeu_si256(
+                    dst.as_mut_ptr().add(32 * i).cast(),
+                    _mm256_permutevar8x32_epi32(bytes, order),
                 );
             }
         }
-        for i in 16 * blocks..n {
-            dst[i].write(super::gray_of(src[3 * i], src[3 * i + 1], src[3 * i + 2]));
+        tail(src, dst, 32 * blocks);
+    }
+
+    /// # Safety
+    /// The CPU must support AVX-512F and AVX-512BW. `src.len() == 3 * dst.len()`.
+    #[target_feature(enable = "avx512f,avx512bw")]
+    pub unsafe fn rgb3_to_gray_avx512(src: &[u8], dst: &mut [MaybeUninit<u8>]) {
+        let n = dst.len();
+        // Checked even in release: the loads below rely on it.
+        assert_eq!(
+            src.len(),
+            3 * n,
+            "rgb3_to_gray_avx512: source and row sizes"
+        );
+        // SAFETY: AVX-512F/BW are enabled for this function (the caller checked the CPU).
+        // Block `i` covers pixels `64 i .. min(64 i + 64, n)`. Its four loads start at
+        // `src[192 i + 48 j]` and read 64 bytes when that many are left in `src`, otherwise
+        // a masked load reads only the bytes that are (masked-off bytes are not accessed
+        // and read as zero). Its store writes 64 pixels when that many are left, otherwise a
+        // masked store writes only `dst[64 i .. n]`. So every access is in bounds, and every
+        // pixel of `dst` is written once by a block (pixels read as zero only ever feed
+        // output lanes that are not stored).
+        unsafe {
+            let idx = _mm512_setr_epi32(0, 1, 2, 2, 3, 4, 5, 5, 6, 7, 8, 8, 9, 10, 11, 11);
+            let mrg = _mm512_broadcast_i32x4(_mm_loadu_si128(RG_LANE.as_ptr().cast()));
+            let mb = _mm512_broadcast_i32x4(_mm_loadu_si128(B_LANE.as_ptr().cast()));
+            let w_rg = _mm512_set1_epi32(W_RG);
+            let w_b = _mm512_set1_epi32(super::WB as i32);
+            let round = _mm512_set1_epi32(super::ROUND as i32);
+            // Lane k after the packs: dwords [sub-block 0 | 1 | 2 | 3] of pixels 4k..;
+            // sub-block j's lane k is pixels 16 j + 4 k .. + 4.
+            let order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+            let base = src.as_ptr();
+            for i in 0..n.div_ceil(64) {
+                let sums = |j: usize| {
+                    let at = 192 * i + 48 * j;
+                    let left = src.len().saturating_sub(at);
+                    let v = if left >= 64 {
+                        _mm512_loadu_si512(base.add(at).cast())
+                    } else if left > 0 {
+                        _mm512_maskz_loadu_epi8((1u64 << left) - 1, base.add(at).cast())
+                    } else {
+                        _mm512_setzero_si512()
+                    };
+                    let v = _mm512_permutexvar_epi32(idx, v);
+                    let s = _mm512_add_epi32(
+                        _mm512_madd_epi16(_mm512_shuffle_epi8(v, mrg), w_rg),
+                        _mm512_madd_epi16(_mm512_shuffle_epi8(v, mb), w_b),
+                    );
+                    _mm512_srli_epi32(_mm512_add_epi32(s, round), super::SHIFT)
+                };
+                let (s0, s1, s2, s3) = (sums(0), sums(1), sums(2), sums(3));
+                let bytes = _mm512_permutexvar_epi32(
+                    order,
+                    _mm512_packus_epi16(_mm512_packus_epi32(s0, s1), _mm512_packus_epi32(s2, s3)),
+                );
+                let out = dst.as_mut_ptr().add(64 * i);
+                let left = n - 64 * i;
+                if left >= 64 {
+                    _mm512_storeu_si512(out.cast(), bytes);
+                } else {
+                    _mm512_mask_storeu_epi8(out.cast(), (1u64 << left) - 1, bytes);
+                }
+            }
         }
     }
 }
@@ -227,6 +328,56 @@ mod tests {
             for i in 0..4096 {
                 let p = &src[3 * i..3 * i + 3];
                 assert_eq!(dst[i], gray_of(p[0], p[1], p[2]), "{p:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_kernel_is_exact_for_every_colour_and_length() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let src: Vec<u8> = (0..3 * 700)
+            .map(|_| {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                (rng >> 32) as u8
+            })
+            .collect();
+        for kernel in Kernel::available() {
+            // All 2^24 colours in rows of 4096 pixels (the row's end is the slice's end).
+            let mut rgb = vec![0u8; 3 * 4096];
+            let mut dst = vec![MaybeUninit::new(0u8); 4096];
+            for block in 0..(1u32 << 24) / 4096 {
+                for (i, p) in rgb.chunks_exact_mut(3).enumerate() {
+                    let c = block * 4096 + i as u32;
+                    p.copy_from_slice(&[(c >> 16) as u8, (c >> 8) as u8, c as u8]);
+                }
+                rgb3_row(&rgb, &mut dst, kernel);
+                for (p, d) in rgb.chunks_exact(3).zip(&dst) {
+                    // SAFETY: the kernel wrote every pixel (the buffer started initialised).
+                    let d = unsafe { d.assume_init() };
+                    assert_eq!(d, gray_of(p[0], p[1], p[2]), "{kernel:?} {p:?}");
+                }
+            }
+            // Every length and start (the kernels' blocks, masked tails and scalar tails),
+            // with a guard pixel after the row that must stay untouched.
+            for start in 0..4 {
+                for n in 0..(700 - start) {
+                    let s = &src[3 * start..3 * (start + n)];
+                    let mut out = vec![MaybeUninit::new(7u8); n + 1];
+                    rgb3_row(s, &mut out[..n], kernel);
+                    for i in 0..n {
+                        // SAFETY: initialised when made.
+                        let d = unsafe { out[i].assume_init() };
+                        assert_eq!(d, gray_of(s[3 * i], s[3 * i + 1], s[3 * i + 2]));
+                    }
+                    // SAFETY: initialised when made.
+                    assert_eq!(
+                        unsafe { out[n].assume_init() },
+                        7,
+                        "{kernel:?} wrote past {n}"
+                    );
+                }
             }
         }
     }
