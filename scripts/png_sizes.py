@@ -25,11 +25,12 @@ CASES = [
 if PAGE:
     CASES.append(("page adaptive Gaussian 11/2", PAGE, ["--op", "adaptive-gaussian"]))
 SETTINGS = [
-    ("tessera fast (default)", []),
+    ("tessera auto (default)", []),
+    ("tessera --compression fast", ["--compression", "fast"]),
     ("tessera --compression 1", ["--compression", "1"]),
     ("tessera --compression 6", ["--compression", "6"]),
     ("tessera --png-bilevel", ["--png-bilevel"]),
-    ("tessera --png-bilevel --compression 1", ["--png-bilevel", "--compression", "1"]),
+    ("tessera --png-bilevel --compression fast", ["--png-bilevel", "--compression", "fast"]),
 ]
 out_dir = tempfile.mkdtemp(prefix="png-sizes-", dir=os.getcwd())
 print(f"| result | writer | bytes | encode ms |\n|---|---|---:|---:|")

@@ -31,7 +31,7 @@ use image::{GrayImage, RgbImage, RgbaImage};
 
 use crate::control::Control;
 use crate::error::EngineError;
-use crate::io::{DecodeLimits, PngCompression, PngOptions};
+use crate::io::{DecodeLimits, PngOptions};
 use crate::job;
 use crate::ops::{Op, ThresholdType};
 use crate::pool::WorkerPool;
@@ -208,7 +208,7 @@ pub fn run_png<R: BufRead + Seek + Send, W: Write + Send>(
         path: name.to_path_buf(),
         reason: e.to_string(),
     };
-    let rle = png.compression == PngCompression::Fast && writes_a_mask(op);
+    let rle = png.compression.rle_masks() && writes_a_mask(op);
     let te = Instant::now();
     let mut writer =
         crate::io::write::png_gray_header(output, (w as u32, h as u32), png.compression)
@@ -439,6 +439,7 @@ pub fn run_png_file(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::io::PngCompression;
     use crate::ops::OpSettings;
 
     fn png_bytes(img: &image::DynamicImage) -> Vec<u8> {
@@ -535,6 +536,8 @@ mod tests {
         let at_once = at_once.into_inner();
         let level1 = stream(PngCompression::Level(1));
         assert!(decode_gray(&level1) == whole);
+        // The default codes masks the same way.
+        assert_eq!(stream(PngCompression::Auto), streamed);
         assert!(
             streamed.len() * 100 <= at_once.len() * 105 && streamed.len() < level1.len(),
             "streamed {}, whole {}, zlib 1 {}",

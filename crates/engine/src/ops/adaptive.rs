@@ -539,7 +539,9 @@ mod tests {
     #[test]
     fn row_window_sums_equal_a_naive_sum_for_every_tile_and_border() {
         let w = 70usize;
-        let cols: Vec<u32> = (0..w as u32).map(|i| i.wrapping_mul(2_654_435_761) >> 20).collect();
+        let cols: Vec<u32> = (0..w as u32)
+            .map(|i| i.wrapping_mul(2_654_435_761) >> 20)
+            .collect();
         for r in [1usize, 2, 5, 17, 34, 35, 69, 70, 200] {
             for x0 in 0..w {
                 for n in 1..=w - x0 {
