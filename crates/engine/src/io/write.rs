@@ -613,6 +613,34 @@ mod tests {
             }
         }
         assert!(is_mask(&mask));
+        // `auto` writes a mask as `fast` does (the run-length deflate) and anything else as
+        // zlib level 1 does.
+        let bytes = |plane: &Plane, compression| {
+            let opts = PngOptions {
+                compression,
+                bilevel: false,
+            };
+            let mut buf = std::io::Cursor::new(Vec::new());
+            encode_plane_with(plane, ImageFormat::Png, opts, &mut buf).unwrap();
+            buf.into_inner()
+        };
+        let (m, g) = (&planes[0].0, &planes[1].0);
+        assert_eq!(
+            bytes(m, PngCompression::Auto),
+            bytes(m, PngCompression::Fast)
+        );
+        assert_ne!(
+            bytes(m, PngCompression::Auto),
+            bytes(m, PngCompression::Level(1))
+        );
+        assert_eq!(
+            bytes(g, PngCompression::Auto),
+            bytes(g, PngCompression::Level(1))
+        );
+        assert_ne!(
+            bytes(g, PngCompression::Auto),
+            bytes(g, PngCompression::Fast)
+        );
         // Parsing.
         assert_eq!(
             "fast".parse::<PngCompression>().unwrap(),

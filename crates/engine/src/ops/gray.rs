@@ -153,8 +153,8 @@ fn rgb4_to_gray(src: &[u8], dst: &mut [MaybeUninit<u8>]) {
 /// permute (`vpermd`: dwords 0, 1, 2 of a group go to a lane), so a single in-lane `pshufb`
 /// makes (R, G) 16-bit pairs and a second one B: `pmaddwd` with (9798, 19235) and (3735, 0)
 /// gives the exact 32-bit sums of [`gray_of`], then `+ 16384 >> 15` and two packs. That is
-/// 3 shuffles per 4 or 8 pixels where deinterleaving whole vectors took 19 per 16 (the
-/// kernel was bound by the shuffle port, not by memory). The pixel groups come out of the
+/// 3 shuffles per 8 pixels (AVX2) or 16 (AVX-512) where deinterleaving whole vectors took 19
+/// per 16 (that kernel was bound by the shuffle port, not by memory). The pixel groups come out of the
 /// packs lane by lane, and one more dword permute restores their order.
 #[cfg(target_arch = "x86_64")]
 mod x86 {
@@ -306,28 +306,6 @@ mod tests {
             for i in 0..n {
                 assert_eq!(d3[i], gray_of(src[3 * i], src[3 * i + 1], src[3 * i + 2]));
                 assert_eq!(d4[i], gray_of(src[4 * i], src[4 * i + 1], src[4 * i + 2]));
-            }
-        }
-    }
-
-    #[test]
-    fn simd_path_is_exact_for_every_colour() {
-        // All 2^24 colours through the dispatching kernel, in rows of 4096 pixels.
-        let mut src = vec![0u8; 3 * 4096];
-        let mut dst = vec![0u8; 4096];
-        for block in 0..(1 << 24) / 4096 {
-            for i in 0..4096u32 {
-                let c = block * 4096 + i;
-                src[3 * i as usize..3 * i as usize + 3].copy_from_slice(&[
-                    (c >> 16) as u8,
-                    (c >> 8) as u8,
-                    c as u8,
-                ]);
-            }
-            rgb_row_to_gray(&src, 3, &mut dst);
-            for i in 0..4096 {
-                let p = &src[3 * i..3 * i + 3];
-                assert_eq!(dst[i], gray_of(p[0], p[1], p[2]), "{p:?}");
             }
         }
     }
