@@ -219,7 +219,7 @@ pub(crate) fn png_gray_header<W: Write>(
     png_header(w, size, png::BitDepth::Eight, c)
 }
 
-/// An 8-bit gray PNG of the whole image. Masks under `fast` take the run-length deflate
+/// An 8-bit gray PNG of the whole image. Masks under `auto` and `fast` take the run-length deflate
 /// ([`MaskIdat`]); anything else is filtered and compressed in one call
 /// (`write_image_data`) rather than through `png`'s stream writer, whose compressor writes
 /// every 8 bytes through a chunk writer (10% of a photo batch's profile was in that

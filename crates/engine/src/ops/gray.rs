@@ -7,6 +7,7 @@ use std::mem::MaybeUninit;
 use multiversion::multiversion;
 
 use super::as_uninit;
+use super::simd::Simd;
 
 const WR: u32 = 9798;
 const WG: u32 = 19235;
@@ -31,67 +32,25 @@ pub fn rgb_row_to_gray(src: &[u8], channels: usize, dst: &mut [u8]) {
 pub(crate) fn rgb_row_to_gray_uninit(src: &[u8], channels: usize, dst: &mut [MaybeUninit<u8>]) {
     assert!(src.len() >= dst.len() * channels, "source row too short");
     match channels {
-        3 => rgb3_row(&src[..dst.len() * 3], dst, Kernel::detect()),
+        3 => rgb3_row(&src[..dst.len() * 3], dst, Simd::detect()),
         4 => rgb4_to_gray(&src[..dst.len() * 4], dst),
         _ => panic!("rgb_row_to_gray: {channels} channels"),
     }
 }
 
-/// Which kernel converts 3-channel rows on this CPU.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kernel {
-    /// The portable one (auto-vectorised, see [`rgb3_to_gray`]).
-    Portable,
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-}
-
-impl Kernel {
-    fn detect() -> Kernel {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512bw") {
-                return Kernel::Avx512;
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                return Kernel::Avx2;
-            }
-        }
-        Kernel::Portable
-    }
-
-    /// Every kernel this CPU runs, for the tests.
-    #[cfg(test)]
-    fn available() -> Vec<Kernel> {
-        let mut v = vec![Kernel::Portable];
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                v.push(Kernel::Avx2);
-            }
-            if std::arch::is_x86_feature_detected!("avx512bw") {
-                v.push(Kernel::Avx512);
-            }
-        }
-        v
-    }
-}
-
 /// One 3-channel row with the given kernel, which the CPU must run (`src.len()` is exactly
 /// `3 * dst.len()`).
-fn rgb3_row(src: &[u8], dst: &mut [MaybeUninit<u8>], kernel: Kernel) {
+fn rgb3_row(src: &[u8], dst: &mut [MaybeUninit<u8>], kernel: Simd) {
     match kernel {
-        // SAFETY: `kernel` comes from `Kernel::detect` or `Kernel::available`, so the CPU has
-        // AVX-512F and AVX-512BW (`avx512bw` implies `avx512f`); the caller cut the source
+        // SAFETY: `kernel` comes from `Simd::detect` or `Simd::available`, so the CPU has
+        // AVX-512F and AVX-512BW; the caller cut the source
         // to exactly three bytes per output pixel, as the kernel requires.
         #[cfg(target_arch = "x86_64")]
-        Kernel::Avx512 => unsafe { x86::rgb3_to_gray_avx512(src, dst) },
+        Simd::Avx512 => unsafe { x86::rgb3_to_gray_avx512(src, dst) },
         // SAFETY: as above, with AVX2.
         #[cfg(target_arch = "x86_64")]
-        Kernel::Avx2 => unsafe { x86::rgb3_to_gray_avx2(src, dst) },
-        Kernel::Portable => rgb3_to_gray(src, dst),
+        Simd::Avx2 => unsafe { x86::rgb3_to_gray_avx2(src, dst) },
+        Simd::Scalar => rgb3_to_gray(src, dst),
     }
 }
 
@@ -321,7 +280,7 @@ mod tests {
                 (rng >> 32) as u8
             })
             .collect();
-        for kernel in Kernel::available() {
+        for kernel in Simd::available() {
             // All 2^24 colours in rows of 4096 pixels (the row's end is the slice's end).
             let mut rgb = vec![0u8; 3 * 4096];
             let mut dst = vec![MaybeUninit::new(0u8); 4096];

@@ -27,6 +27,7 @@ pub mod gray;
 pub mod level;
 pub mod local;
 mod names;
+pub(crate) mod simd;
 pub mod threshold;
 pub mod wide;
 

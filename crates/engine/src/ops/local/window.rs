@@ -30,6 +30,7 @@ use std::ops::{AddAssign, SubAssign};
 use multiversion::multiversion;
 
 use crate::ops::MAX_BLOCK_SIZE;
+use crate::ops::simd::Simd;
 use crate::tile::{GrayView, Rect};
 
 /// A gray sample the window sums take: `u8` or `u16`.
@@ -416,47 +417,6 @@ pub(crate) fn window_sums_u32(
     window_sums_one(cols, win, out, simd);
     if !out_q.is_empty() {
         window_sums_one(cols_q, win, out_q, simd);
-    }
-}
-
-/// The widest window-sum kernel the CPU runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Simd {
-    Scalar,
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-}
-
-impl Simd {
-    fn detect() -> Simd {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                return Simd::Avx512;
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                return Simd::Avx2;
-            }
-        }
-        Simd::Scalar
-    }
-
-    /// Every level this CPU runs, for the tests.
-    #[cfg(test)]
-    fn available() -> Vec<Simd> {
-        let mut v = vec![Simd::Scalar];
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                v.push(Simd::Avx2);
-            }
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                v.push(Simd::Avx512);
-            }
-        }
-        v
     }
 }
 
